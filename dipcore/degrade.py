@@ -1,0 +1,166 @@
+"""The degradation operator: NaN-aware average pooling, white noise, and the bicubic back-projection.
+
+Geometry. A coarse cell is the mean of the ocean cells of its ``ratio × ratio`` block of fine cells (masked when
+the block is all land). A fine grid whose sides are not multiples of the ratio is **cropped** at its far edges
+(last rows/columns) to the largest multiple; :meth:`Degradation.crop` does it and the fit works on the cropped
+grid. The bicubic baseline places coarse values at block centres and interpolates back with PyTorch's bicubic
+kernel (half-pixel geometry), so at ×1 it returns its input exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from scipy import ndimage
+
+from dipcore.errors import SSHDipError
+
+RATIOS = (1, 2, 4, 8, 16, 32)
+LADDER_NAMES = {1: "R03", 2: "R06", 4: "R12", 8: "R24", 16: "R48", 32: "R96"}
+MIN_COARSE = 2  # coarse cells per side below which super-resolution is meaningless
+
+
+def pool(x: np.ndarray, ratio: int) -> np.ndarray:
+    """NaN-aware ``ratio × ratio`` average pooling of a 2-D array (sides must be multiples of ``ratio``).
+
+    A coarse cell is the mean of the finite values of its block, NaN when the block has none.
+    """
+    ny, nx = x.shape
+    if ny % ratio or nx % ratio:
+        raise SSHDipError(f"pooling by {ratio} needs sides that are multiples of {ratio}, got {ny}×{nx}")
+    blocks = x.reshape(ny // ratio, ratio, nx // ratio, ratio)
+    finite = np.isfinite(blocks)
+    count = finite.sum(axis=(1, 3))
+    total = np.where(finite, blocks, 0.0).sum(axis=(1, 3), dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = total / count
+    out[count == 0] = np.nan
+    return out.astype(x.dtype if np.issubdtype(x.dtype, np.floating) else np.float32)
+
+
+def ladder(x: np.ndarray, ratios: tuple[int, ...] = RATIOS) -> dict[int, np.ndarray]:
+    """The paper's resolution ladder R03…R96: ``{ratio: pooled field}``, each cropped to fit its ratio."""
+    out = {}
+    for r in ratios:
+        ny, nx = (x.shape[0] // r) * r, (x.shape[1] // r) * r
+        if ny // r >= 1 and nx // r >= 1:
+            out[r] = pool(x[:ny, :nx], r)
+    return out
+
+
+def fill_nearest(x: np.ndarray) -> np.ndarray:
+    """Replace NaNs by the value of the nearest finite cell (used before interpolating across coasts)."""
+    bad = ~np.isfinite(x)
+    if not bad.any():
+        return x
+    if bad.all():
+        raise SSHDipError("cannot fill an array that has no finite value (all land)")
+    idx = ndimage.distance_transform_edt(bad, return_distances=False, return_indices=True)
+    return x[tuple(idx)]
+
+
+def bicubic_torch(x_lr: torch.Tensor, ratio: int) -> torch.Tensor:
+    """Bicubic up-sampling of a NaN-free (..., h, w) tensor by ``ratio`` (half-pixel geometry)."""
+    if ratio == 1:
+        return x_lr
+    shape = x_lr.shape
+    y = F.interpolate(x_lr.reshape(-1, 1, *shape[-2:]), scale_factor=ratio, mode="bicubic", align_corners=False)
+    return y.reshape(*shape[:-2], *y.shape[-2:])
+
+
+@dataclass
+class Degradation:
+    """The forward operator d: pooling by ``ratio`` plus white noise of std ``sigma`` metres.
+
+    Parameters
+    ----------
+    ratio : int
+        One of 1, 2, 4, 8, 16, 32.
+    sigma : float
+        Noise std in metres (0 = noiseless).
+    mask : np.ndarray, optional
+        Fine-grid ocean mask (True = ocean); defaults to the finite cells of the field passed to ``forward``.
+    seed : int
+        Seed of the noise draw, so the same observation can be rebuilt.
+    """
+
+    ratio: int
+    sigma: float = 0.0
+    mask: np.ndarray | None = None
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.ratio not in RATIOS:
+            raise SSHDipError(f"ratio must be one of {', '.join(map(str, RATIOS))}; got {self.ratio}")
+        if not np.isfinite(self.sigma) or self.sigma < 0:
+            raise SSHDipError(f"noise sigma must be a finite number ≥ 0; got {self.sigma}")
+
+    @classmethod
+    def relative(cls, ratio: int, fraction: float, field: np.ndarray, seed: int = 0) -> "Degradation":
+        """Noise given as a fraction of the field's std over the ocean (0.05 = 5 %)."""
+        if not np.isfinite(fraction) or fraction < 0:
+            raise SSHDipError(f"noise fraction must be ≥ 0; got {fraction}")
+        std = float(np.nanstd(field)) if np.isfinite(field).any() else 0.0
+        return cls(ratio, sigma=fraction * std, mask=np.isfinite(field), seed=seed)
+
+    def crop_shape(self, shape: tuple[int, int]) -> tuple[int, int]:
+        """Largest fine shape with sides multiple of the ratio; refuses grids too small for the ratio."""
+        ny, nx = shape
+        r = self.ratio
+        if ny // r < MIN_COARSE or nx // r < MIN_COARSE:
+            raise SSHDipError(
+                f"the grid {ny}×{nx} is too small for ×{r}: the observation would have "
+                f"{ny // r}×{nx // r} cells (at least {MIN_COARSE}×{MIN_COARSE}); pick a smaller ratio or a "
+                "bigger region")
+        return (ny // r) * r, (nx // r) * r
+
+    def crop(self, x: np.ndarray) -> np.ndarray:
+        """Crop a fine-grid array at its far edges to :meth:`crop_shape`."""
+        ny, nx = self.crop_shape(x.shape)
+        return x[:ny, :nx]
+
+    def forward(self, x: np.ndarray, noise: bool = True) -> np.ndarray:
+        """Degrade a fine field: crop, NaN-aware pool, add seeded white noise on ocean cells.
+
+        Raises
+        ------
+        SSHDipError
+            When the grid is too small for the ratio or the observation has no ocean cell.
+        """
+        x = self.crop(np.asarray(x, dtype=np.float32))
+        if self.mask is not None:
+            x = np.where(self.crop(self.mask), x, np.nan).astype(np.float32)
+        y = pool(x, self.ratio)
+        if not np.isfinite(y).any():
+            raise SSHDipError("the observation has no ocean cell (all land)")
+        if noise and self.sigma > 0:
+            rng = np.random.default_rng(self.seed)
+            y = (y + self.sigma * rng.standard_normal(y.shape)).astype(np.float32)
+        return y
+
+    def forward_torch(self, x: torch.Tensor, fine_mask: torch.Tensor) -> torch.Tensor:
+        """Differentiable pooling of (..., H, W) fine fields over ocean cells (``fine_mask`` 0/1, H×W)."""
+        r = self.ratio
+        if r == 1:
+            return x
+        shape = x.shape
+        xm = (x * fine_mask).reshape(-1, 1, *shape[-2:])
+        num = F.avg_pool2d(xm, r)
+        den = F.avg_pool2d(fine_mask.reshape(1, 1, *shape[-2:]).to(x.dtype), r).clamp_min(1e-12)
+        return (num / den).reshape(*shape[:-2], *num.shape[-2:])
+
+    def bicubic(self, x_lr: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+        """Bicubic back-projection of an observation to the fine grid, land set back to NaN.
+
+        Land cells of the coarse grid are filled from their nearest ocean neighbour first so the coast does
+        not bleed NaNs; ``mask`` (fine ocean mask, defaults to ``self.mask``) is applied to the result.
+        """
+        filled = fill_nearest(np.asarray(x_lr, dtype=np.float32))
+        up = bicubic_torch(torch.from_numpy(np.ascontiguousarray(filled)), self.ratio).numpy()
+        mask = self.mask if mask is None else mask
+        if mask is not None:
+            up = np.where(self.crop(mask), up, np.nan)
+        return up.astype(np.float32)

@@ -1,0 +1,285 @@
+"""The fit loop: argmin_θ ‖d(g_θ(z)) − X_lr‖² on ocean cells, for K members at once, as a Python generator.
+
+``fit(...)`` yields :class:`Progress` events every ``every`` steps and a last one with ``done=True``. Closing
+the generator (``.close()``), or simply not pulling the next event, stops the work: nothing runs between two
+events except the steps that lead to the next one.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+from typing import Iterator
+
+import numpy as np
+import torch
+
+from dipcore import metrics
+from dipcore.degrade import Degradation, bicubic_torch, fill_nearest
+from dipcore.errors import SSHDipError
+from dipcore.generators import LATENT_CHANNELS, Ensemble, count_parameters
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How to fit: optimiser, schedule, latent, formulation. Field names are the CLI/JSON vocabulary."""
+
+    name: str
+    description: str
+    iters: int = 1500
+    lr: float = 1e-3
+    betas: tuple[float, float] = (0.5, 0.999)
+    plateau_factor: float = 0.95
+    plateau_patience: int = 10
+    latent_mu: float = 0.0      # z ~ N(mu, sigma²), redrawn every step
+    latent_sigma: float = 1.0
+    residual: bool = False      # generator learns a correction added to the bicubic field
+    residual_scale: float = 0.1  # initial output of a random generator is O(1): start the correction small
+    ema: float = 0.0            # exponential average of each member's output (0 = off)
+    arch: str = "paper"
+
+
+RECIPES: dict[str, Recipe] = {r.name: r for r in [
+    Recipe("paper", "The paper's appendix: DCGAN-like decoder fitted directly, Adam(0.5, 0.999) lr 1e-3, "
+                    "ReduceLROnPlateau(0.95, 10), 1500 iterations, z ~ N(0, 1) of 100 channels."),
+    Recipe("residual", "Paper generator and optimiser, but it learns a correction on top of the bicubic "
+                       "field, with an exponential average of its output.", residual=True, ema=0.99),
+]}
+DEFAULT_RECIPE = "residual"
+
+
+def get_recipe(recipe: str | Recipe) -> Recipe:
+    """Resolve a recipe name (or pass a :class:`Recipe` through)."""
+    if isinstance(recipe, Recipe):
+        return recipe
+    name = DEFAULT_RECIPE if recipe in (None, "default") else recipe
+    if name not in RECIPES:
+        raise SSHDipError(f"unknown recipe {recipe!r}; choose one of: {', '.join(RECIPES)}")
+    return RECIPES[name]
+
+
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    """``auto`` → CUDA when available, else CPU; an unavailable CUDA request is a user error."""
+    name = str(device)
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise SSHDipError("CUDA was requested but no CUDA GPU is available here; use --device cpu or auto")
+    if not (name == "cpu" or name.startswith("cuda")):
+        raise SSHDipError(f"unknown device {name!r}; use auto, cpu or cuda")
+    return torch.device(name)
+
+
+@dataclass
+class Progress:
+    """One progress event of a fit (arrays are float32 NumPy on the fine grid, metres, NaN on land)."""
+
+    step: int
+    iters: int
+    loss: np.ndarray                 # per member, normalised units
+    estimate: np.ndarray             # ensemble mean
+    member_std: np.ndarray | None    # std across members (K > 1)
+    elapsed: float                   # seconds since the fit started
+    metrics: dict[str, float] = field(default_factory=dict)  # vs truth, when the truth is known
+    members: np.ndarray | None = None  # (K, H, W) when asked for
+    latent_std: np.ndarray | None = None  # final event, when latent samples were drawn
+    latent_mean: np.ndarray | None = None
+    done: bool = False
+    device: str = "cpu"
+    params_per_member: int = 0
+
+    @property
+    def iters_per_s(self) -> float:
+        return self.step / self.elapsed if self.elapsed > 0 else 0.0
+
+    @property
+    def eta(self) -> float:
+        """Seconds left at the current speed."""
+        rate = self.iters_per_s
+        return (self.iters - self.step) / rate if rate > 0 else float("nan")
+
+
+class _Plateau:
+    """ReduceLROnPlateau (mode min, rel. threshold 1e-4) per param group: each member has its own schedule,
+    exactly as if it were fitted alone."""
+
+    def __init__(self, opt: torch.optim.Optimizer, factor: float, patience: int):
+        self.opt, self.factor, self.patience = opt, factor, patience
+        n = len(opt.param_groups)
+        self.best = [float("inf")] * n
+        self.bad = [0] * n
+
+    def step(self, losses: list[float]) -> None:
+        for i, (g, loss) in enumerate(zip(self.opt.param_groups, losses)):
+            if loss < self.best[i] * (1 - 1e-4):
+                self.best[i], self.bad[i] = loss, 0
+            else:
+                self.bad[i] += 1
+            if self.bad[i] > self.patience:
+                new = g["lr"] * self.factor
+                if g["lr"] - new > 1e-8:
+                    g["lr"] = new
+                self.bad[i] = 0
+
+
+def member_seeds(seed: int, members: int) -> list[int]:
+    """Member k of a fit with seed s is initialised exactly like a single fit with seed s + k."""
+    return [int(seed) + k for k in range(members)]
+
+
+def fit(observation: np.ndarray, degradation: Degradation, recipe: str | Recipe = "default", *,
+        members: int = 1, latent_samples: int = 0, iters: int | None = None, seed: int = 0,
+        device: str | torch.device = "auto", every: int = 10, truth: np.ndarray | None = None,
+        fine_mask: np.ndarray | None = None, dx_km: float | None = None, keep_members: bool = False,
+        ) -> Iterator[Progress]:
+    """Fit K generators to one coarse observation; yield :class:`Progress` every ``every`` steps.
+
+    Parameters
+    ----------
+    observation : np.ndarray
+        Coarse field X_lr (h, w), metres, NaN on land.
+    degradation : Degradation
+        The forward operator (its ratio maps the fine grid to ``observation``).
+    recipe : str or Recipe
+        ``"paper"``, ``"residual"`` (the default) or a custom :class:`Recipe`.
+    members : int
+        Ensemble size K, trained together in one grouped forward/backward per step.
+    latent_samples : int
+        M draws of z through the fitted members at the end; gives ``latent_std`` in the last event.
+    iters : int, optional
+        Overrides the recipe's iteration count.
+    seed : int
+        Member k is initialised (and draws its latents) from seed ``seed + k``.
+    device : str
+        ``auto``, ``cpu`` or ``cuda``.
+    every : int
+        Yield an event every ``every`` steps (the last step always yields).
+    truth : np.ndarray, optional
+        Fine truth (H, W); when given, events carry RMSE/SSIM/nRMSE.
+    fine_mask : np.ndarray, optional
+        Fine ocean mask; defaults to ``degradation.mask`` or the observation's mask blown up.
+    dx_km : float, optional
+        Fine grid spacing, for the effective resolution in the final metrics.
+    keep_members : bool
+        Put each member's field in every event (for per-pixel inspection).
+
+    Yields
+    ------
+    Progress
+    """
+    rec = get_recipe(recipe)
+    n_iter = int(rec.iters if iters is None else iters)
+    if n_iter < 1:
+        raise SSHDipError(f"iterations must be ≥ 1; got {n_iter}")
+    if members < 1 or latent_samples < 0:
+        raise SSHDipError(f"members must be ≥ 1 and latent samples ≥ 0; got {members} and {latent_samples}")
+    dev = resolve_device(device)
+    obs = np.asarray(observation, dtype=np.float32)
+    r = degradation.ratio
+    shape = (obs.shape[0] * r, obs.shape[1] * r)
+    if fine_mask is None:
+        fine_mask = degradation.crop(degradation.mask) if degradation.mask is not None else \
+            np.kron(np.isfinite(obs), np.ones((r, r), dtype=bool))
+    fine_mask = np.asarray(fine_mask, dtype=bool)
+    if fine_mask.shape != shape:
+        raise SSHDipError(f"the mask is {fine_mask.shape} but the observation ×{r} is {shape}")
+    coarse_ok = np.isfinite(obs)
+    if not coarse_ok.any():
+        raise SSHDipError("the observation has no ocean cell (all land)")
+
+    # Normalise by the observation's ocean statistics: the fit sees O(1) numbers whatever the units/slope.
+    mean = float(obs[coarse_ok].mean())
+    std = float(obs[coarse_ok].std()) or 1.0
+    t = time.perf_counter()
+    try:
+        y = torch.from_numpy(np.where(coarse_ok, (obs - mean) / std, 0.0).astype(np.float32)).to(dev)
+        w_lr = torch.from_numpy(coarse_ok.astype(np.float32)).to(dev)
+        m_hr = torch.from_numpy(fine_mask.astype(np.float32)).to(dev)
+        base = None
+        if rec.residual:
+            filled = fill_nearest(np.where(coarse_ok, (obs - mean) / std, np.nan).astype(np.float32))
+            base = bicubic_torch(torch.from_numpy(filled), r).to(dev)
+
+        seeds = member_seeds(seed, members)
+        net = Ensemble(shape, seeds, rec.arch).to(dev)
+        n_params = count_parameters(net.members[0])
+        opt = torch.optim.Adam([{"params": list(m.parameters())} for m in net.members], lr=rec.lr,
+                               betas=rec.betas)
+        sched = _Plateau(opt, rec.plateau_factor, rec.plateau_patience)
+        gens = [torch.Generator(device=dev).manual_seed(s) for s in seeds]
+
+        def draw(n: int = 1) -> torch.Tensor:
+            eps = [torch.randn(n, LATENT_CHANNELS, 1, 1, generator=g, device=dev) for g in gens]
+            return rec.latent_mu + rec.latent_sigma * torch.cat(eps, dim=1)
+
+        def render(out: torch.Tensor) -> torch.Tensor:
+            return out * rec.residual_scale + base if base is not None else out
+
+        ema = None
+        n_ocean = w_lr.sum()
+        for step in range(1, n_iter + 1):
+            opt.zero_grad(set_to_none=True)
+            out = render(net(draw())[0])                      # (K, H, W)
+            res = (degradation.forward_torch(out, m_hr) - y) * w_lr
+            per_member = (res ** 2).sum(dim=(-2, -1)) / n_ocean
+            per_member.sum().backward()                       # members share no parameter: independent grads
+            opt.step()
+            losses = per_member.detach().cpu().tolist()
+            sched.step(losses)
+            cur = out.detach()
+            if rec.ema > 0:
+                ema = cur if ema is None else rec.ema * ema + (1 - rec.ema) * cur
+                cur = ema
+            last = step == n_iter
+            if step % every and not last:
+                continue
+            fields = (cur * std + mean).cpu().numpy().astype(np.float32)
+            lat_std = lat_mean = None
+            if last and latent_samples > 0:
+                lat_mean, lat_std = _latent(net, draw, render, latent_samples, std, mean)
+                if rec.ema == 0:  # latent averaging is the member's estimate when no EMA is kept
+                    fields = lat_mean
+            yield _event(step, n_iter, losses, fields, fine_mask, t, truth, dx_km if last else None,
+                         keep_members, lat_std, lat_mean, last, dev, n_params)
+    except torch.cuda.OutOfMemoryError as exc:
+        raise SSHDipError(f"out of GPU memory for {members} member(s) on a {shape[0]}×{shape[1]} grid; "
+                          "use fewer members, a smaller region or --device cpu") from exc
+
+
+@torch.no_grad()
+def _latent(net, draw, render, m: int, std: float, mean: float) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and std over M latent draws, per member; the std map is the RMS over members of their std."""
+    outs = []
+    for start in range(0, m, 8):  # chunks keep memory bounded at large grids
+        outs.append(render(net(draw(min(8, m - start)))))
+    s = torch.cat(outs) * std + mean                          # (M, K, H, W)
+    per_member_std = s.std(dim=0, unbiased=m > 1)
+    lat_std = per_member_std.pow(2).mean(dim=0).sqrt()
+    return s.mean(dim=0).cpu().numpy().astype(np.float32), lat_std.cpu().numpy().astype(np.float32)
+
+
+def _event(step, n_iter, losses, fields, fine_mask, t0, truth, dx_km, keep_members, lat_std, lat_mean, last,
+           dev, n_params) -> Progress:
+    fields[:, ~fine_mask] = np.nan
+    est = fields.mean(axis=0)
+    member_std = fields.std(axis=0, ddof=1) if fields.shape[0] > 1 else None
+    if lat_std is not None:
+        lat_std[~fine_mask] = np.nan
+    scores = metrics.scores(est, truth, dx_km) if truth is not None else {}
+    return Progress(step=step, iters=n_iter, loss=np.asarray(losses, dtype=np.float32), estimate=est,
+                    member_std=member_std, elapsed=time.perf_counter() - t0, metrics=scores,
+                    members=fields if keep_members else None, latent_std=lat_std,
+                    latent_mean=lat_mean.mean(axis=0) if lat_mean is not None else None, done=last,
+                    device=str(dev), params_per_member=n_params)
+
+
+def run(observation: np.ndarray, degradation: Degradation, **kwargs) -> Progress:
+    """Run a fit to the end and return its last event (convenience for scripts and tests)."""
+    last = None
+    for last in fit(observation, degradation, **kwargs):
+        pass
+    return last  # type: ignore[return-value]
+
+
+__all__ = ["DEFAULT_RECIPE", "Progress", "RECIPES", "Recipe", "fit", "get_recipe", "replace", "resolve_device",
+           "run"]
