@@ -1,0 +1,114 @@
+"""CF NetCDF export of a fit result (the same schema for the CLI and the explorer) and its JSON summary."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from dipcore import metrics
+from dipcore.degrade import pool
+from dipcore.fit import Progress
+from dipcore.twin import Twin
+
+
+def _coarse_coords(twin: Twin) -> dict:
+    """Coordinates of the observation grid: block means of the fine coordinates (1-D or 2-D)."""
+    r = twin.degradation.ratio
+    da = twin.field.data
+    ydim, xdim = da.dims
+    out = {}
+    for name, c in da.coords.items():
+        if c.dims == (ydim,):
+            out[name] = (("y_lr",), c.values.reshape(-1, r).mean(axis=1), c.attrs)
+        elif c.dims == (xdim,):
+            out[name] = (("x_lr",), c.values.reshape(-1, r).mean(axis=1), c.attrs)
+        elif c.dims == (ydim, xdim):
+            out[f"{name}_lr"] = (("y_lr", "x_lr"), pool(c.values.astype(np.float64), r), c.attrs)
+    return out
+
+
+def result_dataset(twin: Twin, final: Progress, config: dict) -> xr.Dataset:
+    """Build the result dataset: ``truth``, ``lowres``, ``bicubic``, ``estimate``, ``std`` (K > 1),
+    ``latent_std`` (M > 0), coordinates, and the configuration and scores as global attributes."""
+    da = twin.field.data
+    dims = da.dims
+    attrs = lambda long, std=None: {"units": "m", "long_name": long, **({"standard_name": std} if std else {})}
+    sn = da.attrs.get("standard_name")
+    data = {
+        "truth": (dims, twin.truth, attrs("high-resolution field used as truth", sn)),
+        "bicubic": (dims, twin.bicubic, attrs("bicubic interpolation of the observation (baseline)")),
+        "estimate": (dims, final.estimate, attrs("deep image prior estimate (ensemble mean)")),
+    }
+    if final.member_std is not None:
+        data["std"] = (dims, final.member_std, attrs("standard deviation across ensemble members"))
+    if final.latent_std is not None:
+        data["latent_std"] = (dims, final.latent_std, attrs("standard deviation across latent samples"))
+    ds = xr.Dataset({k: xr.Variable(*v) for k, v in data.items()},
+                    coords={k: v for k, v in da.coords.items() if set(v.dims) <= set(dims)})
+    cc = _coarse_coords(twin)
+    ds["lowres"] = xr.Variable(("y_lr", "x_lr"), twin.observation,
+                               attrs("observation: average-pooled truth plus white noise"))
+    ds = ds.assign_coords({k: xr.Variable(*v) for k, v in cc.items()})
+    for v in ds.data_vars.values():
+        v.encoding.update({"dtype": "float32", "_FillValue": np.float32(np.nan), "zlib": True})
+    sc = summary(twin, final, config)
+    ds.attrs = {
+        "Conventions": "CF-1.8",
+        "title": "ssh-dip deep image prior downscaling result",
+        "source": twin.field.source,
+        "credit": twin.field.attrs.get("credit", ""),
+        "configuration": json.dumps(config, sort_keys=True),
+        "scores": json.dumps({"rmse": sc["rmse"], "ssim": sc["ssim"]}),
+        **{f"config_{k}": (v if isinstance(v, (int, float, str)) else json.dumps(v)) for k, v in config.items()
+           if v is not None},
+    }
+    return ds
+
+
+def write_netcdf(ds: xr.Dataset, path: str | os.PathLike) -> Path:
+    """Write ``ds`` (netCDF4 engine) and return the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ds.to_netcdf(path, engine="netcdf4")
+    return path
+
+
+def netcdf_bytes(ds: xr.Dataset) -> bytes:
+    """The NetCDF-4 file for ``ds`` as bytes (for a download button)."""
+    with tempfile.TemporaryDirectory() as d:
+        return write_netcdf(ds, Path(d) / "result.nc").read_bytes()
+
+
+def summary(twin: Twin, final: Progress, config: dict) -> dict:
+    """Scores and run facts as a JSON-able dict (the CLI's ``--summary`` file)."""
+    est, bic, truth = final.estimate, twin.bicubic, twin.truth
+    out = {
+        "rmse": {"estimate": metrics.rmse(est, truth), "bicubic": metrics.rmse(bic, truth)},
+        "ssim": {"estimate": metrics.ssim(est, truth), "bicubic": metrics.ssim(bic, truth)},
+        "nrmse": {"estimate": metrics.nrmse_score(est, truth), "bicubic": metrics.nrmse_score(bic, truth)},
+        "params_per_member": final.params_per_member,
+        "members": int(config.get("members", 1)),
+        "iters": final.step,
+        "seconds": round(final.elapsed, 3),
+        "device": final.device.split(":")[0],
+        "grid": list(twin.truth.shape),
+        "ratio": twin.degradation.ratio,
+        "noise": twin.noise_fraction,
+        "recipe": config.get("recipe"),
+    }
+    if twin.dx_km:
+        out["eff_res_km"] = {"estimate": metrics.effective_resolution(est, truth, twin.dx_km),
+                             "bicubic": metrics.effective_resolution(bic, truth, twin.dx_km)}
+    if final.member_std is not None:
+        out["spread_skill"] = metrics.spread_skill(final.member_std, est, truth)
+        out["corr_abs_error_std"] = metrics.error_std_correlation(final.member_std, est, truth)
+        if final.members is not None:
+            out["crps"] = metrics.crps_ensemble(final.members, truth)
+    if final.latent_std is not None:
+        out["latent_corr_abs_error_std"] = metrics.error_std_correlation(final.latent_std, est, truth)
+    return out
