@@ -1,0 +1,682 @@
+"""The live explorer: one :class:`ExplorerApp` per browser session.
+
+State lives in a :class:`param.Parameterized` (a Panel ``Viewer``); views are built from it. A Run starts the fit
+(a ``dipcore.fit`` generator) in a background thread of this session; the thread writes its newest event into a
+locked slot ("latest wins") and a periodic callback of the session (:meth:`ExplorerApp.flush`, every 200 ms; slower
+for large fields) pushes it to ``hv.streams.Pipe`` objects. Nothing here is shared between sessions.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import threading
+import time
+import traceback
+
+import holoviews as hv
+import numpy as np
+import panel as pn
+import param
+import torch
+
+from dipcore.degrade import LADDER_NAMES, RATIOS, ladder
+from dipcore.errors import SSHDipError
+from dipcore.export import netcdf_bytes, result_dataset, summary
+from dipcore.io import Field, inspect_file, load_field
+from dipcore.metrics import error_std_correlation, rmse, spread_skill, ssim
+from dipcore.samples import SAMPLES, get_sample
+from dipcore.twin import Twin, make_twin
+from explorer import views
+from explorer.views import AMP, BALANCE, CM, Geometry
+
+hv.extension("bokeh", logo=False)
+pn.extension()
+
+log = logging.getLogger(__name__)
+
+MAX_UPLOAD_MB = 14        # a FileInput upload travels as one websocket message (Bokeh's default cap is 20 MB,
+MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * 1024 * 1024  # and base64 adds a third): bigger files are refused here
+LARGE_CELLS = 1024 * 1024  # from this size maps are rasterised by datashader and pushed at most every LARGE_PERIOD
+FLUSH_MS = 200
+LARGE_PERIOD = 0.6
+HIST_SNAPSHOTS = 200      # at most this many decimated estimate snapshots per run (per-pixel history)
+HIST_SIDE = 128           # decimated snapshot side
+
+
+def _cuda() -> bool:
+    try:
+        return bool(torch.cuda.is_available())
+    except Exception:  # a broken driver is "no CUDA"
+        return False
+
+
+class ExplorerApp(pn.viewable.Viewer):
+    """Deep image prior downscaling of SSH, live in the browser: state, worker thread and views of one session."""
+
+    # ---- inputs -------------------------------------------------------------------------------------------
+    sample = param.Selector(default="gulfstream", objects=list(SAMPLES), doc="Embedded real sample.")
+    variable = param.Selector(default=None, objects=[], allow_None=True, doc="SSH variable of the file.")
+    time_index = param.Integer(default=0, bounds=(0, None), doc="Time step of a 3-D variable.")
+    index_crop = param.String(default="", doc="Index box 'y0 y1 x0 x1' on the loaded grid (empty: all).")
+    ratio = param.Selector(default=8, objects={f"×{r}  ({LADDER_NAMES[r]})": r for r in RATIOS},
+                           doc="Downscaling ratio: the observation is the truth average-pooled by this factor.")
+    noise = param.Number(default=0.0, bounds=(0.0, 1.0), step=0.01,
+                         doc="Noise σ as a fraction of the field's std.")
+    members = param.Integer(default=4, bounds=(1, 32), doc="Ensemble members K (independent generators).")
+    latent_samples = param.Integer(default=0, bounds=(0, 256), doc="Latent draws M at the end (latent std).")
+    iters = param.Integer(default=300, bounds=(1, 20000), doc="Iterations.")
+    recipe = param.Selector(default=None, objects=[], doc="Fit recipe (dipcore.fit.RECIPES).")
+    device = param.Selector(default="auto", objects=["auto", "cpu", "cuda"], doc="Torch device.")
+    seed = param.Integer(default=0, bounds=(0, None), doc="Seed of the noise draw and of member initialisation.")
+
+    # ---- state --------------------------------------------------------------------------------------------
+    field = param.ClassSelector(class_=Field, default=None, precedence=-1, doc="The loaded (cropped) truth.")
+    twin = param.ClassSelector(class_=Twin, default=None, precedence=-1)
+    error = param.String(default="", precedence=-1, doc="Last user-facing error (shown in a red alert).")
+    message = param.String(default="", precedence=-1, doc="Last info message.")
+    running = param.Boolean(default=False, precedence=-1)
+    result = param.Parameter(default=None, precedence=-1, doc="The last Progress event of the last run.")
+    progress_text = param.String(default="idle", precedence=-1)
+    step = param.Integer(default=0, precedence=-1)
+    source = param.String(default="", precedence=-1, doc="Where the field came from.")
+
+    def __init__(self, load: bool = True, **params):
+        from dipcore.fit import DEFAULT_RECIPE, RECIPES
+
+        super().__init__(**params)
+        names = list(RECIPES)  # read at run time: the recipe list may grow
+        self.param.recipe.objects = names
+        if self.recipe not in names:
+            self.recipe = DEFAULT_RECIPE if DEFAULT_RECIPE in names else names[0]
+        self.cuda_available = _cuda()
+        self.param.device.objects = ["auto", "cpu", "cuda"]
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._slot = None                 # newest Progress not yet shown ("latest wins")
+        self._curve: list[tuple[int, float, float]] = []
+        self._hist: list[tuple[int, np.ndarray, np.ndarray | None]] = []
+        self._hist_stride = 1
+        self._tap_trace: list[tuple[int, float, float]] = []
+        self._worker_error: str | None = None
+        self._worker_done = False
+        self._run_id = 0
+        self.last: object | None = None   # last Progress shown on the page
+        self.run_config: dict = {}
+        self.run_twin: Twin | None = None
+        self.tap: tuple[int, int] | None = None
+        self.points: list[tuple[int, int]] = []
+        self.stats = {"pushes": 0, "events": 0, "first_push": None, "last_push": None}
+        self._last_image_push = 0.0
+        self._last_pixel_push = 0.0
+        self._upload: bytes | None = None
+        self._upload_name = ""
+        self._full: Field | None = None   # the loaded field before any crop
+        self._busy = False                # guards watchers while the app sets params itself
+        self._periodic = None
+        self._pipes = {k: hv.streams.Pipe(data=None) for k in (
+            "truth", "obs", "bicubic", "estimate", "error", "std", "latent", "rmse", "ssim", "pixel",
+            "transect", "marks")}
+        self.geom: Geometry | None = None
+        self.coarse_geom: Geometry | None = None
+        self.ssh_clim = (np.nan, np.nan)
+        self.err_lim = 1.0
+        self._panel = None
+        self.param.watch(self._on_sample, ["sample"])
+        self.param.watch(self._on_reload, ["variable", "time_index"])
+        self.param.watch(self._on_twin_params, ["ratio", "noise", "seed"])
+        self.param.watch(self._on_index_crop, ["index_crop"])
+        if load:
+            self.load_sample(self.sample)
+
+    # ---- loading ------------------------------------------------------------------------------------------
+    def _fail(self, exc: Exception) -> None:
+        self.error = str(exc) if isinstance(exc, SSHDipError) else f"unexpected error: {type(exc).__name__}: {exc}"
+        if not isinstance(exc, SSHDipError):
+            log.error("explorer error\n%s", traceback.format_exc())
+
+    def _set_quietly(self, **values) -> None:
+        self._busy = True
+        try:
+            self.param.update(**values)
+        finally:
+            self._busy = False
+
+    def load_sample(self, name: str) -> bool:
+        """Load an embedded sample (all of it); on error keep what was loaded before."""
+        try:
+            s = get_sample(name)
+            info = inspect_file(s.path, var=s.var)
+            t = s.time
+            f = load_field(s.path, var=info["variable"], time=t)
+            f.attrs["credit"] = s.credit
+            twin = make_twin(f, self.ratio, self.noise, self.seed)
+        except Exception as exc:
+            self._fail(exc)
+            return False
+        self._upload = None
+        self._adopt(f, twin, info, t, f"sample {name}: {s.title}. {s.credit}")
+        return True
+
+    def load_upload(self, data: bytes | None, filename: str = "upload.nc") -> bool:
+        """Load an uploaded NetCDF (bytes); on error keep what was loaded before."""
+        try:
+            if data is None or len(data) == 0:
+                raise SSHDipError(f"the upload {filename!r} is empty")
+            if len(data) > MAX_UPLOAD_BYTES:
+                raise SSHDipError(f"the upload {filename!r} is {len(data) / 2**20:.1f} MB; the limit here is "
+                                  f"{MAX_UPLOAD_MB} MB: crop the region or pick fewer time steps first "
+                                  "(e.g. with ncks or xarray)")
+            info = inspect_file(bytes(data))
+            f = load_field(bytes(data), var=info["variable"], time=0)
+            twin = make_twin(f, self.ratio, self.noise, self.seed)
+        except Exception as exc:
+            self._fail(exc)
+            return False
+        self._upload, self._upload_name = bytes(data), filename
+        self._adopt(f, twin, info, 0, f"upload {filename}: {info['variable']} {info['grid'][0]}×{info['grid'][1]}")
+        return True
+
+    def _adopt(self, f: Field, twin: Twin, info: dict, t: int, source: str) -> None:
+        self.stop()
+        self._full = f
+        self._set_quietly(variable=None, time_index=0, index_crop="")
+        self.param.variable.objects = list(info["candidates"])
+        self.param.time_index.bounds = (0, max(0, info["time_steps"] - 1))
+        self._set_quietly(variable=info["variable"], time_index=t)
+        self.source = source
+        self.error = ""
+        self.message = f"Loaded {source}"
+        self._set_field(f, twin)
+
+    def _reload(self) -> None:
+        """Reload the current source with another variable or time step."""
+        try:
+            if self._upload is not None:
+                f = load_field(self._upload, var=self.variable, time=self.time_index)
+            else:
+                s = get_sample(self.sample)
+                f = load_field(s.path, var=self.variable, time=self.time_index)
+                f.attrs["credit"] = s.credit
+            twin = make_twin(f, self.ratio, self.noise, self.seed)
+        except Exception as exc:
+            self._fail(exc)
+            return
+        self.stop()
+        self._full = f
+        self._set_quietly(index_crop="")
+        self.error = ""
+        self._set_field(f, twin)
+
+    def crop(self, box: tuple[float, float, float, float] | None = None, *, index: tuple[int, int, int, int] | None
+             = None) -> bool:
+        """Crop the loaded field: ``box`` = (x0, y0, x1, y1) in map coordinates (a box selection on a map), or
+        ``index`` = (y0, y1, x0, x1) on the full loaded grid. On error the field stays as it was."""
+        try:
+            if self._full is None:
+                raise SSHDipError("load a field first")
+            if index is not None:
+                f = self._full.crop_index(*[int(i) for i in index])
+            else:
+                x0, y0, x1, y1 = box
+                g = self.geom
+                if g.xlabel.startswith("Longitude"):
+                    f = self.field.crop_box(y0, y1, x0, x1)
+                else:
+                    xs = np.where((g.xs >= min(x0, x1)) & (g.xs <= max(x0, x1)))[0]
+                    ys = np.where((g.ys >= min(y0, y1)) & (g.ys <= max(y0, y1)))[0]
+                    if xs.size == 0 or ys.size == 0:
+                        raise SSHDipError("the selected box contains no grid cell")
+                    f = self.field.crop_index(ys[0], ys[-1] + 1, xs[0], xs[-1] + 1)
+            twin = make_twin(f, self.ratio, self.noise, self.seed)
+        except Exception as exc:
+            self._fail(exc)
+            return False
+        self.stop()
+        self.error = ""
+        self.message = f"Cropped to {f.shape[0]}×{f.shape[1]} cells"
+        self._set_field(f, twin)
+        return True
+
+    def reset_crop(self, *_):
+        if self._full is not None:
+            self._set_quietly(index_crop="")
+            try:
+                twin = make_twin(self._full, self.ratio, self.noise, self.seed)
+            except Exception as exc:
+                self._fail(exc)
+                return
+            self.stop()
+            self.error = ""
+            self._set_field(self._full, twin)
+
+    def _set_field(self, f: Field, twin: Twin) -> None:
+        self.field = f
+        self.geom = Geometry.of(twin.field)
+        self.coarse_geom = self.geom.coarse(twin.degradation.ratio)
+        self.ssh_clim, self.err_lim = views.clims(twin.truth, twin.bicubic)
+        self.tap, self.points = None, []
+        self.result, self.last = None, None
+        self._curve, self._hist, self._tap_trace = [], [], []
+        self.step = 0
+        self.progress_text = "idle: press Run"
+        self._push_static(twin)  # data first: the maps rebuilt for the new twin read the pipes' data
+        self.twin = twin
+
+    # ---- watchers -----------------------------------------------------------------------------------------
+    def _on_sample(self, event):
+        if self._busy:
+            return
+        if not self.load_sample(event.new):
+            self._set_quietly(sample=event.old)
+
+    def _on_reload(self, event):
+        if not self._busy:
+            self._reload()
+
+    def _on_index_crop(self, event):
+        if self._busy or not event.new.strip():
+            return
+        try:
+            idx = [int(v) for v in event.new.replace(",", " ").split()]
+            if len(idx) != 4:
+                raise ValueError
+        except ValueError:
+            self.error = f"index crop needs four integers 'y0 y1 x0 x1'; got {event.new!r}"
+            return
+        self.crop(index=tuple(idx))
+
+    def _on_twin_params(self, event):
+        if self._busy or self.field is None:
+            return
+        try:
+            twin = make_twin(self.field, self.ratio, self.noise, self.seed)
+        except Exception as exc:
+            self._fail(exc)
+            self._set_quietly(**{event.name: event.old})  # the previous, working setting stays
+            return
+        self.stop()
+        self.error = ""
+        self._set_field(self.field, twin)
+
+    def _on_upload(self, event):
+        if event.new is not None:
+            self.load_upload(event.new, self._upload_widget.filename or "upload.nc")
+
+    # ---- the fit ------------------------------------------------------------------------------------------
+    def config(self) -> dict:
+        return {"sample": self.sample if self._upload is None else None,
+                "file": self._upload_name if self._upload is not None else None,
+                "variable": self.variable, "time": self.time_index, "ratio": self.ratio, "noise": self.noise,
+                "members": self.members, "latent_samples": self.latent_samples, "iters": self.iters,
+                "recipe": self.recipe, "device": self.device, "seed": self.seed}
+
+    def run(self, *_) -> bool:
+        """Start a fit in a background thread of this session (returns at once)."""
+        from dipcore.fit import resolve_device
+
+        if self.running:
+            return False
+        try:
+            if self.twin is None:
+                raise SSHDipError("load a field first")
+            resolve_device(self.device)
+        except Exception as exc:
+            self._fail(exc)
+            return False
+        self.error = ""
+        self._run_id += 1
+        self._stop = threading.Event()
+        twin, cfg = self.twin, self.config()
+        self.run_twin, self.run_config = twin, cfg
+        h, w = twin.truth.shape
+        self._hist_stride = max(1, int(np.ceil(max(h, w) / HIST_SIDE)))
+        with self._lock:
+            self._slot, self._curve, self._hist, self._tap_trace = None, [], [], []
+            self._worker_error, self._worker_done = None, False
+        self.result, self.last = None, None
+        self.step = 0
+        self.progress_text = f"starting {cfg['members']} member(s), {cfg['iters']} iterations…"
+        self.running = True
+        self._thread = threading.Thread(target=self._work, args=(twin, cfg, self._stop), daemon=True,
+                                        name=f"ssh-dip-fit-{id(self)}-{self._run_id}")
+        self._thread.start()
+        return True
+
+    def _work(self, twin: Twin, cfg: dict, stop: threading.Event) -> None:
+        from dipcore.fit import fit
+
+        every_hist = max(1, cfg["iters"] // HIST_SNAPSHOTS)
+        s = self._hist_stride
+        gen = None
+        try:
+            gen = fit(twin.observation, twin.degradation, cfg["recipe"], members=cfg["members"],
+                      latent_samples=cfg["latent_samples"], iters=cfg["iters"], seed=cfg["seed"],
+                      device=cfg["device"], every=1, truth=twin.truth, dx_km=twin.dx_km, keep_members=True)
+            for p in gen:
+                m = p.metrics
+                tap = self.tap
+                with self._lock:
+                    self._slot = p
+                    self.stats["events"] += 1
+                    self._curve.append((p.step, m.get("rmse", np.nan), m.get("ssim", np.nan)))
+                    if p.step % every_hist == 0 or p.step == 1 or p.done:
+                        sd = p.member_std[::s, ::s].copy() if p.member_std is not None else None
+                        self._hist.append((p.step, p.estimate[::s, ::s].copy(), sd))
+                    if tap is not None:
+                        iy, ix = tap
+                        self._tap_trace.append((p.step, float(p.estimate[iy, ix]),
+                                                float(p.member_std[iy, ix]) if p.member_std is not None else 0.0))
+                if stop.is_set():
+                    break
+        except SSHDipError as exc:
+            with self._lock:
+                self._worker_error = str(exc)
+        except torch.cuda.OutOfMemoryError:
+            with self._lock:
+                self._worker_error = "out of GPU memory: use fewer members, a smaller region or the CPU"
+        except Exception as exc:  # any failure of the worker is shown on the page; the session lives on
+            log.error("fit worker failed\n%s", traceback.format_exc())
+            with self._lock:
+                self._worker_error = f"the fit failed: {type(exc).__name__}: {exc}"
+        finally:
+            if gen is not None:
+                gen.close()
+            with self._lock:
+                self._worker_done = True
+
+    def stop(self, *_) -> None:
+        """Ask the worker to stop after its current step (it never blocks the page)."""
+        self._stop.set()
+
+    def wait(self, timeout: float = 60.0) -> bool:
+        """Join the worker and flush (for scripts and tests). True when the worker has ended."""
+        t = self._thread
+        if t is not None:
+            t.join(timeout)
+        self.flush()
+        return t is None or not t.is_alive()
+
+    # ---- pushing to the page ------------------------------------------------------------------------------
+    def flush(self) -> None:
+        """Push the newest snapshot to the page (called every FLUSH_MS by the session; cheap when idle)."""
+        try:
+            self._flush()
+        except Exception as exc:  # never let the periodic callback die
+            log.error("flush failed\n%s", traceback.format_exc())
+            self.error = f"display error: {type(exc).__name__}: {exc}"
+
+    def _flush(self) -> None:
+        now = time.perf_counter()
+        large = self.twin is not None and self.twin.truth.size >= LARGE_CELLS
+        with self._lock:
+            p = self._slot
+            finished = self._worker_done and self.running
+            if p is not None and large and not p.done and not finished and \
+                    now - self._last_image_push < LARGE_PERIOD:
+                return  # large fields: at most one push per LARGE_PERIOD
+            self._slot = None
+            curve = np.array(self._curve, dtype=float).reshape(-1, 3) if p is not None else None
+            err = self._worker_error
+            self._worker_error = None
+        if p is not None and self.run_twin is self.twin:
+            self._show(p, curve)
+            self._last_image_push = now
+        if err:
+            self.error = err
+        if finished and (self._thread is None or not self._thread.is_alive()):
+            self._finish()
+
+    def _show(self, p, curve) -> None:
+        twin = self.run_twin
+        self.last = p
+        self.step = p.step
+        self._pipes["estimate"].send(p.estimate)
+        self._pipes["error"].send(p.estimate - twin.truth)
+        self._pipes["std"].send(p.member_std)
+        b_rmse, b_ssim = self._bicubic_scores()
+        self._pipes["rmse"].send((curve[:, 0], curve[:, 1] * CM, b_rmse * CM))
+        self._pipes["ssim"].send((curve[:, 0], curve[:, 2], b_ssim))
+        rate = p.iters_per_s
+        eta = p.eta
+        r = p.metrics.get("rmse", np.nan) * CM
+        self.progress_text = (f"step {p.step}/{p.iters} · {rate:.2f} it/s · ETA "
+                              f"{eta:.0f} s · RMSE {r:.2f} cm (bicubic {b_rmse * CM:.2f}) · "
+                              f"SSIM {p.metrics.get('ssim', np.nan):.3f} (bicubic {b_ssim:.3f})"
+                              if np.isfinite(eta) else f"step {p.step}/{p.iters}")
+        self.stats["pushes"] += 1
+        t = time.perf_counter()
+        self.stats["first_push"] = self.stats["first_push"] or t
+        self.stats["last_push"] = t
+        if self.tap is not None and (p.done or t - self._last_pixel_push > 0.5):
+            self._last_pixel_push = t
+            self._push_pixel()
+
+    def _finish(self) -> None:
+        p = self.last
+        self.running = False
+        if self.run_twin is not self.twin:  # the field changed while the fit ran: its result is void
+            self.progress_text = "idle: press Run"
+            return
+        if p is None:
+            self.progress_text = "stopped before the first step"
+            return
+        self.result = p
+        self._pipes["latent"].send(p.latent_std)
+        state = "done" if p.done else "stopped"
+        self.progress_text = (f"{state} at step {p.step}/{p.iters} · {p.iters_per_s:.2f} it/s · "
+                              f"RMSE {p.metrics.get('rmse', np.nan) * CM:.2f} cm (bicubic "
+                              f"{self._bicubic_scores()[0] * CM:.2f}) · SSIM {p.metrics.get('ssim', np.nan):.3f}")
+        self.message = f"Fit {state} after {p.elapsed:.1f} s on {p.device}"
+        self._push_pixel()
+
+    def _bicubic_scores(self, t: Twin | None = None) -> tuple[float, float]:
+        t = t or self.run_twin or self.twin
+        key = id(t)
+        if getattr(self, "_bic_key", None) != key:
+            self._bic_key, self._bic = key, (rmse(t.bicubic, t.truth), ssim(t.bicubic, t.truth))
+        return self._bic
+
+    def _push_static(self, t: Twin) -> None:
+        self._pipes["truth"].send(t.truth)
+        self._pipes["obs"].send(t.observation)
+        self._pipes["bicubic"].send(t.bicubic)
+        self._pipes["estimate"].send(None)
+        self._pipes["error"].send(t.bicubic - t.truth)
+        self._pipes["std"].send(None)
+        self._pipes["latent"].send(None)
+        b_rmse, b_ssim = self._bicubic_scores(t)
+        self._pipes["rmse"].send((np.array([]), np.array([]), b_rmse * CM))
+        self._pipes["ssim"].send((np.array([]), np.array([]), b_ssim))
+        self._pipes["marks"].send([])
+        self._push_pixel()
+
+    # ---- per-pixel uncertainty and transects --------------------------------------------------------------
+    def tap_at(self, x: float | None, y: float | None) -> None:
+        """Select the pixel nearest to map point (x, y); the last two taps define the transect."""
+        if x is None or y is None or self.geom is None:
+            return
+        iy, ix = self.geom.index_of(x, y)
+        self.tap = (iy, ix)
+        with self._lock:
+            self._tap_trace = []
+        self.points = (self.points + [(iy, ix)])[-2:]
+        self._pipes["marks"].send([self.geom.point_of(*q) for q in self.points])
+        self._push_pixel()
+
+    def pixel_info(self) -> dict:
+        """Everything the pixel view shows for the tapped cell (values in metres)."""
+        if self.tap is None or self.twin is None:
+            return {}
+        iy, ix = self.tap
+        t = self.run_twin if (self.run_twin is not None and self.last is not None) else self.twin
+        if iy >= t.truth.shape[0] or ix >= t.truth.shape[1]:
+            return {}
+        x, y = self.geom.point_of(iy, ix)
+        info = {"where": f"({self.geom.ylabel.split(' ')[0]} {y:.3f}, {self.geom.xlabel.split(' ')[0]} {x:.3f}) "
+                         f"cell [{iy}, {ix}]",
+                "truth": float(t.truth[iy, ix]), "bicubic": float(t.bicubic[iy, ix])}
+        p = self.last
+        if p is not None:
+            mem = p.members[:, iy, ix] if p.members is not None else np.array([p.estimate[iy, ix]])
+            info.update(members=mem.astype(float), mean=float(p.estimate[iy, ix]),
+                        std=float(p.member_std[iy, ix]) if p.member_std is not None else 0.0)
+            if p.latent_std is not None:
+                info["latent_std"] = float(p.latent_std[iy, ix])
+        s = self._hist_stride
+        with self._lock:
+            hist = [(st, e[iy // s, ix // s], 0.0 if d is None else d[iy // s, ix // s]) for st, e, d in self._hist]
+            trace = list(self._tap_trace)
+        if trace:  # exact values since the tap, decimated snapshots before it
+            hist = [h for h in hist if h[0] < trace[0][0]] + trace
+        if hist:
+            a = np.array(hist, dtype=float)
+            info.update(hist_steps=a[:, 0], hist_mean=a[:, 1], hist_std=a[:, 2])
+        return info
+
+    def transect_info(self) -> dict:
+        """Truth, bicubic and estimate ± std along the line between the last two taps."""
+        if len(self.points) < 2 or self.twin is None:
+            return {}
+        t = self.run_twin if (self.run_twin is not None and self.last is not None) else self.twin
+        iy, ix = views.transect_samples(*self.points)
+        ny, nx = t.truth.shape
+        ok = (iy < ny) & (ix < nx)
+        iy, ix = iy[ok], ix[ok]
+        sp = t.field.spacing_km
+        if sp:
+            d = np.concatenate([[0], np.cumsum(np.hypot(np.diff(iy) * sp[0], np.diff(ix) * sp[1]))])
+            xl, xu = "distance along the line", "km"
+        else:
+            d, xl, xu = np.arange(iy.size, dtype=float), "cell along the line", None
+        p = self.last
+        info = {"distance": d, "xlabel": xl, "xunit": xu, "truth": t.truth[iy, ix], "bicubic": t.bicubic[iy, ix],
+                "title": f"Transect from cell {tuple(self.points[0])} to {tuple(self.points[1])}"}
+        if p is not None:
+            info["estimate"] = p.estimate[iy, ix]
+            if p.member_std is not None:
+                info["std"] = p.member_std[iy, ix]
+        return info
+
+    def _push_pixel(self) -> None:
+        self._pipes["pixel"].send(self.pixel_info())
+        self._pipes["transect"].send(self.transect_info())
+
+    # ---- results ------------------------------------------------------------------------------------------
+    def netcdf(self) -> bytes:
+        """The result as CF NetCDF bytes (the CLI's schema)."""
+        if self.result is None:
+            raise SSHDipError("run a fit first: there is no result to download yet")
+        cfg = dict(self.run_config)
+        ds = result_dataset(self.run_twin, self.result, cfg)
+        return netcdf_bytes(ds)
+
+    def summary(self) -> dict:
+        if self.result is None:
+            return {}
+        return summary(self.run_twin, self.result, dict(self.run_config))
+
+    def png(self) -> bytes:
+        """The maps as a PNG figure (matplotlib)."""
+        t = self.run_twin or self.twin
+        p = self.result or self.last
+        panels = [("Truth", t.truth, "ssh"), ("Bicubic", t.bicubic, "ssh"),
+                  ("Bicubic − truth", t.bicubic - t.truth, "error")]
+        if p is not None:
+            panels += [("DIP estimate", p.estimate, "ssh"), ("DIP − truth", p.estimate - t.truth, "error"),
+                       ("Ensemble std", p.member_std, "std"), ("Latent std", p.latent_std, "std")]
+        r = t.degradation.ratio
+        title = f"{self.source} · ×{r}"
+        if p is not None:
+            title += (f" · RMSE DIP {p.metrics.get('rmse', np.nan) * CM:.2f} cm vs bicubic "
+                      f"{rmse(t.bicubic, t.truth) * CM:.2f} cm")
+        return views.figure_png(panels, Geometry.of(t.field), self.ssh_clim, self.err_lim, title)
+
+    def _download_nc(self):
+        try:
+            return io.BytesIO(self.netcdf())
+        except Exception as exc:
+            self._fail(exc)
+            return None
+
+    def _download_png(self):
+        try:
+            return io.BytesIO(self.png())
+        except Exception as exc:
+            self._fail(exc)
+            return None
+
+    # ---- session wiring -----------------------------------------------------------------------------------
+    def attach_session(self) -> "ExplorerApp":
+        """Register the periodic flush and stop the fit when the browser session ends (call inside a session)."""
+        if self._periodic is None and pn.state.curdoc is not None:
+            self._periodic = pn.state.add_periodic_callback(self.flush, period=FLUSH_MS)
+            pn.state.on_session_destroyed(self._on_destroyed)
+        return self
+
+    def _on_destroyed(self, session_context=None) -> None:
+        self.stop()
+        if self._periodic is not None:
+            try:
+                self._periodic.stop()
+            except Exception:
+                pass
+
+    def __panel__(self):
+        if self._panel is None:
+            from explorer.layout import build_layout
+
+            self._panel = build_layout(self)
+        return self._panel
+
+
+def ladder_images(app: ExplorerApp) -> hv.Layout:
+    """The truth at the six resolutions R03…R96 (paper Fig. 2), same colour scale."""
+    t = app.twin
+    g = Geometry.of(t.field)
+    ims = []
+    for r, arr in ladder(t.truth).items():
+        ny, nx = arr.shape
+        sub = Geometry(g.xs[:nx * r], g.ys[:ny * r], g.xlabel, g.ylabel, g.dx_km).coarse(r)
+        km = f", {g.dx_km * r:.0f} km" if g.dx_km else ""
+        ims.append(views.image(arr, sub, f"{LADDER_NAMES[r]} (×{r}{km}, {ny}×{nx})", "SSH",
+                               clim=app.ssh_clim).opts(width=330, height=200, responsive=False, tools=["hover"]))
+    return hv.Layout(ims).cols(3)
+
+
+def comparison_images(app: ExplorerApp) -> hv.Layout:
+    """Truth, observation, bicubic and DIP at the chosen ratio, with scores in the titles."""
+    t = app.run_twin if (app.result is not None and app.run_twin is not None) else app.twin
+    g = Geometry.of(t.field)
+    r = t.degradation.ratio
+    o = dict(width=330, height=200, responsive=False, tools=["hover"])
+    ims = [views.image(t.truth, g, "Truth", "SSH", clim=app.ssh_clim).opts(**o),
+           views.image(t.observation, g.coarse(r), f"Observation ×{r}", "SSH", clim=app.ssh_clim).opts(**o),
+           views.image(t.bicubic, g, f"Bicubic: RMSE {rmse(t.bicubic, t.truth) * CM:.2f} cm, "
+                       f"SSIM {ssim(t.bicubic, t.truth):.3f}", "SSH", clim=app.ssh_clim).opts(**o)]
+    p = app.result
+    if p is not None:
+        ims.append(views.image(p.estimate, g, f"DIP: RMSE {rmse(p.estimate, t.truth) * CM:.2f} cm, "
+                               f"SSIM {ssim(p.estimate, t.truth):.3f}", "SSH", clim=app.ssh_clim).opts(**o))
+        ims.append(views.image(t.bicubic - t.truth, g, "Bicubic − truth", "error",
+                               clim=(-app.err_lim, app.err_lim)).opts(**o))
+        ims.append(views.image(p.estimate - t.truth, g, "DIP − truth", "error",
+                               clim=(-app.err_lim, app.err_lim)).opts(**o))
+    return hv.Layout(ims).cols(3)
+
+
+def uncertainty_text(app: ExplorerApp) -> str:
+    p, t = app.result, app.run_twin
+    if p is None or p.member_std is None:
+        return "Run a fit with K ≥ 2 members to compare the ensemble spread with the actual error."
+    c = error_std_correlation(p.member_std, p.estimate, t.truth)
+    ss = spread_skill(p.member_std, p.estimate, t.truth)
+    txt = (f"**corr(|error|, ensemble std) = {c:.2f}** · **spread/skill = {ss:.2f}** "
+           "(√mean variance / RMSE; 1 = calibrated, < 1 = over-confident)")
+    if p.latent_std is not None:
+        txt += f" · corr(|error|, latent std) = {error_std_correlation(p.latent_std, p.estimate, t.truth):.2f}"
+    return txt
+
+
+__all__ = ["ExplorerApp", "MAX_UPLOAD_MB", "comparison_images", "ladder_images", "uncertainty_text"]

@@ -1,0 +1,239 @@
+"""The page of one :class:`explorer.app.ExplorerApp`: sidebar controls and the tabs."""
+
+from __future__ import annotations
+
+import holoviews as hv
+import numpy as np
+import panel as pn
+
+from explorer import views
+from explorer.views import AMP, BALANCE
+
+TEACHER_NOTES = """
+### What each panel shows
+
+- **Truth**: the high-resolution SSH field (cm) we pretend not to know; everything is scored against it.
+- **Observation**: the truth averaged over ratio × ratio blocks, plus noise: what a coarse sensor would see.
+- **Bicubic**: the observation smoothly interpolated back to the fine grid, the classical baseline to beat.
+- **DIP estimate**: the mean of K neural networks each trained, from scratch on this one image, so that their
+  output averaged over blocks reproduces the observation; the network's structure is the only prior.
+- **Error (estimate − truth)**: where the method is wrong; red too high, blue too low (before a run: bicubic − truth).
+- **Ensemble std**: how much the K networks disagree; a map of the method's own uncertainty (same scale as the error).
+- **Latent std**: spread when the same networks get different random inputs (M > 0): a second, smaller uncertainty.
+- **RMSE / SSIM curves**: error and structural similarity against iteration; the dashed line is bicubic.
+- **Pixel**: tap any map: each member's value at that cell, their mean ± std, the truth and the bicubic value,
+  and how the estimate there moved during the fit.
+- **Transect**: the last two taps define a line; truth, bicubic and estimate ± 2 std along it.
+- **|error| vs std**: do the cells the ensemble is unsure about have the largest errors? Correlation and
+  spread/skill (1 = honest uncertainty) are printed.
+- **Resolution ladder**: the same field at R03…R96 (×1…×32 coarser), as in the paper's Fig. 2.
+"""
+
+
+def _map(app, key: str, title, label: str, cmap, clim, coarse: bool = False, marks=None, tools=()):
+    """A DynamicMap of one pipe; title and colour limits are read when it is drawn."""
+
+    def cb(data):
+        g = app.coarse_geom if coarse else app.geom
+        t = title() if callable(title) else title
+        c = clim() if callable(clim) else clim
+        img = views.image(data, g, t, label, cmap=cmap, clim=c)
+        if data is not None and np.asarray(data).shape != (len(g.ys), len(g.xs)):
+            img = views.image(None, g, t, label, cmap=cmap, clim=c)  # stale data during a field change
+        return img.opts(tools=["hover", "tap", *tools], width=360, height=250, responsive=False)
+
+    dm = hv.DynamicMap(cb, streams=[app._pipes[key]])
+    if app.twin is not None and app.twin.truth.size >= 1024 * 1024:
+        from holoviews.operation.datashader import rasterize
+
+        dm = rasterize(dm, aggregator="mean").opts(cmap=cmap, colorbar=True, clipping_colors={"NaN": views.LAND},
+                                                    tools=["hover", "tap", *tools], width=360, height=250)
+    if marks is not None:
+        dm = dm * marks
+    return dm
+
+
+def maps_view(app, twin=None):
+    """Six linked maps (truth, observation, bicubic; estimate, error, std), rebuilt when the field changes."""
+    if app.twin is None:
+        return pn.pane.Markdown("No field loaded.")
+
+    def marks_cb(data):
+        kd = views.kdims(app.geom)
+        pts = list(data or [])
+        return (hv.Points(pts, kdims=kd).opts(color="black", marker="x", size=14, line_width=2)
+                * hv.Path([pts] if len(pts) == 2 else [], kdims=kd).opts(color="black", line_width=2))
+
+    marks = hv.DynamicMap(marks_cb, streams=[app._pipes["marks"]])
+    ssh = lambda: app.ssh_clim  # noqa: E731
+    err = lambda: (-app.err_lim, app.err_lim)  # noqa: E731
+    std = lambda: (0.0, app.err_lim)  # noqa: E731
+    r = app.twin.degradation.ratio
+    truth = _map(app, "truth", "Truth (drag box-select here to crop)", "SSH", BALANCE, ssh, marks=marks,
+                 tools=("box_select",))
+    obs = _map(app, "obs", f"Observation (×{r}, noise {app.twin.noise_fraction:g}σ)", "SSH", BALANCE, ssh,
+               coarse=True)
+    bic = _map(app, "bicubic", "Bicubic baseline", "SSH", BALANCE, ssh)
+    est = _map(app, "estimate", lambda: "DIP estimate (ensemble mean)" if app.last is not None
+               else "DIP estimate: press Run", "SSH", BALANCE, ssh, marks=marks)
+    error = _map(app, "error", lambda: "Error: DIP − truth" if app.last is not None
+                 else "Error: bicubic − truth (until a run)", "error", BALANCE, err, marks=marks)
+    sd = _map(app, "std", "Ensemble std (K members)", "std", AMP, std)
+    for m in (truth, obs, bic, est, error, sd):
+        hv.streams.Tap(source=m, x=None, y=None).add_subscriber(lambda x, y: app.tap_at(x, y))
+    hv.streams.BoundsXY(source=truth, bounds=None).add_subscriber(
+        lambda bounds: bounds is not None and app.crop(box=bounds))
+    layout = hv.Layout([truth, obs, bic, est, error, sd]).cols(3).opts(shared_axes=True)
+    return pn.pane.HoloViews(layout, linked_axes=True, sizing_mode="fixed")
+
+
+def curves_view(app):
+    rm = hv.DynamicMap(lambda data: views.curves(data[0], data[1], data[2], "RMSE vs iteration", "RMSE", "cm")
+                       .opts(width=520, height=220, responsive=False), streams=[app._pipes["rmse"]])
+    ss = hv.DynamicMap(lambda data: views.curves(data[0], data[1], data[2], "SSIM vs iteration", "SSIM", None)
+                       .opts(width=520, height=220, responsive=False), streams=[app._pipes["ssim"]])
+    return pn.pane.HoloViews((rm + ss).opts(shared_axes=False), linked_axes=False)
+
+
+def pixel_view(app):
+    left = hv.DynamicMap(lambda data: views.pixel_plots(data or {})[0].opts(width=520, height=240,
+                                                                             responsive=False),
+                         streams=[app._pipes["pixel"]])
+    right = hv.DynamicMap(lambda data: views.pixel_plots(data or {})[1].opts(width=520, height=240,
+                                                                              responsive=False),
+                          streams=[app._pipes["pixel"]])
+    tr = hv.DynamicMap(lambda data: views.transect_plot(data or {}).opts(width=1060, height=240,
+                                                                         responsive=False),
+                       streams=[app._pipes["transect"]])
+    return pn.Column(pn.pane.HoloViews((left + right).opts(shared_axes=False), linked_axes=False),
+                     pn.pane.HoloViews(tr, linked_axes=False))
+
+
+def build_layout(app):
+    from explorer.app import MAX_UPLOAD_MB, comparison_images, ladder_images, uncertainty_text
+
+    w = pn.widgets
+    upload = w.FileInput(accept=".nc,.nc4,.cdf,.netcdf", multiple=False, sizing_mode="stretch_width")
+    app._upload_widget = upload
+    upload.param.watch(app._on_upload, "value")
+    run = w.Button(label="Run", button_type="primary", sizing_mode="stretch_width")
+    stop = w.Button(label="Stop", button_type="danger", sizing_mode="stretch_width", disabled=True)
+    run.on_click(app.run)
+    stop.on_click(app.stop)
+
+    def running_changed(event=None):
+        run.disabled = app.running
+        stop.disabled = not app.running
+
+    app.param.watch(running_changed, "running")
+    reset = w.Button(label="Reset crop", sizing_mode="stretch_width")
+    reset.on_click(app.reset_crop)
+    dev_note = ("CUDA GPU available" if app.cuda_available else "no CUDA GPU here: auto = CPU")
+    nc = w.FileDownload(callback=app._download_nc, filename="ssh-dip-result.nc", label="Download NetCDF",
+                        button_type="success", disabled=True, embed=False, sizing_mode="stretch_width")
+    png = w.FileDownload(callback=app._download_png, filename="ssh-dip-maps.png", label="Download PNG figure",
+                         disabled=False, embed=False, sizing_mode="stretch_width")
+
+    def result_changed(event=None):
+        nc.disabled = app.result is None
+
+    app.param.watch(result_changed, "result")
+
+    sidebar = pn.Column(
+        pn.pane.Markdown("## ssh-dip explorer\nDownscale sea surface height with a deep image prior."),
+        w.Select.from_param(app.param.sample, name="Sample"),
+        pn.pane.Markdown(f"**or upload a NetCDF** (≤ {MAX_UPLOAD_MB} MB)", margin=(0, 10)),
+        upload,
+        w.Select.from_param(app.param.variable, name="Variable"),
+        w.IntInput.from_param(app.param.time_index, name="Time step"),
+        w.TextInput.from_param(app.param.index_crop, name="Index crop y0 y1 x0 x1 (Enter)",
+                               placeholder="e.g. 0 64 0 64"),
+        reset,
+        w.Select.from_param(app.param.ratio, name="Ratio"),
+        w.FloatSlider.from_param(app.param.noise, name="Noise σ (fraction of field std)"),
+        w.IntSlider.from_param(app.param.members, name="Ensemble members K", end=16),
+        w.IntInput.from_param(app.param.latent_samples, name="Latent samples M"),
+        w.IntInput.from_param(app.param.iters, name="Iterations", step=50),
+        w.Select.from_param(app.param.recipe, name="Recipe"),
+        w.Select.from_param(app.param.device, name=f"Device ({dev_note})"),
+        w.IntInput.from_param(app.param.seed, name="Seed"),
+        pn.Row(run, stop, sizing_mode="stretch_width"),
+        nc, png,
+        width=320,
+    )
+    alert = pn.pane.Alert("", alert_type="danger", visible=False, sizing_mode="stretch_width",
+                          css_classes=["ssh-error"])
+    note = pn.pane.Markdown("", css_classes=["ssh-message"], sizing_mode="stretch_width")
+
+    def error_changed(event=None):
+        alert.object = app.error
+        alert.visible = bool(app.error)
+
+    def message_changed(event=None):
+        note.object = app.message
+
+    app.param.watch(error_changed, "error")
+    app.param.watch(message_changed, "message")
+    error_changed(), message_changed()
+    bar = w.Progress(value=0, max=max(1, app.iters), bar_color="primary", width=300)
+    text = pn.pane.Str(app.progress_text, css_classes=["ssh-progress"], sizing_mode="stretch_width")
+
+    def progress_changed(event=None):
+        text.object = app.progress_text
+        p = app.last
+        bar.max = max(1, p.iters if p is not None else app.iters)
+        bar.value = min(app.step, bar.max)
+
+    app.param.watch(progress_changed, ["progress_text", "step"])
+
+    maps = pn.panel(pn.bind(lambda twin: maps_view(app, twin), app.param.twin), defer_load=False)
+    explore = pn.Column(pn.Row(bar, text), maps, curves_view(app),
+                        pn.pane.Markdown("**Tap a map** to inspect a pixel; the last two taps draw a transect."),
+                        pixel_view(app))
+
+    def uncertainty(result):
+        p, t = app.result, app.run_twin
+        plot = views.error_std_plot(p.member_std if p is not None else None,
+                                    p.estimate if p is not None else None,
+                                    t.truth if t is not None else np.zeros((1, 1)),
+                                    title="|error| vs ensemble std (cells) and RMS error per std bin")
+        items = [pn.pane.Markdown(uncertainty_text(app)), pn.pane.HoloViews(plot.opts(width=600, height=360,
+                                                                                    responsive=False))]
+        if p is not None and p.latent_std is not None:
+            items.append(pn.pane.HoloViews(views.image(p.latent_std, app.geom, "Latent std (M samples)", "std",
+                                                       cmap=AMP, clim=(0, app.err_lim))
+                                           .opts(width=420, height=280, responsive=False)))
+        return pn.Column(*items)
+
+    def teaching(twin, result):
+        return pn.Column(
+            pn.pane.Markdown("### The resolution ladder (paper Fig. 2)\nThe truth average-pooled 2× at each "
+                             "rung: R03 is the truth, R96 is 32× coarser. Zoom one map: all follow."),
+            pn.pane.HoloViews(ladder_images(app), linked_axes=False),
+            pn.pane.Markdown(f"### DIP vs bicubic at ×{app.twin.degradation.ratio}"
+                             + ("" if app.result is not None else " (press Run for the DIP estimate)")),
+            pn.pane.HoloViews(comparison_images(app), linked_axes=False))
+
+    tabs = pn.Tabs(
+        ("Explore", explore),
+        ("Uncertainty", pn.panel(pn.bind(uncertainty, app.param.result))),
+        ("Resolution ladder", pn.panel(pn.bind(teaching, app.param.twin, app.param.result))),
+        ("Experiments", experiments_tab()),
+        ("About", pn.pane.Markdown(TEACHER_NOTES)),
+        dynamic=True,
+    )
+    main = pn.Column(alert, note, tabs, sizing_mode="stretch_width")
+    return pn.Row(sidebar, main, sizing_mode="stretch_width")
+
+
+def experiments_tab():
+    """The Experiments tab of another module, when it exists (imported lazily)."""
+    try:
+        from explorer.experiments_tab import ExperimentsTab
+    except ImportError:
+        return pn.pane.Markdown("The Experiments tab is not installed yet (explorer/experiments_tab.py).")
+    try:
+        return ExperimentsTab()
+    except Exception as exc:  # its failure must not take the explorer down
+        return pn.pane.Alert(f"The Experiments tab failed to start: {type(exc).__name__}: {exc}",
+                             alert_type="warning")

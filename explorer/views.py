@@ -1,0 +1,234 @@
+"""Plot builders of the explorer: colour maps, map images, curves, pixel and transect plots, the PNG figure.
+
+Pure functions of NumPy arrays (no session state), so the app and the tests can call them directly. Values
+arrive in metres and are shown in centimetres.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import cmocean
+import holoviews as hv
+import matplotlib
+import numpy as np
+from matplotlib.colors import to_hex
+
+matplotlib.use("Agg")
+
+CM = 100.0  # metres → centimetres for display
+LAND = "#d9d9d9"
+MAP_HEIGHT = 260
+
+
+def hex_cmap(cmap, n: int = 256) -> list[str]:
+    """A matplotlib/cmocean colour map as a list of hex colours (what Bokeh takes)."""
+    return [to_hex(c) for c in cmap(np.linspace(0, 1, n))]
+
+
+BALANCE = hex_cmap(cmocean.cm.balance)   # diverging: SSH and error
+AMP = hex_cmap(cmocean.cm.amp)           # sequential: std
+
+
+@dataclass
+class Geometry:
+    """Display coordinates of a field: 1-D lon/lat when the grid is regular in them, else cell indices."""
+
+    xs: np.ndarray
+    ys: np.ndarray
+    xlabel: str
+    ylabel: str
+    dx_km: float | None = None
+
+    @classmethod
+    def of(cls, field) -> "Geometry":
+        da = field.data
+        ydim, xdim = da.dims
+        ny, nx = da.shape
+        spacing = field.spacing_km
+        dx = spacing[1] if spacing else None
+        xs = ys = None
+        for name, c in da.coords.items():
+            if c.dims == (xdim,) and _regular(c.values):
+                xs = c.values.astype(np.float64)
+                xlabel = "Longitude (°E)" if "lon" in name.lower() else str(name)
+            if c.dims == (ydim,) and _regular(c.values):
+                ys = c.values.astype(np.float64)
+                ylabel = "Latitude (°N)" if "lat" in name.lower() else str(name)
+        if xs is None or ys is None:
+            return cls(np.arange(nx, dtype=np.float64), np.arange(ny, dtype=np.float64),
+                       "x (cell index)", "y (cell index)", dx)
+        return cls(xs, ys, xlabel, ylabel, dx)
+
+    def coarse(self, ratio: int) -> "Geometry":
+        """Block-mean coordinates of the observation grid."""
+        return Geometry(self.xs.reshape(-1, ratio).mean(axis=1), self.ys.reshape(-1, ratio).mean(axis=1),
+                        self.xlabel, self.ylabel, self.dx_km * ratio if self.dx_km else None)
+
+    def index_of(self, x: float, y: float) -> tuple[int, int]:
+        """Nearest cell (iy, ix) to a point in display coordinates."""
+        return int(np.argmin(np.abs(self.ys - y))), int(np.argmin(np.abs(self.xs - x)))
+
+    def point_of(self, iy: int, ix: int) -> tuple[float, float]:
+        return float(self.xs[ix]), float(self.ys[iy])
+
+
+def _regular(v: np.ndarray) -> bool:
+    v = np.asarray(v, dtype=np.float64)
+    if v.ndim != 1 or v.size < 2 or not np.all(np.isfinite(v)):
+        return False
+    d = np.diff(v)
+    return bool(np.all(d > 0) or np.all(d < 0)) and np.allclose(d, d[0], rtol=1e-3, atol=0)
+
+
+def kdims(geom: Geometry) -> list[hv.Dimension]:
+    return [hv.Dimension("x", label=geom.xlabel), hv.Dimension("y", label=geom.ylabel)]
+
+
+def image(arr: np.ndarray | None, geom: Geometry, title: str, label: str, unit: str = "cm",
+          cmap: list[str] = BALANCE, clim: tuple[float, float] | None = None, scale: float = CM) -> hv.Image:
+    """One map: ``arr`` (metres) shown ×``scale`` with a colour bar, hover in ``unit`` and land in grey."""
+    if arr is None:
+        arr = np.full((len(geom.ys), len(geom.xs)), np.nan, dtype=np.float32)
+    z = np.asarray(arr, dtype=np.float32) * np.float32(scale)
+    vdim = hv.Dimension("value", label=label, unit=unit)
+    img = hv.Image((geom.xs, geom.ys, z), kdims=kdims(geom), vdims=[vdim])
+    return img.opts(title=title, cmap=cmap, clim=clim or (np.nan, np.nan), colorbar=True, tools=["hover", "tap"],
+                    clipping_colors={"NaN": LAND}, responsive=True, min_height=MAP_HEIGHT, clabel=f"{label} ({unit})",
+                    active_tools=["wheel_zoom"])
+
+
+def clims(truth: np.ndarray, bicubic: np.ndarray) -> tuple[tuple[float, float], float]:
+    """Fixed colour limits in cm: the SSH range of the truth, and the symmetric error limit (from bicubic)."""
+    lo, hi = np.nanpercentile(truth, [0.5, 99.5]) * CM
+    err = np.abs(bicubic - truth)
+    e = float(np.nanpercentile(err, 99.5)) * CM if np.isfinite(err).any() else 1.0
+    return (float(lo), float(hi)), max(e, 1e-3)
+
+
+def curves(steps, values, bicubic: float, title: str, label: str, unit: str | None) -> hv.Overlay:
+    """A score against iteration for the DIP estimate, with the bicubic score as a horizontal line."""
+    vd = hv.Dimension("score", label=label, unit=unit)
+    kd = hv.Dimension("step", label="iteration")
+    dip = hv.Curve((np.asarray(steps, dtype=float), np.asarray(values, dtype=float)), kd, vd, label="DIP")
+    ref = hv.HLine(bicubic if np.isfinite(bicubic) else 0.0).opts(color="#555555", line_dash="dashed")
+    bic = hv.Curve(([], []), kd, vd, label=f"bicubic {bicubic:.3g}").opts(color="#555555", line_dash="dashed")
+    return (dip.opts(color="#1f77b4", line_width=2, tools=["hover"]) * bic * ref).opts(
+        title=title, responsive=True, min_height=200, legend_position="top_right", framewise=True,
+        show_grid=True)
+
+
+def pixel_plots(info: dict) -> tuple[hv.Overlay, hv.Overlay]:
+    """Members' values at one pixel with mean ± std, truth and bicubic; and the pixel's estimate over steps."""
+    kd = hv.Dimension("member", label="ensemble member")
+    vd = hv.Dimension("value", label="SSH", unit="cm")
+    members = np.asarray(info.get("members", []), dtype=float) * CM
+    k = np.arange(1, len(members) + 1, dtype=float)
+    pts = hv.Scatter((k, members), kd, vd, label="members").opts(size=9, color="#1f77b4", tools=["hover"])
+    mean, std = info.get("mean", np.nan) * CM, info.get("std", np.nan) * CM
+    span = (0.5, max(len(members), 1) + 0.5)
+    mean_c = hv.Curve((span, (mean, mean)), kd, vd, label=f"mean {mean:.2f} ± {std:.2f} cm").opts(color="#1f77b4")
+    band = hv.Area((span, (mean - std, mean - std), (mean + std, mean + std)), kd, [vd, "y2"]).opts(
+        alpha=0.2, color="#1f77b4")
+    truth = info.get("truth", np.nan) * CM
+    bic = info.get("bicubic", np.nan) * CM
+    t = hv.Curve((span, (truth, truth)), kd, vd, label=f"truth {truth:.2f} cm").opts(color="black",
+                                                                                    line_dash="dashed")
+    b = hv.Curve((span, (bic, bic)), kd, vd, label=f"bicubic {bic:.2f} cm").opts(color="#d62728",
+                                                                                line_dash="dotted")
+    where = info.get("where", "tap a map")
+    left = (band * mean_c * pts * t * b).opts(title=f"Pixel {where}", responsive=True, min_height=220,
+                                              legend_position="bottom_right", framewise=True, show_grid=True)
+    sk = hv.Dimension("step", label="iteration")
+    hs, hm, hsd = (np.asarray(info.get(n, []), dtype=float) for n in ("hist_steps", "hist_mean", "hist_std"))
+    evo = hv.Curve((hs, hm * CM), sk, vd, label="estimate").opts(color="#1f77b4", tools=["hover"])
+    evo_band = hv.Spread((hs, hm * CM, hsd * CM), sk, [vd, "err"]).opts(alpha=0.2, color="#1f77b4")
+    tl = hv.HLine(truth if np.isfinite(truth) else 0.0).opts(color="black", line_dash="dashed")
+    bl = hv.HLine(bic if np.isfinite(bic) else 0.0).opts(color="#d62728", line_dash="dotted")
+    right = (evo_band * evo * tl * bl).opts(title="Estimate at this pixel over the iterations (± std)",
+                                            responsive=True, min_height=220, framewise=True, show_grid=True)
+    return left, right
+
+
+def transect_plot(info: dict) -> hv.Overlay:
+    """Truth, bicubic and estimate ± 2 std along a line."""
+    kd = hv.Dimension("distance", label=info.get("xlabel", "distance"), unit=info.get("xunit"))
+    vd = hv.Dimension("value", label="SSH", unit="cm")
+    d = np.asarray(info.get("distance", []), dtype=float)
+    g = lambda n: np.asarray(info.get(n, np.full(d.shape, np.nan)), dtype=float) * CM  # noqa: E731
+    est, std = g("estimate"), g("std")
+    std = np.where(np.isfinite(std), std, 0.0)
+    spread = hv.Spread((d, est, 2 * std), kd, [vd, "err"], label="estimate ± 2 std").opts(alpha=0.25,
+                                                                                        color="#1f77b4")
+    return (spread * hv.Curve((d, g("truth")), kd, vd, label="truth").opts(color="black", line_width=2)
+            * hv.Curve((d, g("bicubic")), kd, vd, label="bicubic").opts(color="#d62728", line_dash="dotted")
+            * hv.Curve((d, est), kd, vd, label="estimate").opts(color="#1f77b4")).opts(
+        title=info.get("title", "Transect: tap two points on a map"), responsive=True, min_height=220,
+        framewise=True, legend_position="top_right", show_grid=True)
+
+
+def transect_samples(p0: tuple[int, int], p1: tuple[int, int], n: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Nearest-cell indices (iy, ix) of ``n`` evenly spaced points from cell p0 to cell p1."""
+    (y0, x0), (y1, x1) = p0, p1
+    n = n or max(2, int(np.hypot(y1 - y0, x1 - x0)) + 1)
+    t = np.linspace(0, 1, n)
+    return np.rint(y0 + t * (y1 - y0)).astype(int), np.rint(x0 + t * (x1 - x0)).astype(int)
+
+
+def error_std_plot(std: np.ndarray | None, estimate: np.ndarray | None, truth: np.ndarray,
+                   title: str = "", max_points: int = 4000, seed: int = 0) -> hv.Overlay:
+    """|error| against std (a random subsample of ocean cells), binned RMS error per std bin, and the 1:1 line."""
+    from dipcore.metrics import spread_error_bins
+
+    kd = hv.Dimension("std", label="ensemble std", unit="cm")
+    vd = hv.Dimension("abs_error", label="|error|", unit="cm")
+    if std is None or estimate is None:
+        return hv.Scatter(([], []), kd, vd).opts(title=title or "|error| vs std: run a fit with K ≥ 2",
+                                                 responsive=True, min_height=260)
+    m = np.isfinite(std) & np.isfinite(estimate) & np.isfinite(truth)
+    s, e = std[m] * CM, np.abs(estimate[m] - truth[m]) * CM
+    if s.size > max_points:
+        idx = np.random.default_rng(seed).choice(s.size, max_points, replace=False)
+        s, e = s[idx], e[idx]
+    bs, be = spread_error_bins(std, estimate, truth)
+    top = float(max(np.nanmax(s) if s.size else 1.0, np.nanmax(e) if e.size else 1.0))
+    return (hv.Scatter((s, e), kd, vd, label="cells").opts(size=3, alpha=0.3, color="#1f77b4")
+            * hv.Curve((bs * CM, be * CM), kd, vd, label="RMS error per std bin").opts(color="#d62728",
+                                                                                       line_width=2)
+            * hv.Curve(([0, top], [0, top]), kd, vd, label="1:1").opts(color="black", line_dash="dashed")).opts(
+        title=title, responsive=True, min_height=300, legend_position="top_left", show_grid=True)
+
+
+def figure_png(panels: list[tuple[str, np.ndarray | None, str]], geom: Geometry, ssh_clim, err_lim: float,
+               suptitle: str = "") -> bytes:
+    """A matplotlib PNG of the maps: ``panels`` is a list of (title, array in metres, kind) where kind is
+    ``ssh``, ``error`` or ``std``."""
+    import matplotlib.pyplot as plt
+
+    panels = [p for p in panels if p[1] is not None]
+    ncol = 3
+    nrow = int(np.ceil(len(panels) / ncol))
+    ny, nx = panels[0][1].shape
+    fig, axes = plt.subplots(nrow, ncol, figsize=(4.2 * ncol, 4.2 * nrow * ny / nx + 0.8), squeeze=False,
+                             constrained_layout=True)
+    extent = [geom.xs.min(), geom.xs.max(), geom.ys.min(), geom.ys.max()]
+    for ax, (title, arr, kind) in zip(axes.flat, panels):
+        cmap = {"ssh": cmocean.cm.balance, "error": cmocean.cm.balance, "std": cmocean.cm.amp}[kind].copy()
+        cmap.set_bad(LAND)
+        lim = {"ssh": ssh_clim, "error": (-err_lim, err_lim), "std": (0, err_lim)}[kind]
+        a = np.asarray(arr, dtype=float) * CM
+        if geom.ys[0] > geom.ys[-1]:  # imshow with origin="lower" wants rows from south to north
+            a = a[::-1]
+        im = ax.imshow(np.ma.masked_invalid(a), origin="lower", extent=extent, cmap=cmap, vmin=lim[0],
+                       vmax=lim[1], aspect="auto", interpolation="nearest")
+        ax.set_title(title, fontsize=10)
+        fig.colorbar(im, ax=ax, label="cm", shrink=0.8)
+    for ax in list(axes.flat)[len(panels):]:
+        ax.axis("off")
+    if suptitle:
+        fig.suptitle(suptitle, fontsize=11)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90)
+    plt.close(fig)
+    return buf.getvalue()
