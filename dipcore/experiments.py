@@ -659,8 +659,7 @@ def _origin(fld: Field) -> str:
 def _map(ax, values: np.ndarray, fld: Field, cmap: str, vmin: float, vmax: float, title: str):
     """One map panel, land (NaN) in grey; returns the image for a colorbar."""
     plt = _plt()
-    cm = plt.get_cmap(cmap).copy()
-    cm.set_bad(_LAND)
+    cm = plt.get_cmap(cmap).with_extremes(bad=_LAND)
     im = ax.imshow(np.ma.masked_invalid(values), cmap=cm, vmin=vmin, vmax=vmax, origin=_origin(fld),
                    interpolation="nearest", aspect="auto")
     ax.set_title(title, fontsize=9)

@@ -1,0 +1,189 @@
+"""The explorer's Experiments tab: run a paper-figure sweep (``dipcore.experiments``) in a background thread,
+watch its progress, then read its table and PNG figures; or load an output folder written earlier.
+
+Threading follows the explorer's pattern: the worker never touches widgets; it writes the newest progress and
+its final outcome into a locked slot, and :meth:`ExperimentsTab.flush` (a periodic callback in a served page,
+called by hand in tests) moves them to the widgets. Stop sets an event the sweep polls between fit steps.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import threading
+from pathlib import Path
+
+import pandas as pd
+import panel as pn
+import param
+
+from dipcore import experiments as ex
+
+FLUSH_MS = 300
+DEFAULT_LOAD_DIR = str(Path(__file__).resolve().parent.parent / "docs" / "results_runs" / "ratios")
+
+
+def _recipes() -> list[str]:
+    from dipcore.fit import RECIPES
+
+    return list(RECIPES)  # read at construction: the list may grow
+
+
+class ExperimentsTab(pn.viewable.Viewer):
+    """Run or load an experiment sweep and show its table and figures."""
+
+    experiment = param.Selector(default="ratios", objects=list(ex.EXPERIMENTS),
+                                doc="ratios (paper Fig. 3), ensemble-size (Fig. 5/9), uncertainty (Fig. 6).")
+    quick = param.Boolean(default=True, doc="Tiny smoke settings (seconds); off = the full defaults (hours on CPU).")
+    recipe = param.Selector(default=None, objects=[], doc="Fit recipe.")
+    iters = param.Integer(default=0, bounds=(0, 20000), doc="Iterations per fit (0 = the experiment's default).")
+    device = param.Selector(default="auto", objects=["auto", "cpu", "cuda"], doc="Torch device.")
+    out_dir = param.String(default="", doc="Output folder of a run (empty: a new temporary folder).")
+    load_dir = param.String(default=DEFAULT_LOAD_DIR, doc="Folder written by an earlier run, to load.")
+
+    running = param.Boolean(default=False, precedence=-1)
+    error = param.String(default="", precedence=-1, doc="Last user-facing error (shown in a red alert).")
+    status = param.String(default="idle", precedence=-1)
+
+    def __init__(self, **params):
+        from dipcore.fit import DEFAULT_RECIPE
+
+        super().__init__(**params)
+        names = _recipes()
+        self.param.recipe.objects = names
+        if self.recipe not in names:
+            self.recipe = DEFAULT_RECIPE if DEFAULT_RECIPE in names else names[0]
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._slot: dict | None = None   # newest {"message", "fraction"} / {"result"} / {"error"}: latest wins
+        self._periodic = None
+        self._panel = None
+        self.figures: list[Path] = []
+        self.last_result: ex.ExperimentResult | None = None
+
+        self.run_button = pn.widgets.Button(label="Run", color="primary")
+        self.stop_button = pn.widgets.Button(label="Stop", color="warning", disabled=True)
+        self.load_button = pn.widgets.Button(label="Load folder")
+        self.run_button.on_click(lambda _e: self.run())
+        self.stop_button.on_click(lambda _e: self.stop())
+        self.load_button.on_click(lambda _e: self.load())
+        self.progress = pn.indicators.Progress(value=0, max=100, sizing_mode="stretch_width", bar_color="info")
+        self.status_pane = pn.pane.Markdown("idle", sizing_mode="stretch_width")
+        self.alert = pn.pane.Alert("", alert_type="danger", visible=False, sizing_mode="stretch_width")
+        self.table = pn.widgets.Tabulator(pd.DataFrame(), pagination="local", page_size=20, disabled=True,
+                                          sizing_mode="stretch_width", height=420)
+        self.summary = pn.widgets.Tabulator(pd.DataFrame(), disabled=True, sizing_mode="stretch_width")
+        self.figure_column = pn.Column(sizing_mode="stretch_width")
+
+    # ---- actions (widget callbacks: return at once) ---------------------------------------------------------
+    def run(self) -> None:
+        """Start the selected experiment in a worker thread (no-op while one runs)."""
+        if self.running:
+            return
+        self._set_error("")
+        out = self.out_dir.strip() or tempfile.mkdtemp(prefix=f"ssh-dip-{self.experiment}-")
+        kwargs = dict(quick=self.quick, recipe=self.recipe, iters=self.iters or None, device=self.device,
+                      out=out)
+        self._stop = threading.Event()
+        stop = self._stop
+        self.running = True
+        self.status = f"running {self.experiment} ({'quick' if self.quick else 'full'}) → {out}"
+        self.progress.value = 0
+        self._thread = threading.Thread(target=self._work, args=(self.experiment, kwargs, stop), daemon=True,
+                                        name="ssh-dip-experiment")
+        self._thread.start()
+        self._sync_buttons()
+        self._ensure_periodic()
+
+    def stop(self) -> None:
+        """Ask the running sweep to stop at its next fit step."""
+        self._stop.set()
+
+    def load(self) -> None:
+        """Read an existing output folder (CSV + PNG) and show it; errors go to the alert."""
+        try:
+            res = ex.load_results(self.load_dir.strip())
+        except Exception as exc:  # a user-facing message, never a traceback on the page
+            self._set_error(str(exc))
+            return
+        self._set_error("")
+        self._show(res)
+        self.status = f"loaded {res.name} from {res.out}"
+        self.status_pane.object = self.status
+
+    # ---- worker ---------------------------------------------------------------------------------------------
+    def _work(self, name: str, kwargs: dict, stop: threading.Event) -> None:
+        def progress(message: str, fraction: float) -> None:
+            with self._lock:
+                self._slot = {"message": message, "fraction": fraction}
+
+        try:
+            res = ex.run_experiment(name, on_progress=progress, should_stop=stop.is_set, **kwargs)
+            outcome = {"result": res}
+        except ex.ExperimentCancelled:
+            outcome = {"cancelled": True}
+        except Exception as exc:
+            outcome = {"error": f"{type(exc).__name__}: {exc}" if not isinstance(exc, ValueError) else str(exc)}
+        with self._lock:
+            self._slot = outcome
+
+    def flush(self) -> None:
+        """Move the worker's newest news to the widgets (the periodic callback; safe to call any time)."""
+        with self._lock:
+            slot, self._slot = self._slot, None
+        if slot is None:
+            return
+        if "message" in slot:
+            self.progress.value = int(round(100 * slot["fraction"]))
+            self.status = slot["message"]
+        elif "result" in slot:
+            self._show(slot["result"])
+            self.progress.value = 100
+            self.status = f"done: {slot['result'].name}, {len(slot['result'].table)} rows in {slot['result'].out}"
+            self.running = False
+        elif "cancelled" in slot:
+            self.status = "stopped"
+            self.running = False
+        else:
+            self._set_error(slot["error"])
+            self.status = "failed"
+            self.running = False
+        self.status_pane.object = self.status
+        self._sync_buttons()
+
+    # ---- helpers --------------------------------------------------------------------------------------------
+    def _show(self, res: ex.ExperimentResult) -> None:
+        self.last_result = res
+        self.table.value = res.table.reset_index(drop=True)
+        self.summary.value = res.summary.reset_index(drop=True)
+        self.figures = list(res.figures)
+        self.figure_column.objects = [pn.pane.PNG(str(p), sizing_mode="scale_width", max_width=1100)
+                                      for p in self.figures]
+
+    def _set_error(self, message: str) -> None:
+        self.error = message
+        self.alert.object = message
+        self.alert.visible = bool(message)
+
+    def _sync_buttons(self) -> None:
+        self.run_button.disabled = self.running
+        self.stop_button.disabled = not self.running
+
+    def _ensure_periodic(self) -> None:
+        if self._periodic is None and pn.state.curdoc is not None:
+            self._periodic = pn.state.add_periodic_callback(self.flush, period=FLUSH_MS)
+
+    def __panel__(self):
+        if self._panel is None:
+            self._ensure_periodic()
+            controls = pn.Param(self.param, parameters=["experiment", "quick", "recipe", "iters", "device",
+                                                        "out_dir"], show_name=False, width=300)
+            self._panel = pn.Row(
+                pn.Column("### Experiment sweeps", controls, pn.Row(self.run_button, self.stop_button),
+                          pn.widgets.TextInput.from_param(self.param.load_dir, name="folder to load"),
+                          self.load_button, width=320),
+                pn.Column(self.alert, self.status_pane, self.progress, "#### Summary", self.summary,
+                          "#### Table", self.table, "#### Figures", self.figure_column,
+                          sizing_mode="stretch_width"),
+                sizing_mode="stretch_width")
+        return self._panel
