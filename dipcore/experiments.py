@@ -315,15 +315,7 @@ def run_ratios(cases: Sequence[str], ratios: Sequence[int] = (2, 4, 8, 16, 32),
 
     recipe = recipe or default_recipe()
     _fit_module().get_recipe(recipe)
-    bad = [r for r in ratios if r not in RATIOS]
-    if bad or not ratios:
-        raise SSHDipError(f"ratios must be among {', '.join(map(str, RATIOS))}; got {list(ratios)}")
-    if not noises or any(not np.isfinite(s) or s < 0 for s in noises):
-        raise SSHDipError(f"noise fractions must be finite and ≥ 0; got {list(noises)}")
-    parsed = [parse_case(c) for c in cases]
-    if not parsed:
-        raise SSHDipError("give at least one case")
-    outdir = _prepare_out(out)
+    parsed, outdir = _check_common(cases, ratios, noises, out)
     fields = {c.spec: c.load() for c in parsed}
     tracker = _Tracker(len(parsed) * len(ratios) * len(noises), on_progress, should_stop)
     rows: list[dict] = []
@@ -356,6 +348,7 @@ def run_ratios(cases: Sequence[str], ratios: Sequence[int] = (2, 4, 8, 16, 32),
                 rows.append({**base, "iters": final.step, "method": "bicubic", **bic, "seconds": 0.0, "note": ""})
                 tracker.say(f"{head}: RMSE DIP {dip['rmse_cm']:.2f} cm, bicubic {bic['rmse_cm']:.2f} cm "
                             f"({secs:.0f} s)")
+                _checkpoint(outdir, "ratios", rows, RATIO_COLUMNS)
                 if ci == 0 and noise == noises[0]:
                     maps[r] = {"truth": twin.truth, "dip": final.estimate, "bicubic": twin.bicubic,
                                "field": twin.field}
@@ -471,6 +464,7 @@ def run_ensemble_size(cases: Sequence[str], ratios: Sequence[int] = (16,), noise
                 new = [{**base, **row} for row in ensemble_size_rows(final.members, twin.truth, twin.bicubic,
                                                                      twin.dx_km)]
                 rows.extend(new)
+                _checkpoint(outdir, "ensemble-size", rows, ENSEMBLE_COLUMNS)
                 last = {row["method"]: row["rmse_cm"] for row in new if row["k"] == members}
                 tracker.say(f"{head}: RMSE mean of {members} {last['ensemble_mean']:.2f} cm, mean member "
                             f"{last['mean_member']:.2f} cm, bicubic {last['bicubic']:.2f} cm "
@@ -620,6 +614,12 @@ def _check_common(cases: Sequence[str], ratios: Sequence[int], noises: Sequence[
     if not parsed:
         raise SSHDipError("give at least one case")
     return parsed, _prepare_out(out)
+
+
+def _checkpoint(outdir: Path | None, name: str, rows: list[dict], columns: list[str]) -> None:
+    """Write the rows so far, so a long sweep that is killed still leaves its finished fits on disk."""
+    if outdir is not None:
+        pd.DataFrame(rows, columns=columns).to_csv(outdir / f"{name}.csv", index=False, float_format="%.6g")
 
 
 def _slug(text: str) -> str:
