@@ -3,8 +3,8 @@
 Geometry. A coarse cell is the mean of the ocean cells of its ``ratio × ratio`` block of fine cells (masked when
 the block is all land). A fine grid whose sides are not multiples of the ratio is **cropped** at its far edges
 (last rows/columns) to the largest multiple; :meth:`Degradation.crop` does it and the fit works on the cropped
-grid. The bicubic baseline places coarse values at block centres and interpolates back with PyTorch's bicubic
-kernel (half-pixel geometry), so at ×1 it returns its input exactly.
+grid. The bicubic baseline places coarse values at block centres and interpolates back with Keys' cubic
+convolution (PyTorch's kernel, a = −0.75, half-pixel geometry): exact at ×1.
 """
 
 from __future__ import annotations
@@ -62,13 +62,34 @@ def fill_nearest(x: np.ndarray) -> np.ndarray:
     return x[tuple(idx)]
 
 
-def bicubic_torch(x_lr: torch.Tensor, ratio: int) -> torch.Tensor:
-    """Bicubic up-sampling of a NaN-free (..., h, w) tensor by ``ratio`` (half-pixel geometry)."""
+BICUBIC_A = -0.75  # PyTorch's and OpenCV's kernel; on the real samples it beats Keys' a = -0.5 (sharper)
+
+
+def cubic_matrix(n: int, ratio: int, a: float = BICUBIC_A) -> np.ndarray:
+    """(n·ratio, n) matrix of cubic-convolution up-sampling along one axis, half-pixel geometry.
+
+    The same kernel and border rule (repeat the edge cell) as ``torch.nn.functional.interpolate(...,
+    mode="bicubic", align_corners=False)``, as a matrix so the baseline is plain NumPy and exact. We keep
+    PyTorch's ``a = -0.75`` rather than Keys' ``a = -0.5``: it scored better on the embedded real samples
+    (Gulf Stream ×8: 8.64 vs 8.83 cm RMSE), so DIP is compared with the stronger of the two.
+    """
+    u = (np.arange(n * ratio) + 0.5) / ratio - 0.5       # source coordinate of each fine cell centre
+    i0 = np.floor(u).astype(int)
+    out = np.zeros((n * ratio, n))
+    for k in range(-1, 3):
+        d = np.abs(u - (i0 + k))
+        w = np.where(d <= 1, (a + 2) * d**3 - (a + 3) * d**2 + 1,
+                     np.where(d < 2, a * d**3 - 5 * a * d**2 + 8 * a * d - 4 * a, 0.0))
+        np.add.at(out, (np.arange(n * ratio), np.clip(i0 + k, 0, n - 1)), w)
+    return out
+
+
+def bicubic_up(x_lr: np.ndarray, ratio: int) -> np.ndarray:
+    """Bicubic up-sampling of a NaN-free (h, w) array by ``ratio`` (see :func:`cubic_matrix`)."""
     if ratio == 1:
-        return x_lr
-    shape = x_lr.shape
-    y = F.interpolate(x_lr.reshape(-1, 1, *shape[-2:]), scale_factor=ratio, mode="bicubic", align_corners=False)
-    return y.reshape(*shape[:-2], *y.shape[-2:])
+        return np.asarray(x_lr, dtype=np.float32)
+    h, w = x_lr.shape
+    return (cubic_matrix(h, ratio) @ x_lr.astype(np.float64) @ cubic_matrix(w, ratio).T).astype(np.float32)
 
 
 @dataclass
@@ -159,7 +180,7 @@ class Degradation:
         not bleed NaNs; ``mask`` (fine ocean mask, defaults to ``self.mask``) is applied to the result.
         """
         filled = fill_nearest(np.asarray(x_lr, dtype=np.float32))
-        up = bicubic_torch(torch.from_numpy(np.ascontiguousarray(filled)), self.ratio).numpy()
+        up = bicubic_up(filled, self.ratio)
         mask = self.mask if mask is None else mask
         if mask is not None:
             up = np.where(self.crop(mask), up, np.nan)

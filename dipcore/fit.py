@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from dipcore import metrics
-from dipcore.degrade import Degradation, bicubic_torch, fill_nearest
+from dipcore.degrade import Degradation, bicubic_up, fill_nearest
 from dipcore.errors import SSHDipError
 from dipcore.generators import LATENT_CHANNELS, Ensemble, count_parameters
 
@@ -36,6 +36,7 @@ class Recipe:
     residual: bool = False      # generator learns a correction added to the bicubic field
     residual_scale: float = 0.1  # initial output of a random generator is O(1): start the correction small
     ema: float = 0.0            # exponential average of each member's output (0 = off)
+    zero_init: bool = False     # last layer starts at zero: a residual fit starts exactly at the bicubic field
     arch: str = "paper"
 
 
@@ -198,10 +199,15 @@ def fit(observation: np.ndarray, degradation: Degradation, recipe: str | Recipe 
         base = None
         if rec.residual:
             filled = fill_nearest(np.where(coarse_ok, (obs - mean) / std, np.nan).astype(np.float32))
-            base = bicubic_torch(torch.from_numpy(filled), r).to(dev)
+            base = torch.from_numpy(bicubic_up(filled, r)).to(dev)
 
         seeds = member_seeds(seed, members)
         net = Ensemble(shape, seeds, rec.arch).to(dev)
+        if rec.zero_init:
+            with torch.no_grad():
+                for m in net.members:
+                    m.tail.weight.zero_()
+                    m.tail.bias.zero_()
         n_params = count_parameters(net.members[0])
         opt = torch.optim.Adam([{"params": list(m.parameters())} for m in net.members], lr=rec.lr,
                                betas=rec.betas)

@@ -1,0 +1,142 @@
+"""The fit loop: events, loss going down, batched members equal independent fits, stopping, devices."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import torch
+
+from dipcore.degrade import Degradation
+from dipcore.errors import SSHDipError
+from dipcore.fit import RECIPES, Progress, fit, get_recipe, resolve_device, run
+from dipcore.twin import make_twin
+
+
+@pytest.fixture(scope="module")
+def twin(request):
+    from dipcore.samples import load_sample
+
+    return make_twin(load_sample("gulfstream", index_crop=(32, 96, 0, 64)), 4, 0.0)
+
+
+def test_paper_recipe_is_the_appendix():
+    p = RECIPES["paper"]
+    assert (p.iters, p.lr, p.betas, p.plateau_factor, p.plateau_patience) == (1500, 1e-3, (0.5, 0.999), 0.95, 10)
+    assert (p.latent_mu, p.latent_sigma, p.residual, p.ema, p.arch) == (0.0, 1.0, False, 0.0, "paper")
+
+
+def test_events_are_typed_and_spaced(twin):
+    events = list(fit(twin.observation, twin.degradation, "paper", iters=7, every=3, truth=twin.truth,
+                      device="cpu"))
+    assert [e.step for e in events] == [3, 6, 7]
+    assert all(isinstance(e, Progress) for e in events) and events[-1].done and not events[0].done
+    e = events[-1]
+    assert e.estimate.shape == twin.truth.shape and e.estimate.dtype == np.float32
+    assert np.isnan(e.estimate[~twin.mask]).all() and np.isfinite(e.estimate[twin.mask]).all()
+    assert set(e.metrics) >= {"rmse", "ssim", "nrmse"} and e.elapsed > 0 and e.params_per_member == 1_778_785  # 2×2 first kernel at 64×64
+    assert e.member_std is None and e.device == "cpu"
+
+
+@pytest.mark.parametrize("recipe, factor", [("paper", 0.6), ("default", 0.9)])
+def test_a_short_fit_lowers_the_loss(twin, recipe, factor):
+    # z is redrawn every step, so the loss is noisy: compare averages of the first and last steps
+    losses = [e.loss[0] for e in fit(twin.observation, twin.degradation, recipe, iters=80, every=1,
+                                     device="cpu", seed=1)]
+    assert np.mean(losses[-10:]) < factor * np.mean(losses[:5])
+
+
+def test_the_estimate_is_in_metres_around_the_field(twin):
+    e = run(twin.observation, twin.degradation, iters=20, device="cpu")
+    truth = twin.truth[twin.mask]
+    # normalisation is undone: the estimate's ocean mean and spread are those of the field, not O(1)
+    assert abs(np.nanmean(e.estimate) - truth.mean()) < 0.05 * truth.std()
+    assert 0.8 < np.nanstd(e.estimate) / truth.std() < 1.2
+
+
+@pytest.mark.parametrize("iters, atol", [(1, 2e-5), (2, 2e-3)])
+def test_batched_members_equal_independent_fits(twin, iters, atol):
+    # Grouped and plain convolutions sum in different orders; Adam's first steps are ~lr·sign(grad), so
+    # float-level differences grow step by step (measured: 2e-6 m after 1 step, 2e-4 m after 2, 2e-2 m
+    # after 6). Equality is therefore checked over the first two steps, to float tolerance.
+    kw = dict(iters=iters, every=iters, device="cpu", keep_members=True)
+    batched = run(twin.observation, twin.degradation, recipe="paper", members=3, seed=10, **kw)
+    assert batched.members.shape == (3, *twin.truth.shape) and batched.loss.shape == (3,)
+    for k in range(3):
+        alone = run(twin.observation, twin.degradation, recipe="paper", members=1, seed=10 + k, **kw)
+        np.testing.assert_allclose(batched.members[k], alone.members[0], rtol=0, atol=atol)
+        assert batched.loss[k] == pytest.approx(alone.loss[0], rel=1e-4)
+    np.testing.assert_allclose(batched.estimate, np.nanmean(batched.members, axis=0), rtol=1e-5, atol=1e-6)
+    m = twin.mask
+    np.testing.assert_allclose(batched.member_std[m], batched.members[:, m].std(axis=0, ddof=1), rtol=1e-4)
+
+
+def test_same_seed_same_result(twin):
+    a = run(twin.observation, twin.degradation, iters=5, seed=3, device="cpu")
+    b = run(twin.observation, twin.degradation, iters=5, seed=3, device="cpu")
+    c = run(twin.observation, twin.degradation, iters=5, seed=4, device="cpu")
+    np.testing.assert_array_equal(a.estimate, b.estimate)
+    assert not np.array_equal(a.estimate, c.estimate)
+
+
+def test_latent_samples_give_a_latent_std_map(twin):
+    e = run(twin.observation, twin.degradation, recipe="paper", members=2, latent_samples=3, iters=5,
+            device="cpu")
+    m = twin.mask
+    assert e.latent_std.shape == twin.truth.shape and (e.latent_std[m] > 0).all()
+    assert np.isnan(e.latent_std[~m]).all() and e.latent_mean.shape == twin.truth.shape
+
+
+def test_closing_the_generator_stops_the_work(twin):
+    gen = fit(twin.observation, twin.degradation, iters=10_000, every=1, device="cpu")
+    first = next(gen)
+    gen.close()
+    assert first.step == 1
+    with pytest.raises(StopIteration):
+        next(gen)
+
+
+def test_residual_zero_init_starts_at_bicubic(twin):
+    rec = replace(get_recipe("default"), residual=True, zero_init=True, lr=0.0, ema=0.0)
+    e = run(twin.observation, twin.degradation, recipe=rec, iters=1, device="cpu")
+    np.testing.assert_allclose(e.estimate[twin.mask], twin.bicubic[twin.mask], rtol=1e-5, atol=1e-5)
+
+
+def test_noisy_observation_noise_known_to_the_fit():
+    x = np.zeros((32, 32), np.float32)
+    deg = Degradation(2, sigma=0.1, seed=0)
+    obs = deg.forward(x)
+    e = run(obs, deg, iters=3, device="cpu")
+    assert e.estimate.shape == (32, 32)
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    (dict(iters=0), "iterations"), (dict(members=0), "members"), (dict(latent_samples=-1), "latent"),
+    (dict(recipe="magic"), "unknown recipe"), (dict(device="tpu"), "unknown device"),
+])
+def test_bad_arguments_are_user_errors(twin, kwargs, words):
+    with pytest.raises(SSHDipError, match=words):
+        run(twin.observation, twin.degradation, **kwargs)
+
+
+def test_all_land_observation_is_refused(twin):
+    with pytest.raises(SSHDipError, match="all land"):
+        run(np.full_like(twin.observation, np.nan), twin.degradation, iters=1, device="cpu",
+            fine_mask=twin.mask)
+
+
+def test_device_resolution():
+    assert resolve_device("cpu") == torch.device("cpu")
+    assert resolve_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(SSHDipError, match="CUDA"):
+            resolve_device("cuda")
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_cuda_fit_matches_cpu_loosely(twin):
+    a = run(twin.observation, twin.degradation, recipe="paper", iters=20, device="cpu", seed=2)
+    b = run(twin.observation, twin.degradation, recipe="paper", iters=20, device="cuda", seed=2)
+    assert b.device.startswith("cuda") and np.isfinite(b.estimate[twin.mask]).all()
+    assert abs(a.metrics.get("rmse", 0) - b.metrics.get("rmse", 0)) < 1e-2
