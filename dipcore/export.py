@@ -16,19 +16,27 @@ from dipcore.fit import Progress
 from dipcore.twin import Twin
 
 
+def _coarse_dims(twin: Twin) -> tuple[str, str]:
+    """Names of the observation grid's dimensions: the fine ones with ``_lr`` appended."""
+    ydim, xdim = twin.field.data.dims
+    return f"{ydim}_lr", f"{xdim}_lr"
+
+
 def _coarse_coords(twin: Twin) -> dict:
-    """Coordinates of the observation grid: block means of the fine coordinates (1-D or 2-D)."""
+    """Coordinates of the observation grid: block means of the fine coordinates (1-D or 2-D), named
+    ``<name>_lr`` so the fine coordinates keep their names (a 1-D one stays its dimension's coordinate)."""
     r = twin.degradation.ratio
     da = twin.field.data
     ydim, xdim = da.dims
+    ylr, xlr = _coarse_dims(twin)
     out = {}
     for name, c in da.coords.items():
         if c.dims == (ydim,):
-            out[name] = (("y_lr",), c.values.reshape(-1, r).mean(axis=1), c.attrs)
+            out[f"{name}_lr"] = ((ylr,), c.values.reshape(-1, r).mean(axis=1), c.attrs)
         elif c.dims == (xdim,):
-            out[name] = (("x_lr",), c.values.reshape(-1, r).mean(axis=1), c.attrs)
+            out[f"{name}_lr"] = ((xlr,), c.values.reshape(-1, r).mean(axis=1), c.attrs)
         elif c.dims == (ydim, xdim):
-            out[f"{name}_lr"] = (("y_lr", "x_lr"), pool(c.values.astype(np.float64), r), c.attrs)
+            out[f"{name}_lr"] = ((ylr, xlr), pool(c.values.astype(np.float64), r), c.attrs)
     return out
 
 
@@ -51,7 +59,7 @@ def result_dataset(twin: Twin, final: Progress, config: dict) -> xr.Dataset:
     ds = xr.Dataset({k: xr.Variable(*v) for k, v in data.items()},
                     coords={k: v for k, v in da.coords.items() if set(v.dims) <= set(dims)})
     cc = _coarse_coords(twin)
-    ds["lowres"] = xr.Variable(("y_lr", "x_lr"), twin.observation,
+    ds["lowres"] = xr.Variable(_coarse_dims(twin), twin.observation,
                                attrs("observation: average-pooled truth plus white noise"))
     ds = ds.assign_coords({k: xr.Variable(*v) for k, v in cc.items()})
     for v in ds.data_vars.values():

@@ -197,7 +197,9 @@ def find_ssh_variable(ds: xr.Dataset, source: str = "the file") -> str:
     for n in SSH_NAMES:
         if n in lower:
             return lower[n]
-    listing = ", ".join(f"{n}{tuple(ds[n].dims)}" for n in ds.data_vars) or "none"
+    if not ds.data_vars:
+        raise SSHDipError(f"{source} holds no data variables: it is empty or not an SSH NetCDF file")
+    listing = ", ".join(f"{n}{tuple(ds[n].dims)}" for n in ds.data_vars)
     raise SSHDipError(f"no sea surface height variable found in {source} (variables: {listing}); "
                       "name one with --var")
 

@@ -62,7 +62,8 @@ def test_fit_happy_path_writes_netcdf_and_summary(capsys, tmp_path):
         for v in ("truth", "lowres", "bicubic", "estimate", "std", "latent_std"):
             assert v in ds and ds[v].attrs["units"] == "m"
         assert ds.truth.shape == (128, 256) and ds.lowres.shape == (16, 32)
-        assert "latitude" in ds.coords and "longitude" in ds.coords
+        assert ds.truth.dims == ("latitude", "longitude") and ds.latitude.dims == ("latitude",)
+        assert ds.lowres.dims == ("latitude_lr", "longitude_lr") and "longitude_lr" in ds.coords
         cfg = json.loads(ds.attrs["configuration"])
         assert cfg["ratio"] == 8 and cfg["members"] == 2 and cfg["noise"] == 0.05
         # the stored scores are those of the stored fields

@@ -1,0 +1,61 @@
+"""CF NetCDF export and the JSON summary: schema, units, coordinates, round trip."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from dipcore.export import netcdf_bytes, result_dataset, summary, write_netcdf
+from dipcore.fit import run
+from dipcore.samples import load_sample
+from dipcore.twin import make_twin
+
+
+@pytest.fixture(scope="module")
+def result():
+    twin = make_twin(load_sample("blacksea"), 4, 0.05, seed=3)
+    final = run(twin.observation, twin.degradation, members=2, latent_samples=2, iters=3, device="cpu",
+                truth=twin.truth, dx_km=twin.dx_km, keep_members=True)
+    config = {"input": "blacksea", "ratio": 4, "noise": 0.05, "members": 2, "recipe": "default", "crop": None}
+    return twin, final, config
+
+
+def test_result_dataset_schema(result):
+    twin, final, config = result
+    ds = result_dataset(twin, final, config)
+    assert {"truth", "lowres", "bicubic", "estimate", "std", "latent_std"} <= set(ds.data_vars)
+    assert ds.truth.dims == ("latitude", "longitude") and ds.lowres.shape == (14, 30)
+    assert all(ds[v].attrs["units"] == "m" and ds[v].attrs["long_name"] for v in ds.data_vars)
+    assert ds.truth.attrs["standard_name"] == "sea_surface_height_above_geoid"
+    assert ds.attrs["Conventions"].startswith("CF") and "Copernicus" in ds.attrs["credit"]
+    assert json.loads(ds.attrs["configuration"])["ratio"] == 4 and ds.attrs["config_noise"] == 0.05
+    assert "crop" not in [k[7:] for k in ds.attrs if k.startswith("config_")]  # None values left out
+    # fine coordinates stay on the fine grid; the observation grid has its own, block-averaged
+    np.testing.assert_array_equal(ds.latitude.values, twin.field.data.latitude.values)
+    assert ds.lowres.dims == ("latitude_lr", "longitude_lr")
+    np.testing.assert_allclose(ds.latitude_lr.values, twin.field.data.latitude.values.reshape(-1, 4).mean(1))
+
+
+def test_netcdf_round_trip_keeps_values_and_nans(result, tmp_path):
+    twin, final, config = result
+    ds = result_dataset(twin, final, config)
+    path = write_netcdf(ds, tmp_path / "sub" / "r.nc")
+    with xr.open_dataset(path) as back:
+        np.testing.assert_array_equal(back.estimate.values, final.estimate)
+        assert np.isnan(back.truth.values).sum() == np.isnan(twin.truth).sum()
+    (tmp_path / "dl.nc").write_bytes(netcdf_bytes(ds))
+    with xr.open_dataset(tmp_path / "dl.nc") as back:
+        np.testing.assert_array_equal(back.lowres.values, twin.observation)
+
+
+def test_summary_has_the_contract_keys(result):
+    twin, final, config = result
+    s = summary(twin, final, config)
+    assert set(s["rmse"]) == set(s["ssim"]) == {"estimate", "bicubic"}
+    assert s["members"] == 2 and s["iters"] == 3 and s["device"] == "cpu" and s["params_per_member"] > 1e6
+    assert s["rmse"]["bicubic"] == pytest.approx(np.sqrt(np.nanmean((twin.bicubic - twin.truth) ** 2)))
+    assert np.isfinite(s["spread_skill"]) and np.isfinite(s["crps"]) and "eff_res_km" in s
+    json.dumps(s)  # JSON-able
