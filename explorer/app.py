@@ -91,16 +91,7 @@ class ExplorerApp(pn.viewable.Viewer):
             self.recipe = DEFAULT_RECIPE if DEFAULT_RECIPE in names else names[0]
         self.cuda_available = _cuda()
         self.param.device.objects = ["auto", "cpu", "cuda"]
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._slot = None                 # newest Progress not yet shown ("latest wins")
-        self._curve: list[tuple[int, float, float]] = []
-        self._hist: list[tuple[int, np.ndarray, np.ndarray | None]] = []
-        self._hist_stride = 1
-        self._tap_trace: list[tuple[int, float, float]] = []
-        self._worker_error: str | None = None
-        self._worker_done = False
+        self._run: _Run | None = None     # the current (or last) fit of this session
         self._run_id = 0
         self.last: object | None = None   # last Progress shown on the page
         self.run_config: dict = {}
@@ -258,7 +249,6 @@ class ExplorerApp(pn.viewable.Viewer):
         self.ssh_clim, self.err_lim = views.clims(twin.truth, twin.bicubic)
         self.tap, self.points = None, []
         self.result, self.last = None, None
-        self._curve, self._hist, self._tap_trace = [], [], []
         self.step = 0
         self.progress_text = "idle: press Run"
         self._push_static(twin)  # data first: the maps rebuilt for the new twin read the pipes' data
@@ -327,74 +317,34 @@ class ExplorerApp(pn.viewable.Viewer):
             return False
         self.error = ""
         self._run_id += 1
-        self._stop = threading.Event()
         twin, cfg = self.twin, self.config()
         self.run_twin, self.run_config = twin, cfg
-        h, w = twin.truth.shape
-        self._hist_stride = max(1, int(np.ceil(max(h, w) / HIST_SIDE)))
-        with self._lock:
-            self._slot, self._curve, self._hist, self._tap_trace = None, [], [], []
-            self._worker_error, self._worker_done = None, False
+        run = _Run(self._run_id, twin, cfg, self.tap)
         self.result, self.last = None, None
         self.step = 0
         self.progress_text = f"starting {cfg['members']} member(s), {cfg['iters']} iterations…"
+        self._run = run
         self.running = True
-        self._thread = threading.Thread(target=self._work, args=(twin, cfg, self._stop), daemon=True,
-                                        name=f"ssh-dip-fit-{id(self)}-{self._run_id}")
-        self._thread.start()
+        run.thread = threading.Thread(target=run.work, daemon=True, name=f"ssh-dip-fit-{id(self)}-{run.id}")
+        run.thread.start()
         return True
 
-    def _work(self, twin: Twin, cfg: dict, stop: threading.Event) -> None:
-        from dipcore.fit import fit
-
-        every_hist = max(1, cfg["iters"] // HIST_SNAPSHOTS)
-        s = self._hist_stride
-        gen = None
-        try:
-            gen = fit(twin.observation, twin.degradation, cfg["recipe"], members=cfg["members"],
-                      latent_samples=cfg["latent_samples"], iters=cfg["iters"], seed=cfg["seed"],
-                      device=cfg["device"], every=1, truth=twin.truth, dx_km=twin.dx_km, keep_members=True)
-            for p in gen:
-                m = p.metrics
-                tap = self.tap
-                with self._lock:
-                    self._slot = p
-                    self.stats["events"] += 1
-                    self._curve.append((p.step, m.get("rmse", np.nan), m.get("ssim", np.nan)))
-                    if p.step % every_hist == 0 or p.step == 1 or p.done:
-                        sd = p.member_std[::s, ::s].copy() if p.member_std is not None else None
-                        self._hist.append((p.step, p.estimate[::s, ::s].copy(), sd))
-                    if tap is not None:
-                        iy, ix = tap
-                        self._tap_trace.append((p.step, float(p.estimate[iy, ix]),
-                                                float(p.member_std[iy, ix]) if p.member_std is not None else 0.0))
-                if stop.is_set():
-                    break
-        except SSHDipError as exc:
-            with self._lock:
-                self._worker_error = str(exc)
-        except torch.cuda.OutOfMemoryError:
-            with self._lock:
-                self._worker_error = "out of GPU memory: use fewer members, a smaller region or the CPU"
-        except Exception as exc:  # any failure of the worker is shown on the page; the session lives on
-            log.error("fit worker failed\n%s", traceback.format_exc())
-            with self._lock:
-                self._worker_error = f"the fit failed: {type(exc).__name__}: {exc}"
-        finally:
-            if gen is not None:
-                gen.close()
-            with self._lock:
-                self._worker_done = True
+    @property
+    def _thread(self) -> threading.Thread | None:
+        return self._run.thread if self._run is not None else None
 
     def stop(self, *_) -> None:
-        """Ask the worker to stop after its current step (it never blocks the page)."""
-        self._stop.set()
+        """Stop the fit: the page halts at once (next flush) with the last estimate kept; the worker ends
+        after the step it is computing, never blocking the page."""
+        if self._run is not None:
+            self._run.stop.set()
 
     def wait(self, timeout: float = 60.0) -> bool:
         """Join the worker and flush (for scripts and tests). True when the worker has ended."""
         t = self._thread
         if t is not None:
             t.join(timeout)
+        self.flush()
         self.flush()
         return t is None or not t.is_alive()
 
@@ -408,24 +358,27 @@ class ExplorerApp(pn.viewable.Viewer):
             self.error = f"display error: {type(exc).__name__}: {exc}"
 
     def _flush(self) -> None:
+        run = self._run
+        if run is None or not self.running:
+            return
         now = time.perf_counter()
-        large = self.twin is not None and self.twin.truth.size >= LARGE_CELLS
-        with self._lock:
-            p = self._slot
-            finished = self._worker_done and self.running
-            if p is not None and large and not p.done and not finished and \
+        large = run.twin.truth.size >= LARGE_CELLS
+        stopped = run.stop.is_set()
+        with run.lock:
+            p = run.slot
+            ended = run.done
+            if p is not None and large and not (p.done or ended or stopped) and \
                     now - self._last_image_push < LARGE_PERIOD:
                 return  # large fields: at most one push per LARGE_PERIOD
-            self._slot = None
-            curve = np.array(self._curve, dtype=float).reshape(-1, 3) if p is not None else None
-            err = self._worker_error
-            self._worker_error = None
-        if p is not None and self.run_twin is self.twin:
+            run.slot = None
+            curve = np.array(run.curve, dtype=float).reshape(-1, 3) if p is not None else None
+            err, run.error = run.error, None
+        if p is not None and run.twin is self.twin and not (stopped and self.last is not None):
             self._show(p, curve)
             self._last_image_push = now
         if err:
             self.error = err
-        if finished and (self._thread is None or not self._thread.is_alive()):
+        if ended or stopped:
             self._finish()
 
     def _show(self, p, curve) -> None:
@@ -499,8 +452,8 @@ class ExplorerApp(pn.viewable.Viewer):
             return
         iy, ix = self.geom.index_of(x, y)
         self.tap = (iy, ix)
-        with self._lock:
-            self._tap_trace = []
+        if self._run is not None:
+            self._run.set_tap(self.tap)
         self.points = (self.points + [(iy, ix)])[-2:]
         self._pipes["marks"].send([self.geom.point_of(*q) for q in self.points])
         self._push_pixel()
@@ -524,10 +477,8 @@ class ExplorerApp(pn.viewable.Viewer):
                         std=float(p.member_std[iy, ix]) if p.member_std is not None else 0.0)
             if p.latent_std is not None:
                 info["latent_std"] = float(p.latent_std[iy, ix])
-        s = self._hist_stride
-        with self._lock:
-            hist = [(st, e[iy // s, ix // s], 0.0 if d is None else d[iy // s, ix // s]) for st, e, d in self._hist]
-            trace = list(self._tap_trace)
+        run = self._run if self.last is not None else None
+        hist, trace = run.pixel_history(iy, ix) if run is not None else ([], [])
         if trace:  # exact values since the tap, decimated snapshots before it
             hist = [h for h in hist if h[0] < trace[0][0]] + trace
         if hist:
@@ -615,7 +566,7 @@ class ExplorerApp(pn.viewable.Viewer):
             pn.state.on_session_destroyed(self._on_destroyed)
         return self
 
-    def _on_destroyed(self, session_context=None) -> None:
+    def _on_destroyed(self, session_context) -> None:
         self.stop()
         if self._periodic is not None:
             try:
@@ -641,7 +592,7 @@ def ladder_images(app: ExplorerApp) -> hv.Layout:
         sub = Geometry(g.xs[:nx * r], g.ys[:ny * r], g.xlabel, g.ylabel, g.dx_km).coarse(r)
         km = f", {g.dx_km * r:.0f} km" if g.dx_km else ""
         ims.append(views.image(arr, sub, f"{LADDER_NAMES[r]} (×{r}{km}, {ny}×{nx})", "SSH",
-                               clim=app.ssh_clim).opts(width=330, height=200, responsive=False, tools=["hover"]))
+                               clim=app.ssh_clim).opts(width=330, height=200, tools=["hover"]))
     return hv.Layout(ims).cols(3)
 
 
@@ -650,7 +601,7 @@ def comparison_images(app: ExplorerApp) -> hv.Layout:
     t = app.run_twin if (app.result is not None and app.run_twin is not None) else app.twin
     g = Geometry.of(t.field)
     r = t.degradation.ratio
-    o = dict(width=330, height=200, responsive=False, tools=["hover"])
+    o = dict(width=330, height=200, tools=["hover"])
     ims = [views.image(t.truth, g, "Truth", "SSH", clim=app.ssh_clim).opts(**o),
            views.image(t.observation, g.coarse(r), f"Observation ×{r}", "SSH", clim=app.ssh_clim).opts(**o),
            views.image(t.bicubic, g, f"Bicubic: RMSE {rmse(t.bicubic, t.truth) * CM:.2f} cm, "
@@ -677,6 +628,75 @@ def uncertainty_text(app: ExplorerApp) -> str:
     if p.latent_std is not None:
         txt += f" · corr(|error|, latent std) = {error_std_correlation(p.latent_std, p.estimate, t.truth):.2f}"
     return txt
+
+
+class _Run:
+    """One fit of one session: its worker thread and the slot it writes to (guarded by ``lock``)."""
+
+    def __init__(self, run_id: int, twin: Twin, cfg: dict, tap: tuple[int, int] | None):
+        self.id, self.twin, self.cfg = run_id, twin, cfg
+        self.lock = threading.Lock()
+        self.stop = threading.Event()
+        self.thread: threading.Thread | None = None
+        self.slot = None                  # newest Progress not yet shown ("latest wins")
+        self.curve: list[tuple[int, float, float]] = []
+        self.hist: list[tuple[int, np.ndarray, np.ndarray | None]] = []   # decimated snapshots
+        h, w = twin.truth.shape
+        self.stride = max(1, int(np.ceil(max(h, w) / HIST_SIDE)))
+        self.tap = tap
+        self.trace: list[tuple[int, float, float]] = []  # exact values at the tapped pixel since the tap
+        self.error: str | None = None
+        self.done = False
+        self.events = 0
+
+    def set_tap(self, tap) -> None:
+        with self.lock:
+            self.tap, self.trace = tap, []
+
+    def pixel_history(self, iy: int, ix: int):
+        s = self.stride
+        with self.lock:
+            hist = [(st, e[iy // s, ix // s], 0.0 if d is None else d[iy // s, ix // s]) for st, e, d in self.hist]
+            trace = list(self.trace) if self.tap == (iy, ix) else []
+        return hist, trace
+
+    def work(self) -> None:
+        from dipcore.fit import fit
+
+        twin, cfg, s = self.twin, self.cfg, self.stride
+        every_hist = max(1, cfg["iters"] // HIST_SNAPSHOTS)
+        gen = None
+        try:
+            gen = fit(twin.observation, twin.degradation, cfg["recipe"], members=cfg["members"],
+                      latent_samples=cfg["latent_samples"], iters=cfg["iters"], seed=cfg["seed"],
+                      device=cfg["device"], every=1, truth=twin.truth, dx_km=twin.dx_km, keep_members=True)
+            for p in gen:
+                m = p.metrics
+                with self.lock:
+                    self.slot = p
+                    self.events += 1
+                    self.curve.append((p.step, m.get("rmse", np.nan), m.get("ssim", np.nan)))
+                    if p.step % every_hist == 0 or p.step == 1 or p.done:
+                        sd = p.member_std[::s, ::s].copy() if p.member_std is not None else None
+                        self.hist.append((p.step, p.estimate[::s, ::s].copy(), sd))
+                    if self.tap is not None:
+                        iy, ix = self.tap
+                        self.trace.append((p.step, float(p.estimate[iy, ix]),
+                                           float(p.member_std[iy, ix]) if p.member_std is not None else 0.0))
+                if self.stop.is_set():
+                    break
+        except SSHDipError as exc:
+            self.error = str(exc)
+        except torch.cuda.OutOfMemoryError:
+            self.error = "out of GPU memory: use fewer members, a smaller region or the CPU"
+        except Exception as exc:  # any failure of the worker is shown on the page; the session lives on
+            log.error("fit worker failed\n%s", traceback.format_exc())
+            self.error = f"the fit failed: {type(exc).__name__}: {exc}"
+        finally:
+            if gen is not None:
+                gen.close()
+            with self.lock:
+                self.done = True
 
 
 __all__ = ["ExplorerApp", "MAX_UPLOAD_MB", "comparison_images", "ladder_images", "uncertainty_text"]

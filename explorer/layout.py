@@ -40,7 +40,7 @@ def _map(app, key: str, title, label: str, cmap, clim, coarse: bool = False, mar
         img = views.image(data, g, t, label, cmap=cmap, clim=c)
         if data is not None and np.asarray(data).shape != (len(g.ys), len(g.xs)):
             img = views.image(None, g, t, label, cmap=cmap, clim=c)  # stale data during a field change
-        return img.opts(tools=["hover", "tap", *tools], width=360, height=250, responsive=False)
+        return img.opts(tools=["hover", "tap", *tools], width=360, height=250)
 
     dm = hv.DynamicMap(cb, streams=[app._pipes[key]])
     if app.twin is not None and app.twin.truth.size >= 1024 * 1024:
@@ -83,29 +83,32 @@ def maps_view(app, twin=None):
         hv.streams.Tap(source=m, x=None, y=None).add_subscriber(lambda x, y: app.tap_at(x, y))
     hv.streams.BoundsXY(source=truth, bounds=None).add_subscriber(
         lambda bounds: bounds is not None and app.crop(box=bounds))
-    layout = hv.Layout([truth, obs, bic, est, error, sd]).cols(3).opts(shared_axes=True)
-    return pn.pane.HoloViews(layout, linked_axes=True, sizing_mode="fixed")
+    names = ["truth", "observation", "bicubic", "estimate", "error", "std"]
+    panes = [pn.pane.HoloViews(m, linked_axes=True, css_classes=[f"map-{n}"], width=380, height=270)
+             for n, m in zip(names, (truth, obs, bic, est, error, sd))]
+    return pn.GridBox(*panes, ncols=3)
 
 
 def curves_view(app):
     rm = hv.DynamicMap(lambda data: views.curves(data[0], data[1], data[2], "RMSE vs iteration", "RMSE", "cm")
-                       .opts(width=520, height=220, responsive=False), streams=[app._pipes["rmse"]])
+                       .opts(width=520, height=220), streams=[app._pipes["rmse"]])
     ss = hv.DynamicMap(lambda data: views.curves(data[0], data[1], data[2], "SSIM vs iteration", "SSIM", None)
-                       .opts(width=520, height=220, responsive=False), streams=[app._pipes["ssim"]])
-    return pn.pane.HoloViews((rm + ss).opts(shared_axes=False), linked_axes=False)
+                       .opts(width=520, height=220), streams=[app._pipes["ssim"]])
+    return pn.Row(pn.pane.HoloViews(rm, linked_axes=False, css_classes=["curve-rmse"]),
+                  pn.pane.HoloViews(ss, linked_axes=False, css_classes=["curve-ssim"]))
 
 
 def pixel_view(app):
     left = hv.DynamicMap(lambda data: views.pixel_plots(data or {})[0].opts(width=520, height=240,
-                                                                             responsive=False),
+                                                                             ),
                          streams=[app._pipes["pixel"]])
     right = hv.DynamicMap(lambda data: views.pixel_plots(data or {})[1].opts(width=520, height=240,
-                                                                              responsive=False),
+                                                                              ),
                           streams=[app._pipes["pixel"]])
     tr = hv.DynamicMap(lambda data: views.transect_plot(data or {}).opts(width=1060, height=240,
-                                                                         responsive=False),
+                                                                         ),
                        streams=[app._pipes["transect"]])
-    return pn.Column(pn.pane.HoloViews((left + right).opts(shared_axes=False), linked_axes=False),
+    return pn.Column(pn.Row(pn.pane.HoloViews(left, linked_axes=False), pn.pane.HoloViews(right, linked_axes=False)),
                      pn.pane.HoloViews(tr, linked_axes=False))
 
 
@@ -198,11 +201,11 @@ def build_layout(app):
                                     t.truth if t is not None else np.zeros((1, 1)),
                                     title="|error| vs ensemble std (cells) and RMS error per std bin")
         items = [pn.pane.Markdown(uncertainty_text(app)), pn.pane.HoloViews(plot.opts(width=600, height=360,
-                                                                                    responsive=False))]
+                                                                                    ))]
         if p is not None and p.latent_std is not None:
             items.append(pn.pane.HoloViews(views.image(p.latent_std, app.geom, "Latent std (M samples)", "std",
                                                        cmap=AMP, clim=(0, app.err_lim))
-                                           .opts(width=420, height=280, responsive=False)))
+                                           .opts(width=420, height=280)))
         return pn.Column(*items)
 
     def teaching(twin, result):

@@ -95,7 +95,7 @@ def image(arr: np.ndarray | None, geom: Geometry, title: str, label: str, unit: 
     vdim = hv.Dimension("value", label=label, unit=unit)
     img = hv.Image((geom.xs, geom.ys, z), kdims=kdims(geom), vdims=[vdim])
     return img.opts(title=title, cmap=cmap, clim=clim or (np.nan, np.nan), colorbar=True, tools=["hover", "tap"],
-                    clipping_colors={"NaN": LAND}, responsive=True, min_height=MAP_HEIGHT, clabel=f"{label} ({unit})",
+                    clipping_colors={"NaN": LAND}, width=360, height=MAP_HEIGHT, clabel=f"{label} ({unit})",
                     active_tools=["wheel_zoom"])
 
 
@@ -115,7 +115,7 @@ def curves(steps, values, bicubic: float, title: str, label: str, unit: str | No
     ref = hv.HLine(bicubic if np.isfinite(bicubic) else 0.0).opts(color="#555555", line_dash="dashed")
     bic = hv.Curve(([], []), kd, vd, label=f"bicubic {bicubic:.3g}").opts(color="#555555", line_dash="dashed")
     return (dip.opts(color="#1f77b4", line_width=2, tools=["hover"]) * bic * ref).opts(
-        title=title, responsive=True, min_height=200, legend_position="top_right", framewise=True,
+        title=title, width=520, height=200, legend_position="top_right", framewise=True,
         show_grid=True)
 
 
@@ -138,7 +138,7 @@ def pixel_plots(info: dict) -> tuple[hv.Overlay, hv.Overlay]:
     b = hv.Curve((span, (bic, bic)), kd, vd, label=f"bicubic {bic:.2f} cm").opts(color="#d62728",
                                                                                 line_dash="dotted")
     where = info.get("where", "tap a map")
-    left = (band * mean_c * pts * t * b).opts(title=f"Pixel {where}", responsive=True, min_height=220,
+    left = (band * mean_c * pts * t * b).opts(title=f"Pixel {where}", width=520, height=220,
                                               legend_position="bottom_right", framewise=True, show_grid=True)
     sk = hv.Dimension("step", label="iteration")
     hs, hm, hsd = (np.asarray(info.get(n, []), dtype=float) for n in ("hist_steps", "hist_mean", "hist_std"))
@@ -147,7 +147,7 @@ def pixel_plots(info: dict) -> tuple[hv.Overlay, hv.Overlay]:
     tl = hv.HLine(truth if np.isfinite(truth) else 0.0).opts(color="black", line_dash="dashed")
     bl = hv.HLine(bic if np.isfinite(bic) else 0.0).opts(color="#d62728", line_dash="dotted")
     right = (evo_band * evo * tl * bl).opts(title="Estimate at this pixel over the iterations (± std)",
-                                            responsive=True, min_height=220, framewise=True, show_grid=True)
+                                            width=520, height=220, framewise=True, show_grid=True)
     return left, right
 
 
@@ -164,7 +164,7 @@ def transect_plot(info: dict) -> hv.Overlay:
     return (spread * hv.Curve((d, g("truth")), kd, vd, label="truth").opts(color="black", line_width=2)
             * hv.Curve((d, g("bicubic")), kd, vd, label="bicubic").opts(color="#d62728", line_dash="dotted")
             * hv.Curve((d, est), kd, vd, label="estimate").opts(color="#1f77b4")).opts(
-        title=info.get("title", "Transect: tap two points on a map"), responsive=True, min_height=220,
+        title=info.get("title", "Transect: tap two points on a map"), width=520, height=220,
         framewise=True, legend_position="top_right", show_grid=True)
 
 
@@ -185,7 +185,7 @@ def error_std_plot(std: np.ndarray | None, estimate: np.ndarray | None, truth: n
     vd = hv.Dimension("abs_error", label="|error|", unit="cm")
     if std is None or estimate is None:
         return hv.Scatter(([], []), kd, vd).opts(title=title or "|error| vs std: run a fit with K ≥ 2",
-                                                 responsive=True, min_height=260)
+                                                 width=520, height=260)
     m = np.isfinite(std) & np.isfinite(estimate) & np.isfinite(truth)
     s, e = std[m] * CM, np.abs(estimate[m] - truth[m]) * CM
     if s.size > max_points:
@@ -197,7 +197,7 @@ def error_std_plot(std: np.ndarray | None, estimate: np.ndarray | None, truth: n
             * hv.Curve((bs * CM, be * CM), kd, vd, label="RMS error per std bin").opts(color="#d62728",
                                                                                        line_width=2)
             * hv.Curve(([0, top], [0, top]), kd, vd, label="1:1").opts(color="black", line_dash="dashed")).opts(
-        title=title, responsive=True, min_height=300, legend_position="top_left", show_grid=True)
+        title=title, width=520, height=300, legend_position="top_left", show_grid=True)
 
 
 def figure_png(panels: list[tuple[str, np.ndarray | None, str]], geom: Geometry, ssh_clim, err_lim: float,
@@ -215,7 +215,7 @@ def figure_png(panels: list[tuple[str, np.ndarray | None, str]], geom: Geometry,
     extent = [geom.xs.min(), geom.xs.max(), geom.ys.min(), geom.ys.max()]
     for ax, (title, arr, kind) in zip(axes.flat, panels):
         cmap = {"ssh": cmocean.cm.balance, "error": cmocean.cm.balance, "std": cmocean.cm.amp}[kind].copy()
-        cmap.set_bad(LAND)
+        cmap = cmap.with_extremes(bad=LAND)
         lim = {"ssh": ssh_clim, "error": (-err_lim, err_lim), "std": (0, err_lim)}[kind]
         a = np.asarray(arr, dtype=float) * CM
         if geom.ys[0] > geom.ys[-1]:  # imshow with origin="lower" wants rows from south to north

@@ -1,0 +1,266 @@
+"""Server-side tests of the explorer's state (no browser): loading, degradation, errors, runs, stop, sessions."""
+
+from __future__ import annotations
+
+import io
+import time
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from dipcore.errors import SSHDipError
+from dipcore.twin import make_twin
+from explorer.app import MAX_UPLOAD_BYTES, ExplorerApp
+
+CROP = "0 32 0 64"  # a small ocean box of the Gulf Stream sample: fits stay around a second per step on a busy CPU
+
+
+@pytest.fixture
+def app():
+    a = ExplorerApp()
+    yield a
+    a.stop()
+    a.wait(30)
+
+
+def small(a: ExplorerApp, iters: int = 6, members: int = 2) -> ExplorerApp:
+    a.index_crop = CROP
+    a.param.update(iters=iters, members=members, device="cpu", ratio=8)
+    assert a.error == "" and a.field.shape == (32, 64)
+    return a
+
+
+def test_default_sample_loads_truth_observation_bicubic(app):
+    assert app.sample == "gulfstream" and app.error == ""
+    t = app.twin
+    assert t.truth.shape == (128, 256)
+    assert t.observation.shape == (16, 32)          # ×8 by default
+    assert t.bicubic.shape == t.truth.shape
+    assert np.isnan(t.truth).any() and np.isfinite(t.truth).mean() > 0.5  # land and ocean
+    # the bicubic baseline is a fair, imperfect reconstruction (a few cm off, in metres here)
+    err = np.sqrt(np.nanmean((t.bicubic - t.truth) ** 2))
+    assert 0.01 < err < 0.5
+    assert app.geom.xlabel.startswith("Longitude") and app.geom.xs.size == 256
+    lo, hi = app.ssh_clim
+    assert lo < 0 < hi and app.err_lim > 0
+    assert "Copernicus" in app.source
+
+
+def test_ratio_and_noise_update_the_observation(app):
+    obs8 = app.twin.observation.copy()
+    app.ratio = 4
+    assert app.twin.observation.shape == (32, 64)
+    app.ratio = 8
+    np.testing.assert_allclose(app.twin.observation, obs8)  # noiseless: same observation back
+    app.noise = 0.2
+    diff = app.twin.observation - obs8
+    ocean = np.isfinite(diff)
+    sd = float(np.nanstd(app.twin.truth))
+    assert 0.1 * sd < np.std(diff[ocean]) < 0.3 * sd  # white noise of 0.2 × the field's std
+    app.seed = 1
+    assert not np.allclose(app.twin.observation[ocean], (obs8 + diff)[ocean])  # another noise draw
+
+
+def test_ratio_too_large_for_the_crop_is_refused_and_the_previous_setting_stays(app):
+    app.index_crop = "0 16 0 16"
+    assert app.field.shape == (16, 16) and app.error == ""
+    twin = app.twin
+    app.ratio = 16                                    # 16×16 at ×16 is a 1×1 observation
+    assert "too small" in app.error
+    assert app.ratio == 8 and app.twin is twin
+
+
+def test_bad_uploads_set_an_error_and_keep_the_field(app):
+    field, twin = app.field, app.twin
+    assert not app.load_upload(np.random.default_rng(0).bytes(5000), "noise.nc")
+    assert "cannot read" in app.error and app.field is field and app.twin is twin
+
+    app.error = ""
+    ds = xr.Dataset({"temperature": (("lat", "lon"), np.ones((20, 20), np.float32))},
+                    coords={"lat": np.arange(20.0), "lon": np.arange(20.0)})
+    assert not app.load_upload(ds.to_netcdf(), "sst.nc")
+    assert "no sea surface height variable" in app.error and app.field is field
+
+    app.error = ""
+    assert not app.load_upload(b"\0" * (MAX_UPLOAD_BYTES + 1), "huge.nc")
+    assert "limit" in app.error and "MB" in app.error and app.field is field
+    assert app.twin.truth.shape == (128, 256)
+
+
+def test_good_upload_replaces_the_field(app, tmp_path):
+    ny, nx = 40, 48
+    yy, xx = np.meshgrid(np.linspace(0, 1, ny), np.linspace(0, 1, nx), indexing="ij")
+    ssh = (np.sin(6 * xx) * np.cos(4 * yy)).astype(np.float32)
+    ds = xr.Dataset({"zos": (("time", "lat", "lon"), np.stack([ssh, 2 * ssh]), {"units": "m"})},
+                    coords={"lat": 30 + np.arange(ny) * 0.25, "lon": -70 + np.arange(nx) * 0.25})
+    assert app.load_upload(ds.to_netcdf(), "mine.nc"), app.error
+    assert app.field.shape == (ny, nx) and app.variable == "zos"
+    assert app.param.time_index.bounds == (0, 1)
+    app.time_index = 1
+    np.testing.assert_allclose(app.field.values, 2 * ssh, rtol=1e-6)
+
+
+def test_run_streams_estimates_curves_and_a_netcdf_download(app):
+    small(app, iters=6, members=2)
+    assert app.run()
+    seen = set()
+    deadline = time.time() + 120
+    while app.running and time.time() < deadline:
+        time.sleep(0.1)
+        app.flush()
+        seen.add(app.step)
+    assert not app.running and app.error == ""
+    p = app.result
+    assert p is not None and p.done and p.step == 6
+    assert len(seen - {0}) >= 2                       # the page saw intermediate steps, not only the end
+    assert p.estimate.shape == (32, 64) and p.member_std is not None and p.members.shape == (2, 32, 64)
+    steps, values, bic = app._pipes["rmse"].data
+    assert list(steps) == [1, 2, 3, 4, 5, 6] and np.all(np.isfinite(values)) and np.isfinite(bic)
+    assert app._pipes["estimate"].data is p.estimate
+    assert "done at step 6/6" in app.progress_text
+
+    data = app.netcdf()
+    ds = xr.open_dataset(io.BytesIO(data), engine="h5netcdf") if _has("h5netcdf") else _open_nc(data)
+    assert {"truth", "bicubic", "estimate", "std", "lowres"} <= set(ds.data_vars)
+    np.testing.assert_allclose(ds["estimate"].values, p.estimate, equal_nan=True)
+    assert ds["estimate"].attrs["units"] == "m"
+    png = app.png()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
+
+    # per-pixel uncertainty and a transect
+    app.tap_at(float(app.geom.xs[40]), float(app.geom.ys[10]))
+    info = app.pixel_info()
+    assert app.tap == (10, 40)
+    assert len(info["members"]) == 2 and np.isclose(info["mean"], p.estimate[10, 40])
+    assert np.isclose(info["truth"], app.twin.truth[10, 40]) and len(info["hist_steps"]) >= 2
+    app.tap_at(float(app.geom.xs[5]), float(app.geom.ys[30]))
+    tr = app.transect_info()
+    assert tr["distance"][-1] > 100              # km along a 35-cell line at ~25 km
+    assert np.isclose(tr["truth"][0], app.twin.truth[10, 40])
+
+
+def test_latent_samples_give_a_latent_std_map(app):
+    small(app, iters=3, members=1)
+    app.latent_samples = 4
+    app.run()
+    assert app.wait(120)
+    p = app.result
+    assert p.latent_std is not None and np.nanmax(p.latent_std) > 0
+    assert app._pipes["latent"].data is p.latent_std
+
+
+def test_stop_halts_within_a_second_and_keeps_the_estimate(app):
+    small(app, iters=5000, members=2)
+    app.run()
+    deadline = time.time() + 120
+    while app.step < 2 and time.time() < deadline:
+        time.sleep(0.05)
+        app.flush()
+    assert app.step >= 2
+    t0 = time.perf_counter()
+    app.stop()
+    app.flush()                                       # the session's next periodic flush (≤ 200 ms later)
+    halted = time.perf_counter() - t0
+    assert not app.running and halted < 1.0, f"stop took {halted:.2f} s"
+    shown = app.step
+    assert app.result is not None and app.result.step == shown < 5000
+    assert np.isfinite(app.result.estimate).any() and "stopped" in app.progress_text
+    assert app._pipes["estimate"].data is app.result.estimate   # the last estimate stays on screen
+    app._thread.join(60)                              # the worker ends after the step it was computing
+    assert not app._thread.is_alive()
+    app.flush()
+    assert app.step == shown and app._pipes["estimate"].data is app.result.estimate
+
+
+def test_worker_exception_is_shown_and_the_session_lives_on(app, monkeypatch):
+    import importlib
+
+    fitmod = importlib.import_module("dipcore.fit")  # the package re-exports fit(), shadowing the module
+
+    def boom(*a, **k):
+        raise RuntimeError("simulated failure")
+        yield  # noqa: unreachable (a generator)
+
+    small(app, iters=3, members=1)
+    monkeypatch.setattr(fitmod, "fit", boom)
+    app.run()
+    assert app.wait(30)
+    assert "simulated failure" in app.error and not app.running
+    assert app.twin.truth.shape == (32, 64)
+    monkeypatch.undo()
+    assert app.run() and app.wait(120) and app.result.done
+
+
+def test_cuda_request_without_gpu_is_a_message(app):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present")
+    app.device = "cuda"
+    assert not app.run()
+    assert "CUDA" in app.error and not app.running
+
+
+def test_two_apps_do_not_share_state():
+    a, b = ExplorerApp(), ExplorerApp()
+    a.ratio = 4
+    b.sample = "blacksea"
+    assert a.twin.truth.shape == (128, 256) and b.twin.truth.shape == (56, 120)
+    assert a.twin.degradation.ratio == 4 and b.twin.degradation.ratio == 8
+    assert a._pipes["truth"] is not b._pipes["truth"]
+    small(a, iters=4, members=1)
+    a.run()
+    assert b.running is False and b.step == 0
+    assert a.wait(120) and a.result is not None and b.result is None
+
+
+def test_experiments_tab_falls_back_when_missing(monkeypatch):
+    import builtins
+
+    from explorer.layout import experiments_tab
+
+    real = builtins.__import__
+
+    def no_module(name, *args, **kw):
+        if name == "explorer.experiments_tab":
+            raise ImportError(name)
+        return real(name, *args, **kw)
+
+    monkeypatch.setattr(builtins, "__import__", no_module)
+    assert "not installed" in experiments_tab().object
+
+
+def test_page_builds(app):
+    from bokeh.document import Document
+
+    root = app.__panel__().get_root(Document())
+    assert root is not None
+
+
+def test_make_twin_error_message_is_user_facing():
+    from dipcore.io import Field
+
+    with pytest.raises(SSHDipError):
+        make_twin(Field.from_array(np.ones((8, 8), np.float32)), 32)
+
+
+def _has(mod: str) -> bool:
+    try:
+        __import__(mod)
+        return True
+    except ImportError:
+        return False
+
+
+def _open_nc(data: bytes) -> xr.Dataset:
+    import os
+    import tempfile
+
+    fd, path = tempfile.mkstemp(suffix=".nc")
+    os.write(fd, data)
+    os.close(fd)
+    try:
+        return xr.open_dataset(path, engine="netcdf4").load()
+    finally:
+        os.unlink(path)
