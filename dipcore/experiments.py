@@ -745,6 +745,7 @@ def plot_ensemble_size(table: pd.DataFrame, path: Path, recipe: str) -> Path:
                 color, style = styles[method]
                 tag = f" (×{r}, noise {noise:g})" if len(groups) > 1 else ""
                 ax.plot(e["k"], e[key], style, color=color, label=labels[method] + tag, markersize=4)
+            ax.set_xticks(sorted(int(k) for k in table["k"].unique()))  # members are whole numbers
             ax.set_xlabel("number of members k")
             ax.set_ylabel(lab)
             ax.grid(alpha=0.3)
