@@ -13,6 +13,7 @@ from typing import Iterator
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from dipcore import metrics
 from dipcore.degrade import Degradation, bicubic_up, fill_nearest
@@ -37,14 +38,21 @@ class Recipe:
     residual_scale: float = 0.1  # initial output of a random generator is O(1): start the correction small
     ema: float = 0.0            # exponential average of each member's output (0 = off)
     zero_init: bool = False     # last layer starts at zero: a residual fit starts exactly at the bicubic field
+    discrepancy: bool = False   # known noise σ: stop pulling a member closer to the data than σ² (Morozov)
+    upsample: int = 1           # generator works on a grid this many times coarser (≤ ratio), output bicubic-
+                                # interpolated: no nearest-neighbour blockiness at the finest scale, and faster;
+                                # -1: the observation's grid, -2: twice as fine as it
     arch: str = "paper"
 
 
 RECIPES: dict[str, Recipe] = {r.name: r for r in [
     Recipe("paper", "The paper's appendix: DCGAN-like decoder fitted directly, Adam(0.5, 0.999) lr 1e-3, "
                     "ReduceLROnPlateau(0.95, 10), 1500 iterations, z ~ N(0, 1) of 100 channels."),
-    Recipe("residual", "Paper generator and optimiser, but it learns a correction on top of the bicubic "
-                       "field, with an exponential average of its output.", residual=True, ema=0.99),
+    Recipe("residual", "Paper generator and optimiser, but it learns a correction on top of the bicubic field: "
+                       "its last layer starts at zero (the fit starts exactly at bicubic), its output is "
+                       "averaged exponentially (0.99), and with noise it stops fitting at the known noise "
+                       "level (discrepancy principle).",
+           residual=True, zero_init=True, ema=0.99, discrepancy=True),
 ]}
 DEFAULT_RECIPE = "residual"
 
@@ -202,7 +210,9 @@ def fit(observation: np.ndarray, degradation: Degradation, recipe: str | Recipe 
             base = torch.from_numpy(bicubic_up(filled, r)).to(dev)
 
         seeds = member_seeds(seed, members)
-        net = Ensemble(shape, seeds, rec.arch).to(dev)
+        up = r // -rec.upsample if rec.upsample < 0 else rec.upsample
+        up = max(1, min(up, r))  # both powers of two: ``up`` divides the fine grid's sides
+        net = Ensemble((shape[0] // up, shape[1] // up), seeds, rec.arch).to(dev)
         if rec.zero_init:
             with torch.no_grad():
                 for m in net.members:
@@ -219,16 +229,22 @@ def fit(observation: np.ndarray, degradation: Degradation, recipe: str | Recipe 
             return rec.latent_mu + rec.latent_sigma * torch.cat(eps, dim=1)
 
         def render(out: torch.Tensor) -> torch.Tensor:
+            if up > 1:  # (K, h, w) during the fit, (M, K, h, w) for latent draws
+                four = out if out.dim() == 4 else out[None]
+                four = F.interpolate(four, scale_factor=up, mode="bicubic", align_corners=False)
+                out = four if out.dim() == 4 else four[0]
             return out * rec.residual_scale + base if base is not None else out
 
         ema = None
         n_ocean = w_lr.sum()
+        noise_var = (degradation.sigma / std) ** 2             # the data misfit a perfect estimate would keep
         for step in range(1, n_iter + 1):
             opt.zero_grad(set_to_none=True)
             out = render(net(draw())[0])                      # (K, H, W)
             res = (degradation.forward_torch(out, m_hr) - y) * w_lr
             per_member = (res ** 2).sum(dim=(-2, -1)) / n_ocean
-            per_member.sum().backward()                       # members share no parameter: independent grads
+            objective = (per_member - noise_var).clamp_min(0) if rec.discrepancy else per_member
+            objective.sum().backward()                        # members share no parameter: independent grads
             opt.step()
             losses = per_member.detach().cpu().tolist()
             sched.step(losses)

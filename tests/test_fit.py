@@ -140,3 +140,23 @@ def test_cuda_fit_matches_cpu_loosely(twin):
     b = run(twin.observation, twin.degradation, recipe="paper", iters=20, device="cuda", seed=2)
     assert b.device.startswith("cuda") and np.isfinite(b.estimate[twin.mask]).all()
     assert abs(a.metrics.get("rmse", 0) - b.metrics.get("rmse", 0)) < 1e-2
+
+
+def test_discrepancy_principle_stops_at_the_noise_level(twin):
+    # With a known noise far above the misfit of the bicubic start, nothing is left to fit: the estimate stays
+    # at the bicubic field; without the principle the same fit moves away from it.
+    loud = Degradation(twin.degradation.ratio, sigma=10.0, mask=twin.degradation.mask)
+    base = replace(get_recipe("residual"), ema=0.0)
+    kept = run(twin.observation, loud, recipe=base, iters=5, device="cpu")
+    np.testing.assert_allclose(kept.estimate[twin.mask], twin.bicubic[twin.mask], rtol=1e-5, atol=1e-5)
+    moved = run(twin.observation, loud, recipe=replace(base, discrepancy=False), iters=5, device="cpu")
+    assert np.abs(moved.estimate - twin.bicubic)[twin.mask].max() > 1e-4
+
+
+@pytest.mark.parametrize("upsample", [2, -1, -2])
+def test_generator_on_a_coarser_grid_gives_fine_estimates(twin, upsample):
+    rec = replace(get_recipe("paper"), upsample=upsample)
+    e = run(twin.observation, twin.degradation, recipe=rec, members=2, latent_samples=2, iters=3,
+            device="cpu", keep_members=True)
+    assert e.estimate.shape == e.latent_std.shape == e.members.shape[1:] == twin.truth.shape
+    assert np.isfinite(e.estimate[twin.mask]).all()
