@@ -98,8 +98,9 @@ class ExplorerApp(pn.viewable.Viewer):
         self.run_twin: Twin | None = None
         self.tap: tuple[int, int] | None = None
         self.points: list[tuple[int, int]] = []
-        self.stats = {"pushes": 0, "events": 0, "first_push": None, "last_push": None}
+        self.stats = {"pushes": 0, "push_seconds": 0.0, "first_push": None, "last_push": None}
         self._last_image_push = 0.0
+        self._next_push = 0.0
         self._last_pixel_push = 0.0
         self._upload: bytes | None = None
         self._upload_name = ""
@@ -338,6 +339,7 @@ class ExplorerApp(pn.viewable.Viewer):
         after the step it is computing, never blocking the page."""
         if self._run is not None:
             self._run.stop.set()
+            self.stats["stop_called"] = time.perf_counter()
 
     def wait(self, timeout: float = 60.0) -> bool:
         """Join the worker and flush (for scripts and tests). True when the worker has ended."""
@@ -367,15 +369,19 @@ class ExplorerApp(pn.viewable.Viewer):
         with run.lock:
             p = run.slot
             ended = run.done
-            if p is not None and large and not (p.done or ended or stopped) and \
-                    now - self._last_image_push < LARGE_PERIOD:
-                return  # large fields: at most one push per LARGE_PERIOD
+            if p is not None and not (p.done or ended or stopped) and (
+                    now < self._next_push or (large and now - self._last_image_push < LARGE_PERIOD)):
+                return  # throttled: large fields at most every LARGE_PERIOD; the loop stays free for clicks
             run.slot = None
             curve = np.array(run.curve, dtype=float).reshape(-1, 3) if p is not None else None
             err, run.error = run.error, None
         if p is not None and run.twin is self.twin and not (stopped and self.last is not None):
             self._show(p, curve)
             self._last_image_push = now
+            cost = time.perf_counter() - now
+            self.stats["push_seconds"] += cost
+            # keep the session's event loop at most ~half busy with pushes, so Stop and other clicks get in
+            self._next_push = time.perf_counter() + cost
         if err:
             self.error = err
         if ended or stopped:
@@ -415,13 +421,14 @@ class ExplorerApp(pn.viewable.Viewer):
         if p is None:
             self.progress_text = "stopped before the first step"
             return
-        self.result = p
-        self._pipes["latent"].send(p.latent_std)
         state = "done" if p.done else "stopped"
+        self.stats["finished"] = time.perf_counter()
         self.progress_text = (f"{state} at step {p.step}/{p.iters} · {p.iters_per_s:.2f} it/s · "
                               f"RMSE {p.metrics.get('rmse', np.nan) * CM:.2f} cm (bicubic "
                               f"{self._bicubic_scores()[0] * CM:.2f}) · SSIM {p.metrics.get('ssim', np.nan):.3f}")
         self.message = f"Fit {state} after {p.elapsed:.1f} s on {p.device}"
+        self.result = p  # last: its views are the slowest to redraw
+        self._pipes["latent"].send(p.latent_std)
         self._push_pixel()
 
     def _bicubic_scores(self, t: Twin | None = None) -> tuple[float, float]:

@@ -30,72 +30,18 @@ TEACHER_NOTES = """
 """
 
 
-def _map(app, key: str, title, label: str, cmap, clim, coarse: bool = False, marks=None, tools=()):
-    """A DynamicMap of one pipe; title and colour limits are read when it is drawn."""
+def maps_view(app):
+    """Six linked maps (truth, observation, bicubic; estimate, error, std) and the two score curves."""
+    from explorer.live import LiveMaps
 
-    def cb(data):
-        g = app.coarse_geom if coarse else app.geom
-        t = title() if callable(title) else title
-        c = clim() if callable(clim) else clim
-        img = views.image(data, g, t, label, cmap=cmap, clim=c)
-        if data is not None and np.asarray(data).shape != (len(g.ys), len(g.xs)):
-            img = views.image(None, g, t, label, cmap=cmap, clim=c)  # stale data during a field change
-        return img.opts(tools=["hover", "tap", *tools], width=360, height=250)
-
-    dm = hv.DynamicMap(cb, streams=[app._pipes[key]])
-    if app.twin is not None and app.twin.truth.size >= 1024 * 1024:
-        from holoviews.operation.datashader import rasterize
-
-        dm = rasterize(dm, aggregator="mean").opts(cmap=cmap, colorbar=True, clipping_colors={"NaN": views.LAND},
-                                                    tools=["hover", "tap", *tools], width=360, height=250)
-    if marks is not None:
-        dm = dm * marks
-    return dm
-
-
-def maps_view(app, twin=None):
-    """Six linked maps (truth, observation, bicubic; estimate, error, std), rebuilt when the field changes."""
-    if app.twin is None:
-        return pn.pane.Markdown("No field loaded.")
-
-    def marks_cb(data):
-        kd = views.kdims(app.geom)
-        pts = list(data or [])
-        return (hv.Points(pts, kdims=kd).opts(color="black", marker="x", size=14, line_width=2)
-                * hv.Path([pts] if len(pts) == 2 else [], kdims=kd).opts(color="black", line_width=2))
-
-    marks = hv.DynamicMap(marks_cb, streams=[app._pipes["marks"]])
-    ssh = lambda: app.ssh_clim  # noqa: E731
-    err = lambda: (-app.err_lim, app.err_lim)  # noqa: E731
-    std = lambda: (0.0, app.err_lim)  # noqa: E731
-    r = app.twin.degradation.ratio
-    truth = _map(app, "truth", "Truth (drag box-select here to crop)", "SSH", BALANCE, ssh, marks=marks,
-                 tools=("box_select",))
-    obs = _map(app, "obs", f"Observation (×{r}, noise {app.twin.noise_fraction:g}σ)", "SSH", BALANCE, ssh,
-               coarse=True)
-    bic = _map(app, "bicubic", "Bicubic baseline", "SSH", BALANCE, ssh)
-    est = _map(app, "estimate", lambda: "DIP estimate (ensemble mean)" if app.last is not None
-               else "DIP estimate: press Run", "SSH", BALANCE, ssh, marks=marks)
-    error = _map(app, "error", lambda: "Error: DIP − truth" if app.last is not None
-                 else "Error: bicubic − truth (until a run)", "error", BALANCE, err, marks=marks)
-    sd = _map(app, "std", "Ensemble std (K members)", "std", AMP, std)
-    for m in (truth, obs, bic, est, error, sd):
-        hv.streams.Tap(source=m, x=None, y=None).add_subscriber(lambda x, y: app.tap_at(x, y))
-    hv.streams.BoundsXY(source=truth, bounds=None).add_subscriber(
-        lambda bounds: bounds is not None and app.crop(box=bounds))
-    names = ["truth", "observation", "bicubic", "estimate", "error", "std"]
-    panes = [pn.pane.HoloViews(m, linked_axes=True, css_classes=[f"map-{n}"], width=380, height=270)
-             for n, m in zip(names, (truth, obs, bic, est, error, sd))]
-    return pn.GridBox(*panes, ncols=3)
-
-
-def curves_view(app):
-    rm = hv.DynamicMap(lambda data: views.curves(data[0], data[1], data[2], "RMSE vs iteration", "RMSE", "cm")
-                       .opts(width=520, height=220), streams=[app._pipes["rmse"]])
-    ss = hv.DynamicMap(lambda data: views.curves(data[0], data[1], data[2], "SSIM vs iteration", "SSIM", None)
-                       .opts(width=520, height=220), streams=[app._pipes["ssim"]])
-    return pn.Row(pn.pane.HoloViews(rm, linked_axes=False, css_classes=["curve-rmse"]),
-                  pn.pane.HoloViews(ss, linked_axes=False, css_classes=["curve-ssim"]))
+    live = LiveMaps(app)
+    app._live = live
+    names = {"truth": "truth", "obs": "observation", "bicubic": "bicubic", "estimate": "estimate",
+             "error": "error", "std": "std"}
+    panes = [pn.Column(pn.pane.Bokeh(live.maps[k].fig), css_classes=[f"map-{n}"]) for k, n in names.items()]
+    curves = pn.Row(pn.Column(pn.pane.Bokeh(live.rmse.fig), css_classes=["curve-rmse"]),
+                    pn.Column(pn.pane.Bokeh(live.ssim.fig), css_classes=["curve-ssim"]))
+    return pn.Column(pn.GridBox(*panes, ncols=3), curves)
 
 
 def pixel_view(app):
@@ -116,11 +62,12 @@ def build_layout(app):
     from explorer.app import MAX_UPLOAD_MB, comparison_images, ladder_images, uncertainty_text
 
     w = pn.widgets
-    upload = w.FileInput(accept=".nc,.nc4,.cdf,.netcdf", multiple=False, sizing_mode="stretch_width")
+    upload = w.FileInput(accept=".nc,.nc4,.cdf,.netcdf", multiple=False, sizing_mode="stretch_width",
+                         css_classes=["w-upload"])
     app._upload_widget = upload
     upload.param.watch(app._on_upload, "value")
-    run = w.Button(label="Run", button_type="primary", sizing_mode="stretch_width")
-    stop = w.Button(label="Stop", button_type="danger", sizing_mode="stretch_width", disabled=True)
+    run = w.Button(label="Run", color="primary", sizing_mode="stretch_width")
+    stop = w.Button(label="Stop", color="danger", sizing_mode="stretch_width", disabled=True)
     run.on_click(app.run)
     stop.on_click(app.stop)
 
@@ -133,7 +80,7 @@ def build_layout(app):
     reset.on_click(app.reset_crop)
     dev_note = ("CUDA GPU available" if app.cuda_available else "no CUDA GPU here: auto = CPU")
     nc = w.FileDownload(callback=app._download_nc, filename="ssh-dip-result.nc", label="Download NetCDF",
-                        button_type="success", disabled=True, embed=False, sizing_mode="stretch_width")
+                        color="success", disabled=True, embed=False, sizing_mode="stretch_width")
     png = w.FileDownload(callback=app._download_png, filename="ssh-dip-maps.png", label="Download PNG figure",
                          disabled=False, embed=False, sizing_mode="stretch_width")
 
@@ -150,13 +97,13 @@ def build_layout(app):
         w.Select.from_param(app.param.variable, name="Variable"),
         w.IntInput.from_param(app.param.time_index, name="Time step"),
         w.TextInput.from_param(app.param.index_crop, name="Index crop y0 y1 x0 x1 (Enter)",
-                               placeholder="e.g. 0 64 0 64"),
+                               placeholder="e.g. 0 64 0 64", css_classes=["w-crop"]),
         reset,
         w.Select.from_param(app.param.ratio, name="Ratio"),
         w.FloatSlider.from_param(app.param.noise, name="Noise σ (fraction of field std)"),
-        w.IntSlider.from_param(app.param.members, name="Ensemble members K", end=16),
-        w.IntInput.from_param(app.param.latent_samples, name="Latent samples M"),
-        w.IntInput.from_param(app.param.iters, name="Iterations", step=50),
+        w.IntSlider.from_param(app.param.members, name="Ensemble members K", end=16, css_classes=["w-members"]),
+        w.IntInput.from_param(app.param.latent_samples, name="Latent samples M", css_classes=["w-latent"]),
+        w.IntInput.from_param(app.param.iters, name="Iterations", step=50, css_classes=["w-iters"]),
         w.Select.from_param(app.param.recipe, name="Recipe"),
         w.Select.from_param(app.param.device, name=f"Device ({dev_note})"),
         w.IntInput.from_param(app.param.seed, name="Seed"),
@@ -189,12 +136,17 @@ def build_layout(app):
 
     app.param.watch(progress_changed, ["progress_text", "step"])
 
-    maps = pn.panel(pn.bind(lambda twin: maps_view(app, twin), app.param.twin), defer_load=False)
-    explore = pn.Column(pn.Row(bar, text), maps, curves_view(app),
+    explore = pn.Column(pn.Row(bar, text), maps_view(app),
                         pn.pane.Markdown("**Tap a map** to inspect a pixel; the last two taps draw a transect."),
                         pixel_view(app))
 
     def uncertainty(result):
+        try:
+            return _uncertainty()
+        except Exception as exc:  # a view must never break the session
+            return pn.pane.Alert(f"cannot draw this view: {type(exc).__name__}: {exc}", alert_type="warning")
+
+    def _uncertainty():
         p, t = app.result, app.run_twin
         plot = views.error_std_plot(p.member_std if p is not None else None,
                                     p.estimate if p is not None else None,
@@ -209,6 +161,12 @@ def build_layout(app):
         return pn.Column(*items)
 
     def teaching(twin, result):
+        try:
+            return _teaching()
+        except Exception as exc:
+            return pn.pane.Alert(f"cannot draw this view: {type(exc).__name__}: {exc}", alert_type="warning")
+
+    def _teaching():
         return pn.Column(
             pn.pane.Markdown("### The resolution ladder (paper Fig. 2)\nThe truth average-pooled 2× at each "
                              "rung: R03 is the truth, R96 is 32× coarser. Zoom one map: all follow."),

@@ -40,6 +40,18 @@ class Geometry:
     xlabel: str
     ylabel: str
     dx_km: float | None = None
+    cell: tuple[float, float] = (1.0, 1.0)   # (dx, dy) cell size in display units
+
+    def __post_init__(self):
+        if self.cell == (1.0, 1.0) and len(self.xs) > 1 and len(self.ys) > 1:
+            self.cell = (abs(float(self.xs[1] - self.xs[0])), abs(float(self.ys[1] - self.ys[0])))
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float]:
+        """(left, bottom, right, top) of the cells' outer edges."""
+        dx, dy = self.cell
+        return (float(self.xs.min()) - dx / 2, float(self.ys.min()) - dy / 2, float(self.xs.max()) + dx / 2,
+                float(self.ys.max()) + dy / 2)
 
     @classmethod
     def of(cls, field) -> "Geometry":
@@ -64,7 +76,8 @@ class Geometry:
     def coarse(self, ratio: int) -> "Geometry":
         """Block-mean coordinates of the observation grid."""
         return Geometry(self.xs.reshape(-1, ratio).mean(axis=1), self.ys.reshape(-1, ratio).mean(axis=1),
-                        self.xlabel, self.ylabel, self.dx_km * ratio if self.dx_km else None)
+                        self.xlabel, self.ylabel, self.dx_km * ratio if self.dx_km else None,
+                        (self.cell[0] * ratio, self.cell[1] * ratio))
 
     def index_of(self, x: float, y: float) -> tuple[int, int]:
         """Nearest cell (iy, ix) to a point in display coordinates."""
@@ -93,7 +106,9 @@ def image(arr: np.ndarray | None, geom: Geometry, title: str, label: str, unit: 
         arr = np.full((len(geom.ys), len(geom.xs)), np.nan, dtype=np.float32)
     z = np.asarray(arr, dtype=np.float32) * np.float32(scale)
     vdim = hv.Dimension("value", label=label, unit=unit)
-    img = hv.Image((geom.xs, geom.ys, z), kdims=kdims(geom), vdims=[vdim])
+    if len(geom.ys) > 1 and geom.ys[0] < geom.ys[-1]:
+        z = z[::-1]  # with explicit bounds, row 0 is the top (northern) row
+    img = hv.Image(z, bounds=geom.bounds, kdims=kdims(geom), vdims=[vdim])
     return img.opts(title=title, cmap=cmap, clim=clim or (np.nan, np.nan), colorbar=True, tools=["hover", "tap"],
                     clipping_colors={"NaN": LAND}, width=360, height=MAP_HEIGHT, clabel=f"{label} ({unit})",
                     active_tools=["wheel_zoom"])
@@ -108,15 +123,19 @@ def clims(truth: np.ndarray, bicubic: np.ndarray) -> tuple[tuple[float, float], 
 
 
 def curves(steps, values, bicubic: float, title: str, label: str, unit: str | None) -> hv.Overlay:
-    """A score against iteration for the DIP estimate, with the bicubic score as a horizontal line."""
+    """A score against iteration for the DIP estimate, with the bicubic score as a dashed horizontal line."""
     vd = hv.Dimension("score", label=label, unit=unit)
     kd = hv.Dimension("step", label="iteration")
-    dip = hv.Curve((np.asarray(steps, dtype=float), np.asarray(values, dtype=float)), kd, vd, label="DIP")
-    ref = hv.HLine(bicubic if np.isfinite(bicubic) else 0.0).opts(color="#555555", line_dash="dashed")
-    bic = hv.Curve(([], []), kd, vd, label=f"bicubic {bicubic:.3g}").opts(color="#555555", line_dash="dashed")
-    return (dip.opts(color="#1f77b4", line_width=2, tools=["hover"]) * bic * ref).opts(
-        title=title, width=520, height=200, legend_position="top_right", framewise=True,
-        show_grid=True)
+    steps = np.asarray(steps, dtype=float)
+    values = np.asarray(values, dtype=float)
+    end = float(steps.max()) if steps.size else 1.0
+    b = bicubic if np.isfinite(bicubic) else np.nan
+    dip = hv.Curve((steps, values), kd, vd, label="DIP").opts(color="#1f77b4", line_width=2, tools=["hover"],
+                                                              framewise=True)
+    bic = hv.Curve(([0.0, max(end, 1.0)], [b, b]), kd, vd, label=f"bicubic {bicubic:.3g}").opts(
+        color="#555555", line_dash="dashed", framewise=True)
+    return (dip * bic).opts(title=title, width=520, height=200, legend_position="top_right", framewise=True,
+                            show_grid=True)
 
 
 def pixel_plots(info: dict) -> tuple[hv.Overlay, hv.Overlay]:

@@ -1,0 +1,213 @@
+"""Streaming maps and curves as plain Bokeh figures fed from the app's ``hv.streams.Pipe`` objects.
+
+Why not HoloViews DynamicMaps here: re-rendering a HoloViews element costs ~0.1–0.2 s per plot on this CPU (element
+construction, options, range computation), so five streaming plots capped the page near one update per second.
+Replacing a ``ColumnDataSource``'s data costs milliseconds. The pipes stay the interface: the app sends, these
+figures subscribe. Updates happen in the session's periodic flush or widget callbacks (the document lock is held),
+never from the worker thread.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from bokeh.events import SelectionGeometry, Tap
+from bokeh.models import ColorBar, ColumnDataSource, HoverTool, LinearColorMapper, Range1d
+from bokeh.plotting import figure
+
+from explorer.views import CM, LAND, Geometry
+
+MAX_DISPLAY = 640  # a streamed map has at most this many cells per side (larger fields are rasterised down)
+
+
+def display_array(arr: np.ndarray, geom: Geometry) -> np.ndarray:
+    """Rows south → north (Bokeh's image origin is bottom-left), float32 cm, large fields rasterised."""
+    z = np.asarray(arr, dtype=np.float32) * np.float32(CM)
+    if len(geom.ys) > 1 and geom.ys[0] > geom.ys[-1]:
+        z = z[::-1]
+    if max(z.shape) > MAX_DISPLAY:
+        z = rasterise(z, MAX_DISPLAY)
+    return np.ascontiguousarray(z)
+
+
+def rasterise(z: np.ndarray, side: int) -> np.ndarray:
+    """Mean-aggregate a big grid to at most ``side`` cells per side with datashader (NaN-aware)."""
+    import datashader as ds
+    import xarray as xr
+
+    ny, nx = z.shape
+    f = side / max(ny, nx)
+    da = xr.DataArray(z, dims=("y", "x"), coords={"y": np.arange(ny, dtype=float), "x": np.arange(nx, dtype=float)})
+    cvs = ds.Canvas(plot_width=max(1, int(nx * f)), plot_height=max(1, int(ny * f)))
+    return cvs.raster(da, agg="mean").values.astype(np.float32)
+
+
+class LiveMap:
+    """One map: image glyph, colour bar, hover with units, tap and (optionally) box-select events."""
+
+    def __init__(self, title: str, palette: list[str], label: str, x_range: Range1d, y_range: Range1d,
+                 on_tap=None, on_box=None, unit: str = "cm", width: int = 390, height: int = 280):
+        tools = "pan,wheel_zoom,box_zoom,reset,tap,save" + (",box_select" if on_box else "")
+        self.fig = figure(title=title, x_range=x_range, y_range=y_range, width=width, height=height, tools=tools,
+                          active_scroll="wheel_zoom", toolbar_location="right", match_aspect=False)
+        self.mapper = LinearColorMapper(palette=palette, nan_color=LAND, low=-1, high=1)
+        self.source = ColumnDataSource(data=dict(image=[np.full((1, 1), np.nan, np.float32)], x=[0.0], y=[0.0],
+                                                 dw=[1.0], dh=[1.0]))
+        self.fig.image(image="image", x="x", y="y", dw="dw", dh="dh", source=self.source,
+                       color_mapper=self.mapper)
+        self.fig.add_layout(ColorBar(color_mapper=self.mapper, title=f"{label} ({unit})", width=10), "right")
+        self.fig.add_tools(HoverTool(tooltips=[(label, f"@image{{0.00}} {unit}"), ("x", "$x{0.00}"),
+                                               ("y", "$y{0.00}")]))
+        self.marks = ColumnDataSource(data=dict(x=[], y=[]))
+        self.fig.scatter("x", "y", source=self.marks, marker="x", size=14, color="black", line_width=2)
+        self.fig.line("x", "y", source=self.marks, color="black", line_width=2)
+        self.fig.xaxis.axis_label, self.fig.yaxis.axis_label = "x", "y"
+        if on_tap is not None:
+            self.fig.on_event(Tap, lambda e: on_tap(e.x, e.y))
+        if on_box is not None:
+            def box(e):
+                g = e.geometry
+                if g.get("type") == "rect" and e.final:
+                    on_box((g["x0"], g["y0"], g["x1"], g["y1"]))
+            self.fig.on_event(SelectionGeometry, box)
+
+    def show(self, arr: np.ndarray | None, geom: Geometry) -> None:
+        if arr is None:
+            arr = np.full((len(geom.ys), len(geom.xs)), np.nan, np.float32)
+        left, bottom, right, top = geom.bounds
+        self.source.data = dict(image=[display_array(arr, geom)], x=[left], y=[bottom], dw=[right - left],
+                                dh=[top - bottom])
+
+    def clim(self, lo: float, hi: float) -> None:
+        self.mapper.update(low=float(lo), high=float(hi))
+
+    def axes(self, geom: Geometry) -> None:
+        self.fig.xaxis.axis_label, self.fig.yaxis.axis_label = geom.xlabel, geom.ylabel
+
+    def mark(self, points: list[tuple[float, float]]) -> None:
+        self.marks.data = dict(x=[p[0] for p in points], y=[p[1] for p in points])
+
+
+class LiveCurve:
+    """A score against iteration (DIP) with the bicubic value as a dashed reference line."""
+
+    def __init__(self, title: str, ylabel: str, width: int = 560, height: int = 230):
+        self.fig = figure(title=title, width=width, height=height, tools="pan,wheel_zoom,box_zoom,reset,save,hover",
+                          x_axis_label="iteration", y_axis_label=ylabel)
+        self.dip = ColumnDataSource(data=dict(x=[], y=[]))
+        self.ref = ColumnDataSource(data=dict(x=[], y=[]))
+        self.fig.line("x", "y", source=self.dip, color="#1f77b4", line_width=2, legend_label="DIP")
+        self.fig.line("x", "y", source=self.ref, color="#555555", line_dash="dashed", line_width=2,
+                      legend_label="bicubic")
+        self.fig.legend.location = "top_right"
+
+    def show(self, data) -> None:
+        if data is None:
+            return
+        steps, values, bic = data
+        steps = np.asarray(steps, dtype=float)
+        end = float(steps.max()) if steps.size else 1.0
+        self.dip.data = dict(x=steps, y=np.asarray(values, dtype=float))
+        self.ref.data = dict(x=[0.0, max(end, 1.0)], y=[float(bic), float(bic)])
+
+
+class LiveMaps:
+    """The six linked maps and two curves of one session, subscribed to the app's pipes."""
+
+    KEYS = ("truth", "obs", "bicubic", "estimate", "error", "std")
+
+    def __init__(self, app):
+        from explorer.views import AMP, BALANCE
+
+        import panel as pn
+
+        self.app = app
+        doc = pn.state.curdoc
+        self.doc = doc if doc is not None and doc.session_context is not None else None
+        self._pending: dict = {}
+        self._scheduled = False
+        self.x_range, self.y_range = Range1d(0, 1), Range1d(0, 1)
+        tap = app.tap_at
+        mk = lambda t, pal, lab, **kw: LiveMap(t, pal, lab, self.x_range, self.y_range, on_tap=tap, **kw)  # noqa
+        self.maps = {
+            "truth": mk("Truth (box-select here to crop)", BALANCE, "SSH", on_box=lambda b: app.crop(box=b)),
+            "obs": mk("Observation", BALANCE, "SSH"),
+            "bicubic": mk("Bicubic baseline", BALANCE, "SSH"),
+            "estimate": mk("DIP estimate (ensemble mean)", BALANCE, "SSH"),
+            "error": mk("Error: DIP − truth", BALANCE, "error"),
+            "std": mk("Ensemble std across members", AMP, "std"),
+        }
+        self.rmse = LiveCurve("RMSE vs iteration (cm)", "RMSE (cm)")
+        self.ssim = LiveCurve("SSIM vs iteration", "SSIM")
+        for k in self.KEYS:
+            app._pipes[k].add_subscriber(lambda data, k=k: self._later(k, lambda: self._update(k, data)))
+        app._pipes["rmse"].add_subscriber(lambda data: self._later("rmse", lambda: self.rmse.show(data)))
+        app._pipes["ssim"].add_subscriber(lambda data: self._later("ssim", lambda: self.ssim.show(data)))
+        app._pipes["marks"].add_subscriber(lambda data: self._later("marks", lambda: [
+            self.maps[k].mark(data or []) for k in ("truth", "estimate", "error")]))
+        app.param.watch(lambda e: self._later("restyle", self.restyle), ["twin"])
+        self.restyle()
+        for k in self.KEYS:
+            self._update(k, app._pipes[k].data)
+        self.rmse.show(app._pipes["rmse"].data)
+        self.ssim.show(app._pipes["ssim"].data)
+
+    def _later(self, key: str, fn) -> None:
+        """Apply a model change under the document lock: on the session's next tick (latest wins per key).
+        Widget callbacks and the periodic flush may not hold the lock that raw Bokeh models need."""
+        if self.doc is None:  # no server session (tests, scripts): apply at once
+            fn()
+            return
+        self._pending[key] = fn
+        if not self._scheduled:
+            self._scheduled = True
+            self.doc.add_next_tick_callback(self._drain)
+
+    def _drain(self) -> None:
+        self._scheduled = False
+        pending, self._pending = self._pending, {}
+        order = ["restyle"] + [k for k in pending if k != "restyle"]
+        for k in order:
+            if k in pending:
+                try:
+                    pending[k]()
+                except Exception:  # a display hiccup must not end the session
+                    import logging
+
+                    logging.getLogger(__name__).exception("live update %s failed", k)
+
+    def _update(self, key: str, data) -> None:
+        app = self.app
+        if app.geom is None:
+            return
+        g = app.coarse_geom if key == "obs" else app.geom
+        if data is not None and np.shape(data) != (len(g.ys), len(g.xs)):
+            return  # data of another field (a field change in flight)
+        self.maps[key].show(data, g)
+        if key == "estimate":
+            self.maps["estimate"].fig.title.text = ("DIP estimate (ensemble mean)" if data is not None
+                                                    else "DIP estimate: press Run")
+        if key == "error":
+            self.maps["error"].fig.title.text = ("Error: DIP − truth" if app.last is not None
+                                                 else "Error: bicubic − truth (until a run)")
+
+    def restyle(self) -> None:
+        """New field: ranges, colour limits, axis labels and titles."""
+        app = self.app
+        if app.geom is None:
+            return
+        left, bottom, right, top = app.geom.bounds
+        self.x_range.update(start=left, end=right)
+        self.y_range.update(start=bottom, end=top)
+        lo, hi = app.ssh_clim
+        for k, m in self.maps.items():
+            m.axes(app.geom)
+            if k == "error":
+                m.clim(-app.err_lim, app.err_lim)
+            elif k == "std":
+                m.clim(0.0, app.err_lim)
+            else:
+                m.clim(lo, hi)
+        t = app.twin
+        self.maps["obs"].fig.title.text = f"Observation (×{t.degradation.ratio}, noise {t.noise_fraction:g} σ)"
+        for k in self.KEYS:
+            self._update(k, app._pipes[k].data)
