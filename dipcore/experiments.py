@@ -255,6 +255,21 @@ def _prepare_out(out: str | Path | None) -> Path | None:
     return p
 
 
+def _git_head() -> str | None:
+    """The repository's commit (and ``+dirty`` with uncommitted changes), when git is at hand."""
+    import subprocess
+
+    root = Path(__file__).resolve().parent.parent
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True,
+                              timeout=5).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "dipcore"], cwd=root, capture_output=True,
+                               text=True, timeout=5).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return (head + ("+dirty" if dirty else "")) or None
+
+
 def _write(result: ExperimentResult, config: dict) -> None:
     """Write the CSV tables and the configuration next to the figures."""
     if result.out is None:
@@ -264,6 +279,14 @@ def _write(result: ExperimentResult, config: dict) -> None:
     summ = result.out / f"{result.name}_summary.csv"
     result.summary.to_csv(summ, index=False, float_format="%.6g")
     cfg = result.out / "config.json"
+    config = dict(config)
+    try:  # recipes change under development: keep every field of the one used, not only its name
+        from dataclasses import asdict
+
+        config["recipe_fields"] = asdict(_fit_module().get_recipe(config.get("recipe") or default_recipe()))
+    except Exception:  # a recipe that cannot be resolved any more must not lose the results
+        pass
+    config["dipcore_git"] = _git_head()
     cfg.write_text(json.dumps(config, indent=2, default=str))
     result.files[:0] = [csv, summ, cfg]
 

@@ -3,6 +3,7 @@ cancellation, and the explorer's Experiments tab run server-side."""
 
 from __future__ import annotations
 
+import json
 import time
 
 import numpy as np
@@ -59,6 +60,8 @@ def test_ratios_cli_writes_tidy_csv_figures_and_skips_too_small(capsys, tmp_path
     # one stderr line per fit (and per skipped combination), no per-step noise
     assert [line.startswith("[") for line in err.strip().splitlines()] == [True, True]
     assert "rmse_cm" in out and "bicubic" in out
+    cfg = json.loads((tmp_path / "config.json").read_text())
+    assert cfg["recipe"] == "paper" and cfg["recipe_fields"]["name"] == "paper" and "lr" in cfg["recipe_fields"]
 
 
 def test_ensemble_size_cli_rows_per_k(capsys, tmp_path):
