@@ -28,7 +28,7 @@ from dipcore.metrics import error_std_correlation, rmse, spread_skill, ssim
 from dipcore.samples import SAMPLES, get_sample
 from dipcore.twin import Twin, make_twin
 from explorer import views
-from explorer.views import AMP, BALANCE, CM, Geometry
+from explorer.views import CM, Geometry
 
 hv.extension("bokeh", logo=False)
 pn.extension()
@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 MAX_UPLOAD_MB = 14        # a FileInput upload travels as one websocket message (Bokeh's default cap is 20 MB,
 MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * 1024 * 1024  # and base64 adds a third): bigger files are refused here
 LARGE_CELLS = 1024 * 1024  # from this size maps are rasterised by datashader and pushed at most every LARGE_PERIOD
-FLUSH_MS = 200
+FLUSH_MS = 150          # periodic flush period (ms): ≤ ~6.7 pushes/s, leaving slack for a 5/s target
 LARGE_PERIOD = 0.6
 HIST_SNAPSHOTS = 200      # at most this many decimated estimate snapshots per run (per-pixel history)
 HIST_SIDE = 128           # decimated snapshot side
@@ -80,6 +80,8 @@ class ExplorerApp(pn.viewable.Viewer):
     progress_text = param.String(default="idle", precedence=-1)
     step = param.Integer(default=0, precedence=-1)
     source = param.String(default="", precedence=-1, doc="Where the field came from.")
+    taps = param.Integer(default=0, precedence=-1, doc="Number of taps on the maps (the pixel view appears "
+                                                       "with the first).")
 
     def __init__(self, load: bool = True, **params):
         from dipcore.fit import DEFAULT_RECIPE, RECIPES
@@ -168,6 +170,19 @@ class ExplorerApp(pn.viewable.Viewer):
             return False
         self._upload, self._upload_name = bytes(data), filename
         self._adopt(f, twin, info, 0, f"upload {filename}: {info['variable']} {info['grid'][0]}×{info['grid'][1]}")
+        return True
+
+    def load_field_object(self, f: Field, source: str = "array") -> bool:
+        """Use an in-memory :class:`dipcore.io.Field` (scripts, benchmarks); on error keep the previous field."""
+        try:
+            f.check()
+            twin = make_twin(f, self.ratio, self.noise, self.seed)
+        except Exception as exc:
+            self._fail(exc)
+            return False
+        self._upload = None
+        info = {"candidates": [f.name], "variable": f.name, "time_steps": 1}
+        self._adopt(f, twin, info, 0, source)
         return True
 
     def _adopt(self, f: Field, twin: Twin, info: dict, t: int, source: str) -> None:
@@ -462,6 +477,7 @@ class ExplorerApp(pn.viewable.Viewer):
         if self._run is not None:
             self._run.set_tap(self.tap)
         self.points = (self.points + [(iy, ix)])[-2:]
+        self.taps += 1
         self._pipes["marks"].send([self.geom.point_of(*q) for q in self.points])
         self._push_pixel()
 
@@ -474,8 +490,7 @@ class ExplorerApp(pn.viewable.Viewer):
         if iy >= t.truth.shape[0] or ix >= t.truth.shape[1]:
             return {}
         x, y = self.geom.point_of(iy, ix)
-        info = {"where": f"({self.geom.ylabel.split(' ')[0]} {y:.3f}, {self.geom.xlabel.split(' ')[0]} {x:.3f}) "
-                         f"cell [{iy}, {ix}]",
+        info = {"where": f"cell [{iy}, {ix}] ({x:.2f}, {y:.2f})",
                 "truth": float(t.truth[iy, ix]), "bicubic": float(t.bicubic[iy, ix])}
         p = self.last
         if p is not None:

@@ -7,7 +7,7 @@ import numpy as np
 import panel as pn
 
 from explorer import views
-from explorer.views import AMP, BALANCE
+from explorer.views import AMP
 
 TEACHER_NOTES = """
 ### What each panel shows
@@ -45,17 +45,18 @@ def maps_view(app):
 
 
 def pixel_view(app):
-    left = hv.DynamicMap(lambda data: views.pixel_plots(data or {})[0].opts(width=520, height=240,
-                                                                             ),
-                         streams=[app._pipes["pixel"]])
-    right = hv.DynamicMap(lambda data: views.pixel_plots(data or {})[1].opts(width=520, height=240,
-                                                                              ),
-                          streams=[app._pipes["pixel"]])
-    tr = hv.DynamicMap(lambda data: views.transect_plot(data or {}).opts(width=1060, height=240,
-                                                                         ),
-                       streams=[app._pipes["transect"]])
-    return pn.Column(pn.Row(pn.pane.HoloViews(left, linked_axes=False), pn.pane.HoloViews(right, linked_axes=False)),
-                     pn.pane.HoloViews(tr, linked_axes=False))
+    """Tapped-pixel and transect plots, fed from the app's pixel/transect pipes."""
+    from explorer.live import PixelPlots
+
+    plots = PixelPlots(app)
+    live = app._live
+    app._pipes["pixel"].add_subscriber(lambda data: live._later("pixel", lambda: plots.show_pixel(data or {})))
+    app._pipes["transect"].add_subscriber(
+        lambda data: live._later("transect", lambda: plots.show_transect(data or {})))
+    plots.show_pixel(app._pipes["pixel"].data or {})
+    plots.show_transect(app._pipes["transect"].data or {})
+    return pn.Column(pn.Row(pn.pane.Bokeh(plots.members), pn.pane.Bokeh(plots.evo)), pn.pane.Bokeh(plots.transect),
+                     css_classes=["pixel-view"])
 
 
 def build_layout(app):
@@ -137,8 +138,13 @@ def build_layout(app):
     app.param.watch(progress_changed, ["progress_text", "step"])
 
     explore = pn.Column(pn.Row(bar, text), maps_view(app),
-                        pn.pane.Markdown("**Tap a map** to inspect a pixel; the last two taps draw a transect."),
-                        pixel_view(app))
+                        pn.pane.Markdown("**Tap a map** to inspect a pixel; the last two taps draw a transect."))
+
+    def first_tap(event):  # the pixel and transect plots cost ~1 s to build: only when first needed
+        if event.new >= 1 and len(explore) == 3:
+            explore.append(pixel_view(app))
+
+    app.param.watch(first_tap, "taps")
 
     def uncertainty(result):
         try:
@@ -177,8 +183,9 @@ def build_layout(app):
 
     tabs = pn.Tabs(
         ("Explore", explore),
-        ("Uncertainty", pn.panel(pn.bind(uncertainty, app.param.result))),
-        ("Resolution ladder", pn.panel(pn.bind(teaching, app.param.twin, app.param.result))),
+        ("Uncertainty", pn.param.ParamFunction(pn.bind(uncertainty, app.param.result), lazy=True)),
+        ("Resolution ladder", pn.param.ParamFunction(pn.bind(teaching, app.param.twin, app.param.result),
+                                                     lazy=True)),
         ("Experiments", experiments_tab()),
         ("About", pn.pane.Markdown(TEACHER_NOTES)),
         dynamic=True,

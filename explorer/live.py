@@ -211,3 +211,84 @@ class LiveMaps:
         self.maps["obs"].fig.title.text = f"Observation (×{t.degradation.ratio}, noise {t.noise_fraction:g} σ)"
         for k in self.KEYS:
             self._update(k, app._pipes[k].data)
+
+
+class PixelPlots:
+    """Tapped-pixel view (members, mean ± std, truth, bicubic; the estimate over iterations) and the transect."""
+
+    def __init__(self, app, width: int = 560, height: int = 250):
+        self.app = app
+        kw = dict(width=width, height=height, tools="pan,wheel_zoom,box_zoom,reset,save,hover")
+        self.members = figure(title="Pixel: tap any map to inspect a cell", x_axis_label="ensemble member",
+                              y_axis_label="SSH (cm)", **kw)
+        self.m_pts = ColumnDataSource(data=dict(x=[], y=[]))
+        self.m_mean = ColumnDataSource(data=dict(x=[], y=[], lo=[], hi=[]))
+        self.m_truth = ColumnDataSource(data=dict(x=[], y=[]))
+        self.m_bic = ColumnDataSource(data=dict(x=[], y=[]))
+        self.members.varea("x", "lo", "hi", source=self.m_mean, fill_alpha=0.2, color="#1f77b4",
+                           legend_label="mean ± std")
+        self.members.line("x", "y", source=self.m_mean, color="#1f77b4", line_width=2)
+        self.members.scatter("x", "y", source=self.m_pts, size=9, color="#1f77b4", legend_label="members")
+        self.members.line("x", "y", source=self.m_truth, color="black", line_dash="dashed", line_width=2,
+                          legend_label="truth")
+        self.members.line("x", "y", source=self.m_bic, color="#d62728", line_dash="dotted", line_width=2,
+                          legend_label="bicubic")
+        self.evo = figure(title="Estimate at this pixel over the iterations (± std)", x_axis_label="iteration",
+                          y_axis_label="SSH (cm)", **kw)
+        self.e_src = ColumnDataSource(data=dict(x=[], y=[], lo=[], hi=[]))
+        self.e_truth = ColumnDataSource(data=dict(x=[], y=[]))
+        self.e_bic = ColumnDataSource(data=dict(x=[], y=[]))
+        self.evo.varea("x", "lo", "hi", source=self.e_src, fill_alpha=0.2, color="#1f77b4")
+        self.evo.line("x", "y", source=self.e_src, color="#1f77b4", line_width=2, legend_label="estimate")
+        self.evo.line("x", "y", source=self.e_truth, color="black", line_dash="dashed", legend_label="truth")
+        self.evo.line("x", "y", source=self.e_bic, color="#d62728", line_dash="dotted", legend_label="bicubic")
+        self.transect = figure(title="Transect: tap two points on a map", x_axis_label="distance along the line",
+                               y_axis_label="SSH (cm)", width=2 * width, height=height,
+                               tools="pan,wheel_zoom,box_zoom,reset,save,hover")
+        self.t_src = ColumnDataSource(data=dict(d=[], truth=[], bicubic=[], est=[], lo=[], hi=[]))
+        self.transect.varea("d", "lo", "hi", source=self.t_src, fill_alpha=0.25, color="#1f77b4",
+                            legend_label="estimate ± 2 std")
+        self.transect.line("d", "truth", source=self.t_src, color="black", line_width=2, legend_label="truth")
+        self.transect.line("d", "bicubic", source=self.t_src, color="#d62728", line_dash="dotted",
+                           legend_label="bicubic")
+        self.transect.line("d", "est", source=self.t_src, color="#1f77b4", line_width=2, legend_label="estimate")
+        for f in (self.members, self.evo, self.transect):
+            f.legend.location = "top_left"
+            f.legend.background_fill_alpha = 0.6
+
+    def show_pixel(self, info: dict) -> None:
+        if not info:
+            return
+        truth, bic = info["truth"] * CM, info["bicubic"] * CM
+        mem = np.asarray(info.get("members", []), dtype=float) * CM
+        k = np.arange(1, mem.size + 1, dtype=float)
+        span = [0.5, max(mem.size, 1) + 0.5]
+        mean, std = info.get("mean", np.nan) * CM, info.get("std", np.nan) * CM
+        self.m_pts.data = dict(x=k, y=mem)
+        self.m_mean.data = (dict(x=span, y=[mean, mean], lo=[mean - std] * 2, hi=[mean + std] * 2)
+                            if np.isfinite(mean) else dict(x=[], y=[], lo=[], hi=[]))
+        self.m_truth.data = dict(x=span, y=[truth, truth])
+        self.m_bic.data = dict(x=span, y=[bic, bic])
+        title = f"{info['where']}: truth {truth:.1f}, bicubic {bic:.1f}"
+        if np.isfinite(mean):
+            title += f", DIP {mean:.1f} ± {std:.1f}"
+        self.members.title.text = title + " cm"
+        hs = np.asarray(info.get("hist_steps", []), dtype=float)
+        hm = np.asarray(info.get("hist_mean", []), dtype=float) * CM
+        hd = np.asarray(info.get("hist_std", []), dtype=float) * CM
+        self.e_src.data = dict(x=hs, y=hm, lo=hm - hd, hi=hm + hd)
+        end = [float(hs.min()), float(hs.max())] if hs.size else [0.0, 1.0]
+        self.e_truth.data = dict(x=end, y=[truth, truth])
+        self.e_bic.data = dict(x=end, y=[bic, bic])
+
+    def show_transect(self, info: dict) -> None:
+        if not info:
+            return
+        d = np.asarray(info["distance"], dtype=float)
+        g = lambda n: np.asarray(info.get(n, np.full(d.shape, np.nan)), dtype=float) * CM  # noqa: E731
+        est, std = g("estimate"), np.nan_to_num(g("std"))
+        self.t_src.data = dict(d=d, truth=g("truth"), bicubic=g("bicubic"), est=est, lo=est - 2 * std,
+                               hi=est + 2 * std)
+        self.transect.title.text = info.get("title", "Transect")
+        unit = f" ({info['xunit']})" if info.get("xunit") else ""
+        self.transect.xaxis.axis_label = info.get("xlabel", "distance") + unit

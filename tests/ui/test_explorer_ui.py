@@ -48,7 +48,7 @@ def test_page_loads_with_the_sample(page, server, artifacts):
 
 def test_run_streams_and_stop_halts(page, server, artifacts):
     _open(page, server)
-    _crop_small(page, "0 32 0 64")
+    _crop_small(page, "0 64 0 128")
     _set(page, "w-iters", "2000")
     handle = page.locator(".w-members .noUi-handle").first
     handle.focus()
@@ -59,11 +59,23 @@ def test_run_streams_and_stop_halts(page, server, artifacts):
     deadline = time.time() + 120
     while not _progress(page).startswith("step 2/") and time.time() < deadline:
         time.sleep(0.1)                                # a curve needs two points
+    # tap two cells on the estimate map: pixel view and transect follow the run
+    box = page.locator(".map-estimate canvas").first.bounding_box()
+    app = server["apps"][-1]
+    for fx, fy in ((0.30, 0.35), (0.55, 0.75)):
+        page.mouse.click(box["x"] + fx * box["width"], box["y"] + fy * box["height"])
+        time.sleep(0.3)
+    t_tap = time.time() + 10
+    while len(app.points) < 2 and time.time() < t_tap:
+        time.sleep(0.1)
+    assert len(app.points) == 2 and app.tap == app.points[-1], "taps on the map did not reach the app"
+    assert "members" in app.pixel_info() and len(app.transect_info()["distance"]) > 2
     texts, shots = [], []
     est = page.locator(".map-estimate").first
     curve = page.locator(".curve-rmse").first
     shots.append((est.screenshot(), curve.screenshot()))
-    page.screenshot(path=os.path.join(artifacts, "ui_running.png"), full_page=False)
+    time.sleep(1.0)
+    page.screenshot(path=os.path.join(artifacts, "ui_running.png"), full_page=True)
     t_end = time.time() + 6
     while time.time() < t_end or len({t.split("·")[0] for t in texts}) < 2 and time.time() < deadline:
         texts.append(_progress(page))
