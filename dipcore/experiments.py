@@ -730,7 +730,7 @@ def plot_ratio_maps(maps: dict[int, dict], path: Path, case: str, noise: float) 
     """Per ratio: the DIP estimate and the DIP and bicubic errors, for the first case (cf. paper Fig. 4 and 7)."""
     plt = _plt()
     ratios = sorted(maps)
-    fig, axes = plt.subplots(3, len(ratios), figsize=(2.6 * len(ratios) + 1.2, 6.6), squeeze=False,
+    fig, axes = plt.subplots(3, len(ratios), figsize=(max(6.5, 2.6 * len(ratios) + 1.2), 6.6), squeeze=False,
                              constrained_layout=True)
     truth = maps[ratios[0]]["truth"]
     lo, hi = float(np.nanmin(truth)), float(np.nanmax(truth))
@@ -745,7 +745,8 @@ def plot_ratio_maps(maps: dict[int, dict], path: Path, case: str, noise: float) 
                         f"bicubic error ×{r}"))
     fig.colorbar(ims[0], ax=list(axes[0]), label="SSH (m)", shrink=0.9)
     fig.colorbar(ims[1], ax=list(axes[1:].ravel()), label="estimate − truth (cm)", shrink=0.9)
-    fig.suptitle(f"{case}, noise {noise:g}·std: estimates and errors per ratio (land grey)")
+    fig.suptitle(f"{case}, noise {noise:g}·std: estimates and errors per ratio (land grey)",
+                 fontsize=10 if len(ratios) > 2 else 9)
     fig.savefig(path, dpi=80)
     plt.close(fig)
     return path
