@@ -31,7 +31,7 @@ from explorer import views
 from explorer.views import CM, Geometry
 
 hv.extension("bokeh", logo=False)
-pn.extension()
+pn.extension("tabulator")  # tabulator: for the Experiments tab's tables (extensions load before the page)
 
 log = logging.getLogger(__name__)
 

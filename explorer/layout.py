@@ -161,8 +161,9 @@ def build_layout(app):
         items = [pn.pane.Markdown(uncertainty_text(app)), pn.pane.HoloViews(plot.opts(width=600, height=360,
                                                                                     ))]
         if p is not None and p.latent_std is not None:
+            hi = float(np.nanpercentile(p.latent_std, 99)) * views.CM if np.isfinite(p.latent_std).any() else 1.0
             items.append(pn.pane.HoloViews(views.image(p.latent_std, app.geom, "Latent std (M samples)", "std",
-                                                       cmap=AMP, clim=(0, app.err_lim))
+                                                       cmap=AMP, clim=(0, max(hi, 1e-3)))
                                            .opts(width=420, height=280)))
         return pn.Column(*items)
 

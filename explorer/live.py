@@ -183,6 +183,9 @@ class LiveMaps:
         if data is not None and np.shape(data) != (len(g.ys), len(g.xs)):
             return  # data of another field (a field change in flight)
         self.maps[key].show(data, g)
+        if key == "std":  # spread is often far below the error early in a fit: its own, moving scale
+            hi = float(np.nanpercentile(data, 99)) * CM if data is not None and np.isfinite(data).any() else 0.0
+            self.maps["std"].clim(0.0, max(hi, 1e-3) if data is not None else app.err_lim)
         if key == "estimate":
             self.maps["estimate"].fig.title.text = ("DIP estimate (ensemble mean)" if data is not None
                                                     else "DIP estimate: press Run")
@@ -204,7 +207,7 @@ class LiveMaps:
             if k == "error":
                 m.clim(-app.err_lim, app.err_lim)
             elif k == "std":
-                m.clim(0.0, app.err_lim)
+                pass  # set from the data in _update
             else:
                 m.clim(lo, hi)
         t = app.twin
