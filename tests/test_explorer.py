@@ -264,3 +264,26 @@ def _open_nc(data: bytes) -> xr.Dataset:
         return xr.open_dataset(path, engine="netcdf4").load()
     finally:
         os.unlink(path)
+
+
+def test_box_selection_crops_in_lon_lat_and_a_bad_box_keeps_the_field(app):
+    lon, lat = app.geom.xs, app.geom.ys
+    assert app.crop(box=(float(lon[10]), float(lat[20]), float(lon[73]), float(lat[51])))
+    assert app.field.shape == (32, 64), app.field.shape
+    field = app.field
+    assert not app.crop(box=(0.0, -89.0, 1.0, -88.0))  # nowhere near the Gulf Stream
+    assert "contains no grid cell" in app.error and app.field is field
+    app.reset_crop()
+    assert app.field.shape == (128, 256)
+
+
+def test_closing_the_session_stops_the_fit(app):
+    small(app, iters=5000, members=1)
+    app.run()
+    deadline = time.time() + 120
+    while app.step < 1 and time.time() < deadline:
+        time.sleep(0.05)
+        app.flush()
+    app._on_destroyed(None)                          # what pn.state.on_session_destroyed calls
+    app._thread.join(60)
+    assert not app._thread.is_alive() and app._run.events < 5000
