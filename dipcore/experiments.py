@@ -898,7 +898,7 @@ def run_experiment(name: str, *, quick: bool = False, cases: Sequence[str] | Non
 
 
 def load_results(folder: str | Path) -> ExperimentResult:
-    """Read an output folder written by an experiment (its CSV and PNGs), e.g. ``docs/results_runs/ratios``.
+    """Read an output folder written by an experiment (its CSV and PNGs), e.g. ``docs/results/ratios``.
 
     Raises
     ------

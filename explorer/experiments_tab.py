@@ -19,7 +19,7 @@ import param
 from dipcore import experiments as ex
 
 FLUSH_MS = 300
-DEFAULT_LOAD_DIR = str(Path(__file__).resolve().parent.parent / "docs" / "results_runs" / "ratios")
+DEFAULT_LOAD_DIR = str(Path(__file__).resolve().parent.parent / "docs" / "results" / "ratios")
 
 
 def _recipes() -> list[str]:

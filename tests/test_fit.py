@@ -146,7 +146,7 @@ def test_discrepancy_principle_stops_at_the_noise_level(twin):
     # With a known noise far above the misfit of the bicubic start, nothing is left to fit: the estimate stays
     # at the bicubic field; without the principle the same fit moves away from it.
     loud = Degradation(twin.degradation.ratio, sigma=10.0, mask=twin.degradation.mask)
-    base = replace(get_recipe("residual"), ema=0.0)
+    base = replace(get_recipe("residual"), ema=0.0, discrepancy=True)
     kept = run(twin.observation, loud, recipe=base, iters=5, device="cpu")
     np.testing.assert_allclose(kept.estimate[twin.mask], twin.bicubic[twin.mask], rtol=1e-5, atol=1e-5)
     moved = run(twin.observation, loud, recipe=replace(base, discrepancy=False), iters=5, device="cpu")
