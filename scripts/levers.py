@@ -46,11 +46,9 @@ VARIANTS = {  # the shipped recipes, and the residual recipe with one lever chan
     "residual": _R,
     "residual_no_zero_init": replace(_R, name="residual_no_zero_init", zero_init=False),
     "residual_no_ema": replace(_R, name="residual_no_ema", ema=0.0),
-    "residual_no_discrepancy": replace(_R, name="residual_no_discrepancy", discrepancy=False),
-    "residual_lr3e-3": replace(_R, name="residual_lr3e-3", lr=3e-3),
+    "residual_discrepancy": replace(_R, name="residual_discrepancy", discrepancy=True),
     "residual_up2": replace(_R, name="residual_up2", upsample=2),
     "residual_up4": replace(_R, name="residual_up4", upsample=4),
-    "residual_up4_nodisc": replace(_R, name="residual_up4_nodisc", upsample=4, discrepancy=False),
     "residual_uphalf": replace(_R, name="residual_uphalf", upsample=-2),
     "residual_upfull": replace(_R, name="residual_upfull", upsample=-1),
 }
