@@ -31,6 +31,14 @@ def small(a: ExplorerApp, iters: int = 6, members: int = 2) -> ExplorerApp:
     return a
 
 
+def flush_until_step(a: ExplorerApp, step: int, timeout: float = 120.0) -> None:
+    """Play the session's periodic flush until the page shows ``step`` (or the timeout passes)."""
+    deadline = time.time() + timeout
+    while a.step < step and time.time() < deadline:
+        time.sleep(0.05)
+        a.flush()
+
+
 def test_default_sample_loads_truth_observation_bicubic(app):
     assert app.sample == "gulfstream" and app.error == ""
     t = app.twin
@@ -153,10 +161,7 @@ def test_latent_samples_give_a_latent_std_map(app):
 def test_stop_halts_within_a_second_and_keeps_the_estimate(app):
     small(app, iters=5000, members=2)
     app.run()
-    deadline = time.time() + 120
-    while app.step < 2 and time.time() < deadline:
-        time.sleep(0.05)
-        app.flush()
+    flush_until_step(app, 2)
     assert app.step >= 2
     t0 = time.perf_counter()
     app.stop()
@@ -280,10 +285,7 @@ def test_box_selection_crops_in_lon_lat_and_a_bad_box_keeps_the_field(app):
 def test_closing_the_session_stops_the_fit(app):
     small(app, iters=5000, members=1)
     app.run()
-    deadline = time.time() + 120
-    while app.step < 1 and time.time() < deadline:
-        time.sleep(0.05)
-        app.flush()
+    flush_until_step(app, 1)
     app._on_destroyed(None)                          # what pn.state.on_session_destroyed calls
     app._thread.join(60)
     assert not app._thread.is_alive() and app._run.events < 5000
