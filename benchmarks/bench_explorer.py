@@ -81,18 +81,11 @@ def synthetic_fit(rate: float):
 
 def bench_app_page(f, iters, members, window, synthetic: float = 0.0):
     import panel as pn
-    from conftest import ARGS, free_port, wait_port
+    from conftest import ARGS, free_port, session_factory, wait_port
     from playwright.sync_api import sync_playwright
 
-    from explorer.app import ExplorerApp
-
     apps = []
-
-    def factory():
-        a = ExplorerApp()
-        a.attach_session()
-        apps.append(a)
-        return a.__panel__()
+    factory = session_factory(apps)
 
     if synthetic:
         import importlib

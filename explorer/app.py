@@ -566,19 +566,19 @@ class ExplorerApp(pn.viewable.Viewer):
                       f"{rmse(t.bicubic, t.truth) * CM:.2f} cm")
         return views.figure_png(panels, Geometry.of(t.field), self.ssh_clim, self.err_lim, title)
 
-    def _download_nc(self):
+    def _download(self, make) -> io.BytesIO | None:
+        """A download button's callback: the bytes ``make()`` builds, or the error shown on the page."""
         try:
-            return io.BytesIO(self.netcdf())
+            return io.BytesIO(make())
         except Exception as exc:
             self._fail(exc)
             return None
 
+    def _download_nc(self):
+        return self._download(self.netcdf)
+
     def _download_png(self):
-        try:
-            return io.BytesIO(self.png())
-        except Exception as exc:
-            self._fail(exc)
-            return None
+        return self._download(self.png)
 
     # ---- session wiring -----------------------------------------------------------------------------------
     def attach_session(self) -> "ExplorerApp":

@@ -13,13 +13,9 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-b
 ARTIFACTS = os.path.join(os.path.dirname(__file__), "..", "..", "test-artifacts")
 
 
-@pytest.fixture(scope="session")
-def server():
-    """One Panel server for the UI tests; each page load is a new session with its own ExplorerApp."""
-    pn = pytest.importorskip("panel")
+def session_factory(apps: list):
+    """What ``pn.serve`` calls per page load: a new ExplorerApp wired to its session, kept in ``apps``."""
     from explorer.app import ExplorerApp
-
-    apps = []
 
     def factory():
         app = ExplorerApp()
@@ -27,6 +23,15 @@ def server():
         apps.append(app)
         return app.__panel__()
 
+    return factory
+
+
+@pytest.fixture(scope="session")
+def server():
+    """One Panel server for the UI tests; each page load is a new session with its own ExplorerApp."""
+    pn = pytest.importorskip("panel")
+    apps = []
+    factory = session_factory(apps)
     port = free_port()
     srv = pn.serve({"/": factory}, port=port, threaded=True, show=False, start=True)
     wait_port(port)
