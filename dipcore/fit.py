@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 
 from dipcore import metrics
-from dipcore.degrade import Degradation, bicubic_up, fill_nearest
+from dipcore.degrade import Degradation, Projector, bicubic_up, fill_nearest
 from dipcore.errors import SSHDipError
 from dipcore.generators import LATENT_CHANNELS, Ensemble, count_parameters
 
@@ -43,6 +43,12 @@ class Recipe:
                                 # interpolated: no nearest-neighbour blockiness at the finest scale, and faster;
                                 # -1: the observation's grid, -2: twice as fine as it
     arch: str = "paper"
+    holdout: float = 0.0        # fraction of ocean coarse cells kept out of the loss; each member's estimate is the
+                                # one that fitted them best so far (early stopping), and the fit ends when no
+                                # member improved for ``patience`` steps. 0 = off
+    patience: int = 300
+    project: bool = False       # every reported estimate is made consistent with the data (back-projection down
+                                # to the noise level, degrade.Projector); the training itself is unchanged
 
 
 RECIPES: dict[str, Recipe] = {r.name: r for r in [
@@ -95,6 +101,8 @@ class Progress:
     done: bool = False
     device: str = "cpu"
     params_per_member: int = 0
+    selected: np.ndarray | None = None  # holdout recipes: per member, the step whose output is reported
+    holdout_loss: np.ndarray | None = None  # per member, the held-out misfit of the reported output
 
     @property
     def iters_per_s(self) -> float:
@@ -201,11 +209,14 @@ def fit(observation: np.ndarray, degradation: Degradation, recipe: str | Recipe 
     t = time.perf_counter()
     try:
         y = torch.from_numpy(np.where(coarse_ok, (obs - mean) / std, 0.0).astype(np.float32)).to(dev)
-        w_lr = torch.from_numpy(coarse_ok.astype(np.float32)).to(dev)
+        held = holdout_cells(coarse_ok, rec.holdout, seed)
+        train = coarse_ok & ~held
+        w_lr = torch.from_numpy(train.astype(np.float32)).to(dev)
+        w_ho = torch.from_numpy(held.astype(np.float32)).to(dev)
         m_hr = torch.from_numpy(fine_mask.astype(np.float32)).to(dev)
         base = None
-        if rec.residual:
-            filled = fill_nearest(np.where(coarse_ok, (obs - mean) / std, np.nan).astype(np.float32))
+        if rec.residual:  # from the training cells only, or the held-out cells would not be held out
+            filled = fill_nearest(np.where(train, (obs - mean) / std, np.nan).astype(np.float32))
             base = torch.from_numpy(bicubic_up(filled, r)).to(dev)
 
         seeds = member_seeds(seed, members)
@@ -234,8 +245,13 @@ def fit(observation: np.ndarray, degradation: Degradation, recipe: str | Recipe 
                 out = four if out.dim() == 4 else four[0]
             return out * rec.residual_scale + base if base is not None else out
 
+        project = Projector(degradation, obs, fine_mask, scale=std, offset=mean, device=dev) if rec.project \
+            else (lambda x: x)
+
         ema = None
         n_ocean = w_lr.sum()
+        n_held = int(held.sum())
+        best = best_loss = best_step = None  # early stopping on the held-out cells
         noise_var = (degradation.sigma / std) ** 2             # the data misfit a perfect estimate would keep
         for step in range(1, n_iter + 1):
             opt.zero_grad(set_to_none=True)
@@ -252,19 +268,47 @@ def fit(observation: np.ndarray, degradation: Degradation, recipe: str | Recipe 
                 ema = cur if ema is None else rec.ema * ema + (1 - rec.ema) * cur
                 cur = ema
             last = step == n_iter
+            if n_held:
+                ho = (((degradation.forward_torch(cur, m_hr) - y) * w_ho) ** 2).sum(dim=(-2, -1)) / n_held
+                if best is None:
+                    best, best_loss = cur.clone(), ho.clone()
+                    best_step = torch.full_like(ho, step)
+                better = ho < best_loss
+                best = torch.where(better[:, None, None], cur, best)
+                best_loss = torch.where(better, ho, best_loss)
+                best_step = torch.where(better, torch.full_like(ho, step), best_step)
+                cur = best
+                last = last or bool((step - best_step >= rec.patience).all())
             if step % every and not last:
                 continue
-            fields = (cur * std + mean).cpu().numpy().astype(np.float32)
+            fields = (project(cur) * std + mean).cpu().numpy().astype(np.float32)
             lat_std = lat_mean = None
             if last and latent_samples > 0:
-                lat_mean, lat_std = _latent(net, draw, render, latent_samples, std, mean)
+                lat_mean, lat_std = _latent(net, draw, lambda o: project(render(o)), latent_samples, std, mean)
                 if rec.ema == 0:  # latent averaging is the member's estimate when no EMA is kept
                     fields = lat_mean
-            yield _event(step, n_iter, losses, fields, fine_mask, t, truth, dx_km if last else None,
-                         keep_members, lat_std, lat_mean, last, dev, n_params)
+            ev = _event(step, n_iter, losses, fields, fine_mask, t, truth, dx_km if last else None,
+                        keep_members, lat_std, lat_mean, last, dev, n_params)
+            if n_held:
+                ev.selected = best_step.cpu().numpy().astype(int)
+                ev.holdout_loss = best_loss.cpu().numpy().astype(np.float32)
+            yield ev
+            if last:
+                return
     except torch.cuda.OutOfMemoryError as exc:
         raise SSHDipError(f"out of GPU memory for {members} member(s) on a {shape[0]}×{shape[1]} grid; "
                           "use fewer members, a smaller region or --device cpu") from exc
+
+
+def holdout_cells(ocean: np.ndarray, fraction: float, seed: int) -> np.ndarray:
+    """A seeded random set of ``fraction`` of the ocean coarse cells (none when fewer than 10 would stay)."""
+    held = np.zeros_like(ocean, dtype=bool)
+    idx = np.flatnonzero(ocean)
+    n = int(round(fraction * idx.size))
+    if fraction <= 0 or n < 1 or idx.size - n < 10:
+        return held
+    held.flat[np.random.default_rng(10_000 + seed).choice(idx, n, replace=False)] = True
+    return held
 
 
 @torch.no_grad()

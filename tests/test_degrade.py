@@ -7,7 +7,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from dipcore.degrade import RATIOS, Degradation, bicubic_up, cubic_matrix, fill_nearest, ladder, pool
+from dipcore.degrade import RATIOS, Degradation, Projector, bicubic_up, cubic_matrix, fill_nearest, ladder, pool
 from dipcore.errors import SSHDipError
 
 
@@ -135,3 +135,53 @@ def test_fill_nearest():
     np.testing.assert_array_equal(fill_nearest(x), [[1.0, 1.0, 4.0, 4.0]])
     with pytest.raises(SSHDipError):
         fill_nearest(np.full((2, 2), np.nan))
+
+
+def _misfit(deg: Degradation, x: np.ndarray, obs: np.ndarray) -> float:
+    return float(np.sqrt(np.nanmean((pool(x, deg.ratio) - obs) ** 2)))
+
+
+def test_backprojection_makes_bicubic_consistent_and_closer(blacksea):
+    # Real field with a coast: the bicubic field does not pool back to the data; the back-projected one does,
+    # is closer to the truth (what IBP is known for on smooth fields), and land stays land.
+    truth = blacksea.values[:48, :112]
+    deg = Degradation(8, mask=np.isfinite(truth))
+    obs = deg.forward(truth)
+    bic = deg.bicubic(obs)
+    ibp = deg.backproject(bic, obs)
+    spread = np.nanstd(obs)
+    assert _misfit(deg, bic, obs) > 1e-2 * spread
+    assert _misfit(deg, ibp, obs) < 1e-3 * spread
+    rmse = lambda x: np.sqrt(np.nanmean((x - truth) ** 2))  # noqa: E731
+    assert rmse(ibp) < 0.95 * rmse(bic)
+    np.testing.assert_array_equal(np.isnan(ibp), np.isnan(bic))
+
+
+def test_backprojection_keeps_a_consistent_field_and_batches(gulf_small, rng):
+    truth = gulf_small.values
+    deg = Degradation(4, mask=gulf_small.mask)
+    obs = deg.forward(truth)
+    np.testing.assert_allclose(deg.backproject(truth, obs), truth, atol=1e-6, equal_nan=True)  # nothing to do
+    members = np.stack([deg.bicubic(obs), deg.bicubic(obs) + 0.01 * rng.standard_normal(truth.shape)])
+    both = deg.backproject(members, obs)
+    assert both.shape == members.shape
+    np.testing.assert_allclose(both[0], deg.backproject(members[0], obs), atol=1e-6, equal_nan=True)
+    # what the data cannot see (structure inside a coarse cell) is kept: the members still differ
+    assert np.nanstd(both[1] - both[0]) > 0.5 * 0.01
+
+
+def test_backprojection_stops_at_the_noise_level(gulf_small):
+    truth = gulf_small.values
+    deg = Degradation(4, sigma=0.02, mask=gulf_small.mask, seed=3)
+    obs = deg.forward(truth)
+    bic = deg.bicubic(obs)
+    x = deg.backproject(bic, obs)
+    full = deg.backproject(bic, obs, tau=0.0)
+    assert _misfit(deg, bic, obs) > 0.02            # the bicubic field is further than the noise from the data,
+    assert _misfit(deg, x, obs) <= 0.02             # the rounds stop once within σ (Morozov) ...
+    assert _misfit(deg, full, obs) < 0.2 * _misfit(deg, x, obs)  # ... well before fitting the noise too
+
+
+def test_projector_refuses_an_all_land_observation(gulf_small):
+    with pytest.raises(SSHDipError, match="all land"):
+        Projector(Degradation(4), np.full((16, 16), np.nan, np.float32), np.ones((64, 64), bool))

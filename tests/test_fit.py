@@ -10,7 +10,7 @@ import torch
 
 from dipcore.degrade import Degradation
 from dipcore.errors import SSHDipError
-from dipcore.fit import RECIPES, Progress, fit, get_recipe, resolve_device, run
+from dipcore.fit import RECIPES, Progress, fit, get_recipe, holdout_cells, resolve_device, run
 from dipcore.twin import make_twin
 
 
@@ -160,3 +160,39 @@ def test_generator_on_a_coarser_grid_gives_fine_estimates(twin, upsample):
             device="cpu", keep_members=True)
     assert e.estimate.shape == e.latent_std.shape == e.members.shape[1:] == twin.truth.shape
     assert np.isfinite(e.estimate[twin.mask]).all()
+
+
+def test_projected_estimates_pool_back_to_the_data(twin):
+    rec = replace(get_recipe("residual"), project=True)
+    e = run(twin.observation, twin.degradation, recipe=rec, members=2, iters=3, device="cpu", keep_members=True)
+    for x in (e.estimate, *e.members):
+        pooled = twin.degradation.forward(np.where(twin.mask, x, np.nan), noise=False)
+        assert np.nanmax(np.abs(pooled - twin.observation)) < 1e-3 * np.nanstd(twin.observation)
+    plain = run(twin.observation, twin.degradation, recipe=replace(rec, project=False), iters=3, device="cpu")
+    pooled = twin.degradation.forward(plain.estimate, noise=False)
+    assert np.nanmax(np.abs(pooled - twin.observation)) > 1e-2 * np.nanstd(twin.observation)
+
+
+def test_holdout_cells_are_a_seeded_fraction_of_the_ocean():
+    ocean = np.ones((20, 30), bool)
+    ocean[:5] = False
+    held = holdout_cells(ocean, 0.1, seed=0)
+    assert held.sum() == 45 and not (held & ~ocean).any()
+    np.testing.assert_array_equal(held, holdout_cells(ocean, 0.1, seed=0))
+    assert not np.array_equal(held, holdout_cells(ocean, 0.1, seed=1))
+    assert not holdout_cells(np.ones((3, 3), bool), 0.1, 0).any()   # too few cells: no holdout
+    assert not holdout_cells(ocean, 0.0, 0).any()
+
+
+def test_holdout_keeps_the_best_step_and_stops_after_patience(twin):
+    # With lr = 0 the output never changes: the first step stays the best, so the fit ends after `patience`.
+    rec = replace(get_recipe("residual"), holdout=0.2, patience=4, lr=0.0, ema=0.0)
+    events = list(fit(twin.observation, twin.degradation, rec, members=2, iters=50, every=1, device="cpu"))
+    assert events[-1].done and events[-1].step == 5
+    assert events[-1].selected.tolist() == [1, 1] and np.all(events[-1].holdout_loss >= 0)
+    # A moving fit reports, per member, the step whose held-out misfit was lowest so far
+    rec = replace(get_recipe("residual"), holdout=0.2, patience=100)
+    events = list(fit(twin.observation, twin.degradation, rec, members=2, iters=8, every=1, device="cpu"))
+    sel = np.array([e.selected for e in events])
+    ho = np.array([e.holdout_loss for e in events])
+    assert (sel <= np.arange(1, 9)[:, None]).all() and (np.diff(ho, axis=0) <= 0).all()
