@@ -173,6 +173,9 @@ def cmd_fit(args: argparse.Namespace) -> int:
           f"{facts['seconds']:.1f} s on {facts['device']}")
     print(f"RMSE  DIP {100 * r['estimate']:.2f} cm   bicubic {100 * r['bicubic']:.2f} cm")
     print(f"SSIM  DIP {s['estimate']:.4f}     bicubic {s['bicubic']:.4f}")
+    if "total_std_spread_skill" in facts:
+        print(f"std   spread/skill {facts['total_std_spread_skill']:.2f}, corr(|error|, std) "
+              f"{facts['total_std_corr_abs_error']:.2f} (members and calibrated sub-grid std, 'total_std')")
     print(f"wrote {out}" + (f" and {args.summary}" if args.summary else ""))
     return 0
 

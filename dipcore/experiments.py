@@ -36,6 +36,7 @@ import pandas as pd
 from dipcore import metrics
 from dipcore.degrade import LADDER_NAMES, RATIOS
 from dipcore.errors import SSHDipError
+from dipcore.uncertainty import total_std, try_subgrid_std
 from dipcore.io import Field
 from dipcore.samples import SAMPLES
 
@@ -522,15 +523,19 @@ UNCERTAINTY_COLUMNS = ["experiment", "case", "grid", "ratio", "noise", "recipe",
 
 
 def uncertainty_rows(estimate: np.ndarray, truth: np.ndarray, member_std: np.ndarray, latent_std: np.ndarray,
-                     members: np.ndarray | None) -> list[dict]:
-    """Diagnostics of the two spreads (``ensemble`` across members, ``latent`` across latent draws).
+                     members: np.ndarray | None, subgrid: np.ndarray | None = None) -> list[dict]:
+    """Diagnostics of the spreads: ``ensemble`` across members, ``latent`` across latent draws and, when given,
+    ``total``: the ensemble spread and the calibrated sub-grid std (:mod:`dipcore.uncertainty`) in quadrature.
 
     ``crps_cm`` is the empirical ensemble CRPS (ensemble only: latent draws are not kept); ``crps_gauss_cm``
-    treats each spread as a Gaussian around the estimate, so the two sources compare on the same footing.
+    treats each spread as a Gaussian around the estimate, so the sources compare on the same footing.
     """
     rows = []
     ocean = np.isfinite(truth) & np.isfinite(estimate)
-    for source, std in (("ensemble", member_std), ("latent", latent_std)):
+    sources = [("ensemble", member_std), ("latent", latent_std)]
+    if subgrid is not None:
+        sources.append(("total", total_std(member_std, subgrid)))
+    for source, std in sources:
         ok = ocean & np.isfinite(std)
         rows.append({
             "source": source,
@@ -596,8 +601,10 @@ def run_uncertainty(cases: Sequence[str], ratios: Sequence[int] = (16,), noises:
                         "recipe": recipe, "members": members, "latent_samples": latent_samples,
                         "iters": final.step, "seed": seed,
                         "bicubic_rmse_cm": 100 * metrics.rmse(twin.bicubic, twin.truth)}
+                sub = try_subgrid_std(final.estimate, twin.observation, twin.degradation, twin.mask)
                 new = [{**base, **row} for row in uncertainty_rows(final.estimate, twin.truth, final.member_std,
-                                                                  final.latent_std, final.members)]
+                                                                  final.latent_std, final.members,
+                                                                  sub.std if sub is not None else None)]
                 rows.extend(new)
                 tracker.say(f"{head}: mean std ensemble {new[0]['mean_std_cm']:.2f} cm, latent "
                             f"{new[1]['mean_std_cm']:.2f} cm; corr with |error| {new[0]['corr_abs_error']:.2f} / "
@@ -783,31 +790,40 @@ def plot_ensemble_size(table: pd.DataFrame, path: Path, recipe: str) -> Path:
 
 
 def plot_uncertainty_maps(twin, final, path: Path, title: str) -> Path:
-    """Truth, estimate, |error|, ensemble std and latent std (the two stds on one colour scale)."""
+    """Truth, estimate, |errors|, ensemble and latent std (one colour scale) and the calibrated total std."""
     plt = _plt()
     fld = twin.field
     err = np.abs(final.estimate - twin.truth)
-    fig, axes = plt.subplots(2, 3, figsize=(13, 6.5), constrained_layout=True)
+    fig, axes = plt.subplots(2, 4, figsize=(17, 6.5), constrained_layout=True)
     lo, hi = float(np.nanmin(twin.truth)), float(np.nanmax(twin.truth))
     im = _map(axes[0, 0], twin.truth, fld, "viridis", lo, hi, "truth")
     fig.colorbar(im, ax=axes[0, 0], label="SSH (m)")
     im = _map(axes[0, 1], final.estimate, fld, "viridis", lo, hi, "DIP estimate (ensemble mean)")
     fig.colorbar(im, ax=axes[0, 1], label="SSH (m)")
-    im = _map(axes[0, 2], 100 * np.abs(twin.bicubic - twin.truth), fld, "magma", 0, 100 * _robust_max(err),
-              "|bicubic error|")
+    emax = 100 * _robust_max(err)
+    im = _map(axes[0, 2], 100 * np.abs(twin.bicubic - twin.truth), fld, "magma", 0, emax, "|bicubic error|")
     fig.colorbar(im, ax=axes[0, 2], label="cm")
-    im = _map(axes[1, 0], 100 * err, fld, "magma", 0, 100 * _robust_max(err), "|DIP error|")
-    fig.colorbar(im, ax=axes[1, 0], label="cm")
+    im = _map(axes[0, 3], 100 * err, fld, "magma", 0, emax, "|DIP error|")
+    fig.colorbar(im, ax=axes[0, 3], label="cm")
     smax = 100 * _robust_max(final.member_std, final.latent_std)
-    c_e = metrics.error_std_correlation(final.member_std, final.estimate, twin.truth)
-    c_l = metrics.error_std_correlation(final.latent_std, final.estimate, twin.truth)
-    im = _map(axes[1, 1], 100 * final.member_std, fld, "magma", 0, smax,
-              f"ensemble std (corr. with |error| {c_e:.2f})")
-    fig.colorbar(im, ax=axes[1, 1], label="cm")
-    im = _map(axes[1, 2], 100 * final.latent_std, fld, "magma", 0, smax,
-              f"latent-sample std (corr. with |error| {c_l:.2f})")
-    fig.colorbar(im, ax=axes[1, 2], label="cm")
-    fig.suptitle(f"Uncertainty, {title} (land grey; cf. paper Fig. 6)")
+    for ax, std, name in ((axes[1, 0], final.member_std, "ensemble std"),
+                          (axes[1, 1], final.latent_std, "latent-sample std")):
+        c = metrics.error_std_correlation(std, final.estimate, twin.truth)
+        im = _map(ax, 100 * std, fld, "magma", 0, smax, f"{name} (corr. with |error| {c:.2f})")
+        fig.colorbar(im, ax=ax, label="cm")
+    sub = try_subgrid_std(final.estimate, twin.observation, twin.degradation, twin.mask)
+    if sub is not None:
+        tot = total_std(final.member_std, sub.std)
+        c = metrics.error_std_correlation(tot, final.estimate, twin.truth)
+        ss = metrics.spread_skill(tot, final.estimate, twin.truth)
+        im = _map(axes[1, 2], 100 * tot, fld, "magma", 0, emax,
+                  f"total std, |error| scale (corr. {c:.2f}, spread/skill {ss:.2f})")
+        fig.colorbar(im, ax=axes[1, 2], label="cm")
+    else:
+        axes[1, 2].set_axis_off()
+    axes[1, 3].set_axis_off()
+    fig.suptitle(f"Uncertainty, {title} (land grey; cf. paper Fig. 6). Total std = ensemble std and the "
+                 "calibrated sub-grid std in quadrature")
     fig.savefig(path, dpi=80)
     plt.close(fig)
     return path
