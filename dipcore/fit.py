@@ -215,9 +215,16 @@ def fit(observation: np.ndarray, degradation: Degradation, recipe: str | Recipe 
         w_ho = torch.from_numpy(held.astype(np.float32)).to(dev)
         m_hr = torch.from_numpy(fine_mask.astype(np.float32)).to(dev)
         base = None
+        shift = 0.0  # added to reported estimates: the base of all cells, once the held-out ones were scored
         if rec.residual:  # from the training cells only, or the held-out cells would not be held out
-            filled = fill_nearest(np.where(train, (obs - mean) / std, np.nan).astype(np.float32))
-            base = torch.from_numpy(bicubic_up(filled, r)).to(dev)
+
+            def bicubic_base(cells: np.ndarray) -> torch.Tensor:
+                filled = fill_nearest(np.where(cells, (obs - mean) / std, np.nan).astype(np.float32))
+                return torch.from_numpy(bicubic_up(filled, r)).to(dev)
+
+            base = bicubic_base(train)
+            if held.any():
+                shift = bicubic_base(coarse_ok) - base
 
         seeds = member_seeds(seed, members)
         up = r // -rec.upsample if rec.upsample < 0 else rec.upsample
@@ -281,10 +288,11 @@ def fit(observation: np.ndarray, degradation: Degradation, recipe: str | Recipe 
                 last = last or bool((step - best_step >= rec.patience).all())
             if step % every and not last:
                 continue
-            fields = (project(cur) * std + mean).cpu().numpy().astype(np.float32)
+            fields = (project(cur + shift) * std + mean).cpu().numpy().astype(np.float32)
             lat_std = lat_mean = None
             if last and latent_samples > 0:
-                lat_mean, lat_std = _latent(net, draw, lambda o: project(render(o)), latent_samples, std, mean)
+                lat_mean, lat_std = _latent(net, draw, lambda o: project(render(o) + shift), latent_samples, std,
+                                             mean)
                 if rec.ema == 0:  # latent averaging is the member's estimate when no EMA is kept
                     fields = lat_mean
             ev = _event(step, n_iter, losses, fields, fine_mask, t, truth, dx_km if last else None,

@@ -3,8 +3,9 @@
     python scripts/levers.py [--iters 1500] [--members 1] [--cases gulfstream kuroshio] [--ratios 8 16]
                              [--noise 0 0.05] [--variants paper residual ...] [--csv out.csv]
 
-Each variant is a :class:`dipcore.fit.Recipe` (a named preset or a modified copy); ``ibp`` is a non-DIP
-reference: bicubic made consistent with the observation by iterative back-projection.
+Each variant is a :class:`dipcore.fit.Recipe` (a named preset or a modified copy); ``ibp`` and ``ibp_morozov`` are
+non-DIP references: bicubic made consistent with the observation by iterative back-projection, exactly or down to
+the noise level.
 """
 
 from __future__ import annotations
@@ -18,26 +19,15 @@ from dataclasses import replace
 import numpy as np
 
 from dipcore import metrics
-from dipcore.degrade import bicubic_up, fill_nearest
 from dipcore.fit import RECIPES, run
 from dipcore.samples import load_sample
 from dipcore.twin import make_twin
-import torch
 
 
-def ibp(twin, n: int = 50) -> np.ndarray:
-    """Iterative back-projection of the bicubic field (x ← x + bicubic(obs − pool(x))), land kept NaN."""
-    deg = twin.degradation
-    obs = twin.observation
-    x = twin.bicubic.copy()
-    mask = twin.mask
-    xm = torch.from_numpy(mask.astype(np.float32))
-    for _ in range(n):
-        pooled = deg.forward_torch(torch.from_numpy(np.where(mask, x, 0).astype(np.float32)), xm).numpy()
-        r = np.where(np.isfinite(obs), obs - pooled, np.nan)
-        up = bicubic_up(fill_nearest(r.astype(np.float32)), deg.ratio)
-        x = np.where(mask, x + up, np.nan)
-    return x
+def ibp(twin, tau: float = 0.0) -> np.ndarray:
+    """Iterative back-projection of the bicubic field (x ← x + bicubic(obs − pool(x))), land kept NaN; ``tau`` > 0
+    stops at the noise level (Morozov), 0 fits the data exactly (50 rounds at most)."""
+    return twin.degradation.backproject(twin.bicubic, twin.observation, tau=tau, rounds=50)
 
 
 _R = RECIPES["residual"]
@@ -51,6 +41,8 @@ VARIANTS = {  # the shipped recipes, and the residual recipe with one lever chan
     "residual_up4": replace(_R, name="residual_up4", upsample=4),
     "residual_uphalf": replace(_R, name="residual_uphalf", upsample=-2),
     "residual_upfull": replace(_R, name="residual_upfull", upsample=-1),
+    "residual_project": replace(_R, name="residual_project", project=True),
+    "residual_project_holdout": replace(_R, name="residual_project_holdout", project=True, holdout=0.1),
 }
 
 
@@ -82,8 +74,8 @@ def main() -> None:
                 for v in a.variants:
                     t = time.perf_counter()
                     std = None
-                    if v == "ibp":
-                        est = ibp(tw)
+                    if v in ("ibp", "ibp_morozov"):
+                        est = ibp(tw, tau=1.0 if v == "ibp_morozov" else 0.0)
                     else:
                         ev = run(tw.observation, tw.degradation, recipe=VARIANTS[v], members=a.members,
                                  iters=a.iters, seed=a.seed, device="cpu", every=a.iters)
