@@ -8,9 +8,11 @@ K=4 members, CPU. Four measurements, same process, one after the other:
 3. the app served by Panel and opened in headless Chromium: progress-text changes per second seen in the browser,
    server pushes per second, and the fit's iterations/s;
 4. the same page fed by a stand-in fit emitting 256² K-member events at 20/s: what the streaming pipeline
-   (worker slot → 200 ms flush → Bokeh → Chromium) delivers when the fit is not the bottleneck.
+   (worker slot → flush → one Bokeh message → Chromium paints → ack) delivers when the fit is not the
+   bottleneck, and how long a Stop click takes to show "stopped". ``--size 1024`` feeds a 1024² field instead (rasterised
+   for display, pushed at most every ``LARGE_PERIOD``).
 
-Usage: .venv/bin/python benchmarks/bench_explorer.py [--iters 20] [--window 10]
+Usage: .venv/bin/python benchmarks/bench_explorer.py [--iters 20] [--window 10] [--only-synthetic] [--size 1024]
 """
 
 from __future__ import annotations
@@ -58,28 +60,25 @@ def bench_app_no_page(f, iters, members):
     return app.result.iters_per_s
 
 
-def synthetic_fit(rate: float):
-    """A stand-in for dipcore.fit that yields 256² Progress events at ``rate`` per second (pipeline capacity)."""
-    from dipcore import metrics
-    from dipcore.fit import Progress
-
-    def fake(observation, degradation, recipe=None, *, members=1, latent_samples=0, iters=100, seed=0,
-             device="cpu", every=1, truth=None, dx_km=None, keep_members=False, **kw):
-        rng = np.random.default_rng(seed)
-        t0 = time.perf_counter()
-        for step in range(1, iters + 1):
-            time.sleep(max(0.0, t0 + step / rate - time.perf_counter()))
-            noise = rng.standard_normal((members, *truth.shape)).astype(np.float32) * 0.05 / np.sqrt(step)
-            mem = (truth[None] + noise).astype(np.float32)
-            est = mem.mean(axis=0)
-            yield Progress(step=step, iters=iters, loss=np.zeros(members, np.float32), estimate=est,
-                           member_std=mem.std(axis=0, ddof=1), elapsed=time.perf_counter() - t0,
-                           metrics={"rmse": metrics.rmse(est, truth), "ssim": 0.9}, members=mem,
-                           done=step == iters)
-    return fake
+OBSERVE_JS = """(host) => {
+    window.__ssh_dip_changes = [];
+    window.__ssh_dip_stopped = null;
+    new MutationObserver(() => {
+        const t = performance.now();
+        window.__ssh_dip_changes.push(t);
+        if (window.__ssh_dip_stopped === null && host.shadowRoot.textContent.includes("stopped"))
+            window.__ssh_dip_stopped = t;
+    }).observe(host.shadowRoot, {childList: true, characterData: true, subtree: true});
+    document.addEventListener("pointerdown", () => { window.__ssh_dip_click = performance.now(); }, true);
+}"""
 
 
-def bench_app_page(f, iters, members, window, synthetic: float = 0.0):
+def bench_app_page(f, iters, members, window, synthetic: float = 0.0, stop: bool = False):
+    """Serve the app, open it in headless Chromium, run a fit on ``f`` and measure for ``window`` seconds.
+
+    The browser's update rate is counted in the page (a MutationObserver on the progress text records each change;
+    the test thread sleeps meanwhile, polling from Python would compete for the CPU and the server's GIL) and by
+    the image updates the browser acknowledged after painting them (``LiveMaps.acked``)."""
     import panel as pn
     from conftest import ARGS, free_port, session_factory, wait_port
     from playwright.sync_api import sync_playwright
@@ -90,7 +89,9 @@ def bench_app_page(f, iters, members, window, synthetic: float = 0.0):
     if synthetic:
         import importlib
 
-        importlib.import_module("dipcore.fit").fit = synthetic_fit(synthetic)
+        from conftest import stand_in_fit
+
+        importlib.import_module("dipcore.fit").fit = stand_in_fit(synthetic)
     port = free_port()
     srv = pn.serve({"/": factory}, port=port, threaded=True, show=False, start=True)
     wait_port(port)
@@ -101,35 +102,55 @@ def bench_app_page(f, iters, members, window, synthetic: float = 0.0):
             page = b.new_page(viewport={"width": 1560, "height": 1300})
             t0 = time.perf_counter()
             page.goto(f"http://localhost:{port}/")
-            page.locator(".map-truth canvas").first.wait_for(timeout=120_000)
+            for n in ("truth", "observation", "bicubic"):
+                page.locator(f".map-{n} canvas").first.wait_for(state="visible", timeout=120_000)
             page.get_by_text("Loaded sample gulfstream").wait_for(timeout=120_000)
             out["page_load_s"] = time.perf_counter() - t0
             app = apps[-1]
-            app.load_field_object(f, "bench 256x256")
+            app.load_field_object(f, f"bench {f.shape[0]}x{f.shape[1]}")
             app.param.update(iters=iters, members=members, device="cpu")
-            page.get_by_text("Loaded bench 256x256").wait_for(timeout=60_000)
+            page.get_by_text(f"Loaded bench {f.shape[0]}x{f.shape[1]}").wait_for(timeout=60_000)
             page.get_by_role("button", name="Run", exact=True).click()
-            prog = page.locator(".ssh-progress pre").first
-            while not prog.inner_text().startswith("step"):
-                time.sleep(0.02)
-            changes, last, pushes0 = 0, prog.inner_text(), app.stats["pushes"]
-            t1 = time.perf_counter()
-            while time.perf_counter() - t1 < window and app.running:
-                txt = prog.inner_text()
-                if txt != last:
-                    changes, last = changes + 1, txt
-                time.sleep(0.01)
+            page.locator(".ssh-progress pre").get_by_text("step").wait_for(timeout=120_000)
+            page.locator(".ssh-progress").first.evaluate(OBSERVE_JS)
+            live = app._live
+            pushes0, acked0, t1 = app.stats["pushes"], live.acked, time.perf_counter()
+            time.sleep(window)
             dt = time.perf_counter() - t1
-            out["browser_updates_per_s"] = changes / dt
+            changes = page.evaluate("window.__ssh_dip_changes")
+            out["browser_updates_per_s"] = len(changes) / dt
+            out["browser_acks_per_s"] = (live.acked - acked0) / dt
             out["server_pushes_per_s"] = (app.stats["pushes"] - pushes0) / dt
-            app.stop() if synthetic else None
+            out["ack_ms_median"] = 1000 * float(np.median(live.rtts[-50:])) if live.rtts else float("nan")
+            if stop or synthetic:  # a plain mouse click (no Playwright actionability waits), timed in the page
+                box = page.get_by_role("button", name="Stop", exact=True).bounding_box()
+                stop_at = time.perf_counter()
+                page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+                page.locator(".ssh-progress pre").get_by_text("stopped").wait_for(timeout=30_000)
+                t_click, t_shown = page.evaluate("[window.__ssh_dip_click, window.__ssh_dip_stopped]")
+                out["stop_s"] = (t_shown - t_click) / 1000
+                out["stop_server_s"] = app.stats.get("end_shown", float("nan")) - stop_at
+                out["stop_called_s"] = app.stats.get("stop_called", float("nan")) - stop_at
             app.wait(600)
-            out["fit_iters_per_s"] = app.result.iters_per_s
+            p_last = app.result or app.last
+            out["fit_iters_per_s"] = p_last.iters_per_s if p_last is not None else float("nan")
             out["push_ms_mean"] = 1000 * app.stats["push_seconds"] / max(1, app.stats["pushes"])
             b.close()
     finally:
         srv.stop()
     return out
+
+
+def _report(label: str, r: dict) -> None:
+    print(f"{label + ': browser progress changes/s':<56} {r['browser_updates_per_s']:.2f}")
+    print(f"{label + ': image updates painted (acked)/s':<56} {r['browser_acks_per_s']:.2f}")
+    print(f"{label + ': server pushes/s':<56} {r['server_pushes_per_s']:.2f}")
+    print(f"{label + ': mean server cost of one push (ms)':<56} {r['push_ms_mean']:.1f}")
+    print(f"{label + ': push-to-paint ack, median (ms)':<56} {r['ack_ms_median']:.0f}")
+    if "stop_s" in r:
+        print(f"{label + ': Stop click until the page shows stopped (s)':<56} {r['stop_s']:.2f} "
+              f"(click reached the server after {r['stop_called_s']:.2f} s, 'stopped' sent after "
+              f"{r['stop_server_s']:.2f} s)")
 
 
 def main(argv=None):
@@ -140,18 +161,21 @@ def main(argv=None):
     ap.add_argument("--synthetic-rate", type=float, default=20.0,
                     help="events/s of the stand-in fit that measures the streaming pipeline alone")
     ap.add_argument("--only-synthetic", action="store_true")
+    ap.add_argument("--size", type=int, default=256,
+                    help="field side for the stand-in fit (e.g. 1024: the real 256² field tiled; the page "
+                         "rasterises it for display)")
     args = ap.parse_args(argv)
     f = field_256()
     print(f"field {f.shape[0]}x{f.shape[1]}, ratio 8, K={args.members}, {args.iters} iterations, CPU, "
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
-    print(f"{'measurement':<48} value")
     if not args.only_synthetic:
         _real(f, args)
-    syn = bench_app_page(f, 20000, args.members, args.window, synthetic=args.synthetic_rate)
-    print(f"{'synthetic 256² events at %g/s: browser changes/s' % args.synthetic_rate:<48} "
-          f"{syn['browser_updates_per_s']:.2f}")
-    print(f"{'synthetic: server pushes per second':<48} {syn['server_pushes_per_s']:.2f}")
-    print(f"{'synthetic: mean cost of one push (ms)':<48} {syn['push_ms_mean']:.1f}")
+    from conftest import field_tiled
+
+    g = f if args.size == 256 else field_tiled(f, args.size)
+    syn = bench_app_page(g, 20000, args.members, args.window, synthetic=args.synthetic_rate)
+    _report(f"stand-in {g.shape[0]}x{g.shape[1]} at {args.synthetic_rate:g}/s", syn)
+    print(f"{'page load until the three maps show (s)':<56} {syn['page_load_s']:.2f}")
     print(f"load average after: {os.getloadavg()[0]:.1f}")
 
 
@@ -159,13 +183,11 @@ def _real(f, args):
     alone = bench_fit_alone(f, args.iters, args.members)
     nopage = bench_app_no_page(f, args.iters, args.members)
     page = bench_app_page(f, args.iters, args.members, args.window)
-    print(f"{'dipcore.fit alone (it/s)':<48} {alone:.2f}")
-    print(f"{'app worker, no page (it/s)':<48} {nopage:.2f}")
-    print(f"{'app worker, page streaming (it/s)':<48} {page['fit_iters_per_s']:.2f}")
-    print(f"{'browser: progress changes per second':<48} {page['browser_updates_per_s']:.2f}")
-    print(f"{'server: pushes per second':<48} {page['server_pushes_per_s']:.2f}")
-    print(f"{'server: mean cost of one push (ms)':<48} {page['push_ms_mean']:.1f}")
-    print(f"{'page load until the three maps show (s)':<48} {page['page_load_s']:.2f}")
+    print(f"{'dipcore.fit alone (it/s)':<56} {alone:.2f}")
+    print(f"{'app worker, no page (it/s)':<56} {nopage:.2f}")
+    print(f"{'app worker, page streaming (it/s)':<56} {page['fit_iters_per_s']:.2f}")
+    _report("real fit", page)
+    print(f"{'page load until the three maps show (s)':<56} {page['page_load_s']:.2f}")
 
 
 if __name__ == "__main__":

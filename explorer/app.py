@@ -2,8 +2,10 @@
 
 State lives in a :class:`param.Parameterized` (a Panel ``Viewer``); views are built from it. A Run starts the fit
 (a ``dipcore.fit`` generator) in a background thread of this session; the thread writes its newest event into a
-locked slot ("latest wins") and a periodic callback of the session (:meth:`ExplorerApp.flush`, every 200 ms; slower
-for large fields) pushes it to ``hv.streams.Pipe`` objects. Nothing here is shared between sessions.
+locked slot ("latest wins") and a periodic callback of the session (:meth:`ExplorerApp.flush`, every ``FLUSH_MS``;
+slower for large fields) pushes it to ``hv.streams.Pipe`` objects, all of one update in one document message, and
+not before the browser has painted the previous image update (back-pressure, see ``explorer/live.py``). Nothing
+here is shared between sessions.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import logging
 import threading
 import time
 import traceback
+from contextlib import nullcontext
 
 import holoviews as hv
 import numpy as np
@@ -38,7 +41,7 @@ log = logging.getLogger(__name__)
 MAX_UPLOAD_MB = 14        # a FileInput upload travels as one websocket message (Bokeh's default cap is 20 MB,
 MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * 1024 * 1024  # and base64 adds a third): bigger files are refused here
 LARGE_CELLS = 1024 * 1024  # from this size maps are rasterised by datashader and pushed at most every LARGE_PERIOD
-FLUSH_MS = 150          # periodic flush period (ms): ≤ ~6.7 pushes/s, leaving slack for a 5/s target
+FLUSH_MS = 100          # periodic flush period (ms): a push waits for the browser's ack of the previous one
 LARGE_PERIOD = 0.6
 HIST_SNAPSHOTS = 200      # at most this many decimated estimate snapshots per run (per-pixel history)
 HIST_SIDE = 128           # decimated snapshot side
@@ -94,6 +97,7 @@ class ExplorerApp(pn.viewable.Viewer):
         self.cuda_available = _cuda()
         self.param.device.objects = ["auto", "cpu", "cuda"]
         self._run: _Run | None = None     # the current (or last) fit of this session
+        self._ended = None                # the last event of a run that just ended, until flush() publishes it
         self._run_id = 0
         self.last: object | None = None   # last Progress shown on the page
         self.run_config: dict = {}
@@ -357,19 +361,39 @@ class ExplorerApp(pn.viewable.Viewer):
             self.stats["stop_called"] = time.perf_counter()
 
     def wait(self, timeout: float = 60.0) -> bool:
-        """Join the worker and flush (for scripts and tests). True when the worker has ended."""
+        """Join the worker and show its end (for scripts and tests). True when the worker has ended. In a browser
+        session the session's own periodic flush shows it (this waits for that); without one, this flushes."""
+        deadline = time.perf_counter() + timeout
         t = self._thread
         if t is not None:
             t.join(timeout)
-        self.flush()
-        self.flush()
+        if self._periodic is not None:
+            while (self.running or self._ended is not None) and time.perf_counter() < deadline:
+                time.sleep(0.02)
+        else:
+            self.flush()
+            self.flush()
         return t is None or not t.is_alive()
 
     # ---- pushing to the page ------------------------------------------------------------------------------
     def flush(self) -> None:
         """Push the newest snapshot to the page (called every FLUSH_MS by the session; cheap when idle)."""
+        live = getattr(self, "_live", None)
+        hold = live.hold if live is not None else nullcontext
+        t0, pushes = time.perf_counter(), self.stats["pushes"]
         try:
-            self._flush()
+            with hold():  # one document message per update
+                self._flush()
+            if self._ended is not None:  # a run ended: its result views go in a second message, so that the
+                p, self._ended = self._ended, None  # "stopped"/"done" text reaches the page without waiting for them
+                self.stats["end_shown"] = time.perf_counter()
+                with hold():
+                    self._publish(p)
+            if self.stats["pushes"] != pushes:  # the cost includes serialising the message (on leaving the hold)
+                cost = time.perf_counter() - t0
+                self.stats["push_seconds"] += cost
+                # keep the session's event loop at most ~half busy with pushes, so Stop and other clicks get in
+                self._next_push = time.perf_counter() + cost
         except Exception as exc:  # never let the periodic callback die
             log.error("flush failed\n%s", traceback.format_exc())
             self.error = f"display error: {type(exc).__name__}: {exc}"
@@ -381,22 +405,23 @@ class ExplorerApp(pn.viewable.Viewer):
         now = time.perf_counter()
         large = run.twin.truth.size >= LARGE_CELLS
         stopped = run.stop.is_set()
+        live = getattr(self, "_live", None)
         with run.lock:
             p = run.slot
             ended = run.done
             if p is not None and not (p.done or ended or stopped) and (
-                    now < self._next_push or (large and now - self._last_image_push < LARGE_PERIOD)):
-                return  # throttled: large fields at most every LARGE_PERIOD; the loop stays free for clicks
+                    now < self._next_push or (large and now - self._last_image_push < LARGE_PERIOD)
+                    or (live is not None and live.busy(now))):
+                return  # throttled: the browser is still painting the last update, or large fields at most every
+                # LARGE_PERIOD; the loop stays free for clicks
             run.slot = None
             curve = np.array(run.curve, dtype=float).reshape(-1, 3) if p is not None else None
             err, run.error = run.error, None
         if p is not None and run.twin is self.twin and not (stopped and self.last is not None):
             self._show(p, curve)
+            if live is not None:
+                live.mark_sent()
             self._last_image_push = now
-            cost = time.perf_counter() - now
-            self.stats["push_seconds"] += cost
-            # keep the session's event loop at most ~half busy with pushes, so Stop and other clicks get in
-            self._next_push = time.perf_counter() + cost
         if err:
             self.error = err
         if ended or stopped:
@@ -442,7 +467,11 @@ class ExplorerApp(pn.viewable.Viewer):
                               f"RMSE {p.metrics.get('rmse', np.nan) * CM:.2f} cm (bicubic "
                               f"{self._bicubic_scores()[0] * CM:.2f}) · SSIM {p.metrics.get('ssim', np.nan):.3f}")
         self.message = f"Fit {state} after {p.elapsed:.1f} s on {p.device}"
-        self.result = p  # last: its views are the slowest to redraw
+        self._ended = p  # published by flush() right after this message
+
+    def _publish(self, p) -> None:
+        """The result of the run that just ended: downloads, latent std map, pixel view, the lazy tabs."""
+        self.result = p  # its views are the slowest to redraw
         self._pipes["latent"].send(p.latent_std)
         self._push_pixel()
 

@@ -5,18 +5,43 @@ construction, options, range computation), so five streaming plots capped the pa
 Replacing a ``ColumnDataSource``'s data costs milliseconds. The pipes stay the interface: the app sends, these
 figures subscribe. Updates happen in the session's periodic flush or widget callbacks (the document lock is held),
 never from the worker thread.
+
+What the browser costs (measured with a CDP CPU profile in headless Chromium, ``benchmarks/bench_explorer.py``):
+every Bokeh model change used to travel as its own PATCH-DOC message (ten per update: three images, a colour
+limit, four curve sources, progress bar and text), and each message made BokehJS repaint the plots it touched,
+re-reading computed CSS styles for every axis label and colour bar region. So one update is now one message: the
+flush runs under ``pn.io.hold`` and the map changes are applied in it (:meth:`LiveMaps._later`). Curves are
+streamed (only the new points travel); their bicubic reference line changes only with the field. And there is
+back-pressure: each image update carries a sequence number in ``tags`` of the estimate's source; a ``CustomJS``
+echoes it into :attr:`LiveMaps.ack` after the next animation frame (the repaint is done; the ack also triggers the
+next flush), and the app does not push a new image update while ``IN_FLIGHT`` are unacknowledged (for at most
+``ACK_TIMEOUT`` s), so no backlog builds up in the browser and a Stop is shown after at most two updates.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
+from contextlib import nullcontext
+
 import numpy as np
 from bokeh.events import SelectionGeometry, Tap
-from bokeh.models import ColorBar, ColumnDataSource, HoverTool, LinearColorMapper, Range1d
+from bokeh.models import ColorBar, ColumnDataSource, CustomJS, HoverTool, LinearColorMapper, Range1d
 from bokeh.plotting import figure
 
 from explorer.views import CM, LAND, Geometry
 
-MAX_DISPLAY = 640  # a streamed map has at most this many cells per side (larger fields are rasterised down)
+MAX_DISPLAY = 512  # a streamed map has at most this many cells per side (larger fields are rasterised down;
+#                    a map frame is ~300 px wide: 512 leaves zoom headroom at 1/2.6 of the bytes of 1024²)
+ACK_TIMEOUT = 2.0  # s: push anyway when the browser has not acknowledged the previous image update by then
+IN_FLIGHT = 2      # image updates sent but not yet painted: 2 lets the server prepare one while the browser paints
+# echo the sequence number of an image update once the browser has painted it (after the next animation frame)
+ACK_JS = """
+const seq = cb_obj.tags.length ? cb_obj.tags[0] : 0;
+requestAnimationFrame(() => setTimeout(() => { ack.tags = [seq]; }, 0));
+"""
+log = logging.getLogger(__name__)
 
 
 def display_array(arr: np.ndarray, geom: Geometry) -> np.ndarray:
@@ -58,8 +83,10 @@ class LiveMap:
         self.fig.add_tools(HoverTool(tooltips=[(label, f"@image{{0.00}} {unit}"), ("x", "$x{0.00}"),
                                                ("y", "$y{0.00}")]))
         self.marks = ColumnDataSource(data=dict(x=[], y=[]))
-        self.fig.scatter("x", "y", source=self.marks, marker="x", size=14, color="black", line_width=2)
-        self.fig.line("x", "y", source=self.marks, color="black", line_width=2)
+        self._marks = [self.fig.scatter("x", "y", source=self.marks, marker="x", size=14, color="black", line_width=2,
+                                        visible=False),
+                       self.fig.line("x", "y", source=self.marks, color="black", line_width=2, visible=False)]
+        self.fig.grid.visible = False  # hidden under the image anyway; each renderer costs the browser per repaint
         self.fig.xaxis.axis_label, self.fig.yaxis.axis_label = "x", "y"
         if on_tap is not None:
             self.fig.on_event(Tap, lambda e: on_tap(e.x, e.y))
@@ -85,29 +112,47 @@ class LiveMap:
 
     def mark(self, points: list[tuple[float, float]]) -> None:
         self.marks.data = dict(x=[p[0] for p in points], y=[p[1] for p in points])
+        for r in self._marks:  # invisible renderers are skipped when the browser repaints the map
+            r.visible = bool(points)
 
 
 class LiveCurve:
-    """A score against iteration (DIP) with the bicubic value as a dashed reference line."""
+    """A score against iteration (DIP) with the bicubic value as a dashed reference line.
+
+    During a run the DIP line is streamed (only the points added since the last update travel to the browser); the
+    reference line spans a huge x extent, left out of the x auto-range, so it only changes with the field."""
+
+    REF_SPAN = 1e9
 
     def __init__(self, title: str, ylabel: str, width: int = 560, height: int = 230):
         self.fig = figure(title=title, width=width, height=height, tools="pan,wheel_zoom,box_zoom,reset,save,hover",
                           x_axis_label="iteration", y_axis_label=ylabel)
         self.dip = ColumnDataSource(data=dict(x=[], y=[]))
         self.ref = ColumnDataSource(data=dict(x=[], y=[]))
-        self.fig.line("x", "y", source=self.dip, color="#1f77b4", line_width=2, legend_label="DIP")
+        line = self.fig.line("x", "y", source=self.dip, color="#1f77b4", line_width=2, legend_label="DIP")
         self.fig.line("x", "y", source=self.ref, color="#555555", line_dash="dashed", line_width=2,
                       legend_label="bicubic")
+        self.fig.x_range.renderers = [line]  # the x axis follows the DIP curve only
         self.fig.legend.location = "top_right"
+        self._shown = (np.zeros(0), np.zeros(0))  # what the browser has (to stream only the new points)
+        self._bic = None
 
     def show(self, data) -> None:
         if data is None:
             return
         steps, values, bic = data
-        steps = np.asarray(steps, dtype=float)
-        end = float(steps.max()) if steps.size else 1.0
-        self.dip.data = dict(x=steps, y=np.asarray(values, dtype=float))
-        self.ref.data = dict(x=[0.0, max(end, 1.0)], y=[float(bic), float(bic)])
+        steps, values = np.asarray(steps, dtype=float), np.asarray(values, dtype=float)
+        xs, ys = self._shown
+        n = xs.size
+        if 0 < n <= steps.size and np.array_equal(steps[:n], xs) and np.array_equal(values[:n], ys, equal_nan=True):
+            if steps.size > n:  # the same run, further on
+                self.dip.stream(dict(x=steps[n:], y=values[n:]))
+        else:
+            self.dip.data = dict(x=steps, y=values)
+        self._shown = (steps, values)
+        if bic != self._bic:
+            self._bic = bic
+            self.ref.data = dict(x=[-self.REF_SPAN, self.REF_SPAN], y=[float(bic), float(bic)])
 
 
 class LiveMaps:
@@ -123,8 +168,14 @@ class LiveMaps:
         self.app = app
         doc = pn.state.curdoc
         self.doc = doc if doc is not None and doc.session_context is not None else None
+        self._loop_thread = threading.get_ident()  # built on the session's event loop
         self._pending: dict = {}
         self._scheduled = False
+        self.sent, self.sent_at = 0, 0.0  # sequence number and time of the last image update
+        self._sent_times: dict[int, float] = {}
+        self.ack = ColumnDataSource(data={}, tags=[0], name="ssh-dip-ack")  # the browser echoes it back here
+        self.ack.on_change("tags", self._acked)
+        self.rtts: list[float] = []  # seconds from sending an image update to the browser's ack (last 200)
         self.x_range, self.y_range = Range1d(0, 1), Range1d(0, 1)
         tap = app.tap_at
         mk = lambda t, pal, lab, **kw: LiveMap(t, pal, lab, self.x_range, self.y_range, on_tap=tap, **kw)  # noqa
@@ -136,6 +187,7 @@ class LiveMaps:
             "error": mk("Error: DIP − truth", BALANCE, "error"),
             "std": mk("Ensemble std across members", AMP, "std"),
         }
+        self.maps["estimate"].source.js_on_change("tags", CustomJS(args=dict(ack=self.ack), code=ACK_JS))
         self.rmse = LiveCurve("RMSE vs iteration (cm)", "RMSE (cm)")
         self.ssim = LiveCurve("SSIM vs iteration", "SSIM")
         for k in self.KEYS:
@@ -151,10 +203,22 @@ class LiveMaps:
         self.rmse.show(app._pipes["rmse"].data)
         self.ssim.show(app._pipes["ssim"].data)
 
+    # ---- one message per update, back-pressure ------------------------------------------------------------
+    def hold(self):
+        """Collect the model changes made inside into one PATCH-DOC message (in a session, on its loop)."""
+        import panel as pn
+
+        if self.doc is None or threading.get_ident() != self._loop_thread or pn.state.curdoc is not self.doc:
+            return nullcontext()
+        return pn.io.hold(self.doc)
+
+    def _in_hold(self) -> bool:
+        return (threading.get_ident() == self._loop_thread and self.doc.callbacks.hold_value is not None)
+
     def _later(self, key: str, fn) -> None:
-        """Apply a model change under the document lock: on the session's next tick (latest wins per key).
-        Widget callbacks and the periodic flush may not hold the lock that raw Bokeh models need."""
-        if self.doc is None:  # no server session (tests, scripts): apply at once
+        """Apply a model change now when this is safe and batched (no session, or inside :meth:`hold` on the
+        session's loop); otherwise on the session's next tick (latest wins per key), batched there."""
+        if self.doc is None or self._in_hold():
             fn()
             return
         self._pending[key] = fn
@@ -165,15 +229,44 @@ class LiveMaps:
     def _drain(self) -> None:
         self._scheduled = False
         pending, self._pending = self._pending, {}
-        order = ["restyle"] + [k for k in pending if k != "restyle"]
-        for k in order:
-            if k in pending:
-                try:
-                    pending[k]()
-                except Exception:  # a display hiccup must not end the session
-                    import logging
+        order = ["restyle"] + [k for k in pending if k not in ("restyle", "seq")] + ["seq"]
+        with self.hold():
+            for k in order:
+                if k in pending:
+                    try:
+                        pending[k]()
+                    except Exception:  # a display hiccup must not end the session
+                        log.exception("live update %s failed", k)
 
-                    logging.getLogger(__name__).exception("live update %s failed", k)
+    def mark_sent(self) -> None:
+        """Tag the image update just made with the next sequence number (the browser echoes it when painted)."""
+        if self.doc is None:
+            return
+        self.sent += 1
+        self.sent_at = time.perf_counter()
+        self._sent_times = {k: v for k, v in self._sent_times.items() if k > self.sent - 10}
+        self._sent_times[self.sent] = self.sent_at
+        seq = self.sent
+        self._later("seq", lambda: setattr(self.maps["estimate"].source, "tags", [seq]))
+
+    def _acked(self, attr, old, new) -> None:
+        """The browser painted an update: note the round trip and flush at once (the slot may hold a newer one)."""
+        seq = self.acked
+        if seq in self._sent_times:
+            self.rtts = (self.rtts + [time.perf_counter() - self._sent_times.pop(seq)])[-200:]
+        if self.doc is not None:
+            self.doc.add_next_tick_callback(self.app.flush)
+
+    @property
+    def acked(self) -> int:
+        tags = self.ack.tags
+        return int(tags[0]) if tags else 0
+
+    def busy(self, now: float | None = None) -> bool:
+        """True while the browser has not painted the last image update (for at most ``ACK_TIMEOUT`` s)."""
+        if self.doc is None or self.sent - self.acked < IN_FLIGHT:
+            return False
+        return (time.perf_counter() if now is None else now) - self.sent_at < ACK_TIMEOUT
 
     def _update(self, key: str, data) -> None:
         app = self.app
@@ -184,7 +277,8 @@ class LiveMaps:
             return  # data of another field (a field change in flight)
         self.maps[key].show(data, g)
         if key == "std":  # spread is often far below the error early in a fit: its own, moving scale
-            hi = float(np.nanpercentile(data, 99)) * CM if data is not None and np.isfinite(data).any() else 0.0
+            sub = data[::2, ::2] if data is not None else None  # a quarter of the cells: the same scale, cheaper
+            hi = float(np.nanpercentile(sub, 99)) * CM if sub is not None and np.isfinite(sub).any() else 0.0
             self.maps["std"].clim(0.0, max(hi, 1e-3) if data is not None else app.err_lim)
         if key == "estimate":
             self.maps["estimate"].fig.title.text = ("DIP estimate (ensemble mean)" if data is not None

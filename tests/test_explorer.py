@@ -197,6 +197,29 @@ def test_worker_exception_is_shown_and_the_session_lives_on(app, monkeypatch):
     assert app.run() and app.wait(120) and app.result.done
 
 
+def test_out_of_gpu_memory_is_a_message_and_the_session_lives_on(app, monkeypatch):
+    """torch's OutOfMemoryError, raised inside the real dipcore.fit, reaches the page as dipcore's message."""
+    import importlib
+
+    import torch
+
+    fitmod = importlib.import_module("dipcore.fit")
+
+    def oom(*a, **k):
+        raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+    small(app, iters=3, members=2)
+    monkeypatch.setattr(fitmod, "holdout_cells", oom)  # called inside fit()'s guarded block
+    assert app.run()
+    assert app.wait(60)
+    assert "out of GPU memory" in app.error and "fewer members" in app.error, app.error
+    assert "Traceback" not in app.error and not app.running and app.result is None
+    assert app.twin.truth.shape == (32, 64)           # the field stays loaded
+    monkeypatch.undo()
+    assert app.run() and app.wait(120) and app.result.done and app.result.step == 3
+    assert app.error == ""                            # a new run clears the message
+
+
 def test_cuda_request_without_gpu_is_a_message(app):
     import torch
 

@@ -1,15 +1,21 @@
-"""Serve the explorer in-process and drive it with headless Chromium (Playwright for Python)."""
+"""Serve the explorer in-process and drive it with headless Chromium (Playwright for Python).
+
+Also home of what the UI tests and ``benchmarks/bench_explorer.py`` share: the per-session app factory, a stand-in
+fit (:func:`stand_in_fit`, events at a fixed rate: the streaming pipeline without the fit's cost) and a large field
+(:func:`field_tiled`)."""
 
 from __future__ import annotations
 
 import os
 import time
 
+import numpy as np
 import pytest
 
 CHROMIUM = os.environ.get("SSH_DIP_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
         "--disable-component-update", "--no-first-run"]
+UNUSED_MS = 8000
 ARTIFACTS = os.path.join(os.path.dirname(__file__), "..", "..", "test-artifacts")
 
 
@@ -33,9 +39,12 @@ def server():
     apps = []
     factory = session_factory(apps)
     port = free_port()
-    srv = pn.serve({"/": factory}, port=port, threaded=True, show=False, start=True)
+    # a closed tab's session is destroyed (and its fit stopped) ~2-3 s after its websocket closes, not 15-30 s
+    # (Bokeh's defaults); the lifetime also covers a page that has not connected yet, so it must exceed page load
+    srv = pn.serve({"/": factory}, port=port, threaded=True, show=False, start=True,
+                   check_unused_sessions_milliseconds=500, unused_session_lifetime_milliseconds=UNUSED_MS)
     wait_port(port)
-    yield {"url": f"http://localhost:{port}/", "apps": apps}
+    yield {"url": f"http://localhost:{port}/", "apps": apps, "unused_s": UNUSED_MS / 1000}
     for a in apps:
         a.stop()
     srv.stop()
@@ -59,6 +68,14 @@ def page(browser, server):
     pg.set_default_timeout(60_000)
     yield pg
     ctx.close()
+
+
+@pytest.fixture
+def ui_helpers():
+    """What the UI tests share with the benchmark (plain functions of this module)."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(stand_in_fit=stand_in_fit, field_tiled=field_tiled)
 
 
 @pytest.fixture(scope="session")
@@ -85,3 +102,38 @@ def wait_port(port: int, timeout: float = 30.0) -> None:
                 return
         time.sleep(0.05)
     raise RuntimeError(f"the Panel server did not open port {port}")
+
+
+def stand_in_fit(rate: float):
+    """A stand-in for ``dipcore.fit.fit`` yielding Progress events of the truth plus shrinking noise at ``rate``
+    per second (or as fast as it can): what the page receives from a fast (GPU) fit, without its cost."""
+    from dipcore import metrics
+    from dipcore.fit import Progress
+
+    def fake(observation, degradation, recipe=None, *, members=1, latent_samples=0, iters=100, seed=0,
+             device="cpu", every=1, truth=None, dx_km=None, keep_members=False, **kw):
+        rng = np.random.default_rng(seed)
+        t0 = time.perf_counter()
+        for step in range(1, iters + 1):
+            time.sleep(max(0.0, t0 + step / rate - time.perf_counter()))
+            noise = rng.standard_normal((members, *truth.shape), dtype=np.float32) * np.float32(0.05 / np.sqrt(step))
+            mem = truth[None] + noise
+            est = mem.mean(axis=0)
+            yield Progress(step=step, iters=iters, loss=np.zeros(members, np.float32), estimate=est,
+                           member_std=mem.std(axis=0, ddof=1) if members > 1 else None,
+                           elapsed=time.perf_counter() - t0, metrics={"rmse": metrics.rmse(est, truth), "ssim": 0.9},
+                           members=mem, done=step == iters)
+    return fake
+
+
+def field_tiled(f, side: int):
+    """Field ``f`` mirrored and tiled to ``side``² cells (smooth seams): a large-field stand-in."""
+    from dipcore.io import Field
+
+    a = f.values
+    reps = -(-side // min(a.shape))
+    row = np.concatenate([a if i % 2 == 0 else a[:, ::-1] for i in range(reps)], axis=1)
+    big = np.concatenate([row if i % 2 == 0 else row[::-1] for i in range(reps)], axis=0)[:side, :side]
+    g = Field.from_array(np.ascontiguousarray(big), name="adt", dx_km=25.0)
+    g.source = f"tiled {side}x{side}"
+    return g
