@@ -30,6 +30,7 @@ from dipcore.io import Field, inspect_file, load_field
 from dipcore.metrics import error_std_correlation, rmse, spread_skill, ssim
 from dipcore.samples import SAMPLES, get_sample
 from dipcore.twin import Twin, make_twin
+from dipcore.uncertainty import total_std, try_subgrid_std
 from explorer import views
 from explorer.views import CM, Geometry
 
@@ -98,6 +99,7 @@ class ExplorerApp(pn.viewable.Viewer):
         self.param.device.objects = ["auto", "cpu", "cuda"]
         self._run: _Run | None = None     # the current (or last) fit of this session
         self._ended = None                # the last event of a run that just ended, until flush() publishes it
+        self._total: tuple | None = None  # (result, its total std) cached for the Uncertainty tab
         self._run_id = 0
         self.last: object | None = None   # last Progress shown on the page
         self.run_config: dict = {}
@@ -497,6 +499,17 @@ class ExplorerApp(pn.viewable.Viewer):
         self._push_pixel()
 
     # ---- per-pixel uncertainty and transects --------------------------------------------------------------
+    def total_std(self) -> np.ndarray | None:
+        """The last result's members' spread and calibrated sub-grid std in quadrature (dipcore.uncertainty);
+        None before a run or when the observation is too small to calibrate it."""
+        p, t = self.result, self.run_twin
+        if p is None or t is None:
+            return None
+        if self._total is None or self._total[0] is not p:
+            sub = try_subgrid_std(p.estimate, t.observation, t.degradation, t.mask)
+            self._total = (p, total_std(p.member_std, sub.std) if sub is not None else None)
+        return self._total[1]
+
     def tap_at(self, x: float | None, y: float | None) -> None:
         """Select the pixel nearest to map point (x, y); the last two taps define the transect."""
         if x is None or y is None or self.geom is None:
@@ -670,15 +683,25 @@ def comparison_images(app: ExplorerApp) -> hv.Layout:
 
 def uncertainty_text(app: ExplorerApp) -> str:
     p, t = app.result, app.run_twin
-    if p is None or p.member_std is None:
-        return "Run a fit with K ≥ 2 members to compare the ensemble spread with the actual error."
-    c = error_std_correlation(p.member_std, p.estimate, t.truth)
-    ss = spread_skill(p.member_std, p.estimate, t.truth)
-    txt = (f"**corr(|error|, ensemble std) = {c:.2f}** · **spread/skill = {ss:.2f}** "
-           "(√mean variance / RMSE; 1 = calibrated, < 1 = over-confident)")
-    if p.latent_std is not None:
-        txt += f" · corr(|error|, latent std) = {error_std_correlation(p.latent_std, p.estimate, t.truth):.2f}"
-    return txt
+    if p is None:
+        return "Run a fit to compare its uncertainty with the actual error."
+    lines = []
+    if p.member_std is not None:
+        c = error_std_correlation(p.member_std, p.estimate, t.truth)
+        ss = spread_skill(p.member_std, p.estimate, t.truth)
+        txt = (f"Ensemble std: **corr(|error|, std) = {c:.2f}** · **spread/skill = {ss:.2f}** "
+               "(√mean variance / RMSE; 1 = calibrated, < 1 = over-confident)")
+        if p.latent_std is not None:
+            txt += f" · corr(|error|, latent std) = {error_std_correlation(p.latent_std, p.estimate, t.truth):.2f}"
+        lines.append(txt)
+    else:
+        lines.append("Run a fit with K ≥ 2 members to see the ensemble spread.")
+    tot = app.total_std()
+    if tot is not None:
+        lines.append(f"Total std (members and the sub-grid error no member sees, calibrated on the observation "
+                     f"itself): **corr = {error_std_correlation(tot, p.estimate, t.truth):.2f}** · "
+                     f"**spread/skill = {spread_skill(tot, p.estimate, t.truth):.2f}**")
+    return "\n\n".join(lines)
 
 
 class _Run:

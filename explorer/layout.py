@@ -16,7 +16,9 @@ TEACHER_NOTES = """
 - **Observation**: the truth averaged over ratio × ratio blocks, plus noise: what a coarse sensor would see.
 - **Bicubic**: the observation smoothly interpolated back to the fine grid, the classical baseline to beat.
 - **DIP estimate**: the mean of K neural networks each trained, from scratch on this one image, so that their
-  output averaged over blocks reproduces the observation; the network's structure is the only prior.
+  output averaged over blocks reproduces the observation; the network's structure is the only prior. The default
+  recipe checks each network on 10 % of the blocks it did not train on, keeps its best output, and makes the
+  estimate reproduce every block (down to the noise).
 - **Error (estimate − truth)**: where the method is wrong; red too high, blue too low (before a run: bicubic − truth).
 - **Ensemble std**: how much the K networks disagree; a map of the method's own uncertainty (same scale as the error).
 - **Latent std**: spread when the same networks get different random inputs (M > 0): a second, smaller uncertainty.
@@ -26,6 +28,8 @@ TEACHER_NOTES = """
 - **Transect**: the last two taps define a line; truth, bicubic and estimate ± 2 std along it.
 - **|error| vs std**: do the cells the ensemble is unsure about have the largest errors? Correlation and
   spread/skill (1 = honest uncertainty) are printed.
+- **Total std** (Uncertainty tab): the ensemble std plus the error below the block size that no network can see,
+  estimated from the slopes of the estimate and calibrated by degrading the observation once more.
 - **Resolution ladder**: the same field at R03…R96 (×1…×32 coarser), as in the paper's Fig. 2.
 """
 
@@ -160,6 +164,13 @@ def build_layout(app):
                                     title="|error| vs ensemble std (cells) and RMS error per std bin")
         items = [pn.pane.Markdown(uncertainty_text(app)), pn.pane.HoloViews(plot.opts(width=600, height=360,
                                                                                     ))]
+        tot = app.total_std()
+        if tot is not None:
+            items.append(pn.pane.HoloViews(views.error_std_plot(
+                tot, p.estimate, t.truth, label="total std",
+                title="|error| vs total std (members + calibrated sub-grid)").opts(width=600, height=360)))
+            items.append(pn.pane.HoloViews(views.image(tot, app.geom, "Total std", "std", cmap=AMP,
+                                                       clim=(0, app.err_lim)).opts(width=420, height=280)))
         if p is not None and p.latent_std is not None:
             hi = float(np.nanpercentile(p.latent_std, 99)) * views.CM if np.isfinite(p.latent_std).any() else 1.0
             items.append(pn.pane.HoloViews(views.image(p.latent_std, app.geom, "Latent std (M samples)", "std",

@@ -131,11 +131,12 @@ def transect_samples(p0: tuple[int, int], p1: tuple[int, int], n: int | None = N
 
 
 def error_std_plot(std: np.ndarray | None, estimate: np.ndarray | None, truth: np.ndarray,
-                   title: str = "", max_points: int = 4000, seed: int = 0) -> hv.Overlay:
+                   title: str = "", max_points: int = 4000, seed: int = 0, label: str = "ensemble std"
+                   ) -> hv.Overlay:
     """|error| against std (a random subsample of ocean cells), binned RMS error per std bin, and the 1:1 line."""
     from dipcore.metrics import spread_error_bins
 
-    kd = hv.Dimension("std", label="ensemble std", unit="cm")
+    kd = hv.Dimension("std", label=label, unit="cm")
     vd = hv.Dimension("abs_error", label="|error|", unit="cm")
     if std is None or estimate is None:
         return hv.Scatter(([], []), kd, vd).opts(title=title or "|error| vs std: run a fit with K ≥ 2",

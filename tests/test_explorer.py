@@ -158,6 +158,22 @@ def test_latent_samples_give_a_latent_std_map(app):
     assert app._pipes["latent"].data is p.latent_std
 
 
+def test_uncertainty_tab_scores_the_total_std(app):
+    from explorer.app import uncertainty_text
+
+    assert app.total_std() is None and "Run a fit" in uncertainty_text(app)
+    small(app, iters=3, members=2)
+    assert app.run() and app.wait(120)
+    tot, p = app.total_std(), app.result
+    ocean = np.isfinite(p.estimate)
+    # the sub-grid part makes the total std larger than the members' spread wherever the field has a slope
+    assert tot.shape == p.estimate.shape and (tot[ocean] >= p.member_std[ocean] - 1e-7).all()
+    assert np.nanmean(tot) > 2 * np.nanmean(p.member_std)
+    assert app.total_std() is tot                                   # cached per result
+    text = uncertainty_text(app)
+    assert "Ensemble std" in text and "Total std" in text and "spread/skill" in text
+
+
 def test_stop_halts_within_a_second_and_keeps_the_estimate(app):
     small(app, iters=5000, members=2)
     app.run()
