@@ -77,11 +77,12 @@ class LiveMap:
         self.mapper = LinearColorMapper(palette=palette, nan_color=LAND, low=-1, high=1)
         self.source = ColumnDataSource(data=dict(image=[np.full((1, 1), np.nan, np.float32)], x=[0.0], y=[0.0],
                                                  dw=[1.0], dh=[1.0]))
-        self.fig.image(image="image", x="x", y="y", dw="dw", dh="dh", source=self.source,
-                       color_mapper=self.mapper)
+        img = self.fig.image(image="image", x="x", y="y", dw="dw", dh="dh", source=self.source,
+                             color_mapper=self.mapper)
         self.fig.add_layout(ColorBar(color_mapper=self.mapper, title=f"{label} ({unit})", width=10), "right")
-        self.fig.add_tools(HoverTool(tooltips=[(label, f"@image{{0.00}} {unit}"), ("x", "$x{0.00}"),
-                                               ("y", "$y{0.00}")]))
+        # the image only: over a tap mark a hover listing every renderer would show "???" for its value
+        self.fig.add_tools(HoverTool(renderers=[img], tooltips=[(label, f"@image{{0.00}} {unit}"),
+                                                                ("x", "$x{0.00}"), ("y", "$y{0.00}")]))
         self.marks = ColumnDataSource(data=dict(x=[], y=[]))
         self._marks = [self.fig.scatter("x", "y", source=self.marks, marker="x", size=14, color="black", line_width=2,
                                         visible=False),

@@ -4,6 +4,7 @@ running two fits, and a 1024² field (stand-in fit) that streams rasterised maps
 from __future__ import annotations
 
 import os
+import re
 import time
 
 import numpy as np
@@ -70,6 +71,12 @@ def test_page_loads_with_the_sample(page, server, artifacts):
     assert page.get_by_role("button", name="Run", exact=True).is_enabled()
     assert page.get_by_role("button", name="Stop", exact=True).is_disabled()
     assert "idle" in _progress(page)
+    # hovering a map shows the value there with its unit
+    box = page.locator(".map-truth canvas").first.bounding_box()
+    page.mouse.move(box["x"] + 0.5 * box["width"], box["y"] + 0.45 * box["height"])
+    value = page.get_by_text(re.compile(r"^-?\d+\.\d\d cm$")).first  # Bokeh's tooltip row "SSH: 61.23 cm"
+    value.wait_for(state="visible", timeout=10_000)
+    assert page.get_by_text("???").count() == 0
     print(f"page with the three maps visible after {elapsed:.2f} s")
     assert elapsed < 30  # generous on a loaded 2-core CI box; measured typical value is reported by the benchmark
 
