@@ -43,9 +43,9 @@ class Recipe:
                                 # interpolated: no nearest-neighbour blockiness at the finest scale, and faster;
                                 # -1: the observation's grid, -2: twice as fine as it
     arch: str = "paper"
-    holdout: float = 0.0        # fraction of ocean coarse cells kept out of the loss; each member's estimate is the
-                                # one that fitted them best so far (early stopping), and the fit ends when no
-                                # member improved for ``patience`` steps. 0 = off
+    holdout: float = 0.0        # fraction of ocean coarse cells kept out of the loss; the final estimate of each
+                                # member is its output that predicted them best (early stopping), and the fit ends
+                                # when no member improved for ``patience`` steps. 0 = off
     patience: int = 300
     project: bool = False       # every reported estimate is made consistent with the data (back-projection down
                                 # to the noise level, degrade.Projector); the training itself is unchanged
@@ -106,7 +106,8 @@ class Progress:
     done: bool = False
     device: str = "cpu"
     params_per_member: int = 0
-    selected: np.ndarray | None = None  # holdout recipes: per member, the step whose output is reported
+    selected: np.ndarray | None = None  # holdout recipes: per member, the best step so far (the final event
+                                        # reports those outputs; earlier events the current ones)
     holdout_loss: np.ndarray | None = None  # per member, the held-out misfit of the reported output
 
     @property
@@ -289,8 +290,9 @@ def fit(observation: np.ndarray, degradation: Degradation, recipe: str | Recipe 
                 best = torch.where(better[:, None, None], cur, best)
                 best_loss = torch.where(better, ho, best_loss)
                 best_step = torch.where(better, torch.full_like(ho, step), best_step)
-                cur = best
                 last = last or bool((step - best_step >= rec.patience).all())
+                if last:  # the fit's answer; events before it show the fit as it evolves
+                    cur = best
             if step % every and not last:
                 continue
             fields = (project(cur + shift) * std + mean).cpu().numpy().astype(np.float32)

@@ -469,6 +469,10 @@ class ExplorerApp(pn.viewable.Viewer):
                               f"RMSE {p.metrics.get('rmse', np.nan) * CM:.2f} cm (bicubic "
                               f"{self._bicubic_scores()[0] * CM:.2f}) · SSIM {p.metrics.get('ssim', np.nan):.3f}")
         self.message = f"Fit {state} after {p.elapsed:.1f} s on {p.device}"
+        if p.done and p.selected is not None:  # held-out check: the answer is each member's best step
+            steps = ", ".join(str(int(k)) for k in p.selected)
+            self.message += (f"; the estimate is each member's output at the step that best predicted the held-out "
+                             f"cells (step {steps}), made consistent with all the data")
         self._ended = p  # published by flush() right after this message
 
     def _publish(self, p) -> None:

@@ -197,6 +197,8 @@ def test_holdout_keeps_the_best_step_and_stops_after_patience(twin):
     sel = np.array([e.selected for e in events])
     ho = np.array([e.holdout_loss for e in events])
     assert (sel <= np.arange(1, 9)[:, None]).all() and (np.diff(ho, axis=0) <= 0).all()
+    # events during the fit show it evolving (a live view must move); the final one reports the selected outputs
+    assert not np.array_equal(events[0].estimate, events[-2].estimate, equal_nan=True)
 
 
 def test_default_recipe_beats_bicubic_from_its_first_steps(twin):
