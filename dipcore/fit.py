@@ -163,7 +163,7 @@ def fit(observation: np.ndarray, degradation: Degradation, recipe: str | Recipe 
     degradation : Degradation
         The forward operator (its ratio maps the fine grid to ``observation``).
     recipe : str or Recipe
-        ``"paper"``, ``"residual"`` (the default) or a custom :class:`Recipe`.
+        ``"paper"``, ``"residual"``, ``"consistent"`` (the default) or a custom :class:`Recipe`.
     members : int
         Ensemble size K, trained together in one grouped forward/backward per step.
     latent_samples : int
