@@ -36,7 +36,7 @@ import pandas as pd
 from dipcore import metrics
 from dipcore.degrade import LADDER_NAMES, RATIOS
 from dipcore.errors import SSHDipError
-from dipcore.uncertainty import total_std, try_subgrid_std
+from dipcore.uncertainty import fit_stds
 from dipcore.io import Field
 from dipcore.samples import SAMPLES
 
@@ -523,7 +523,7 @@ UNCERTAINTY_COLUMNS = ["experiment", "case", "grid", "ratio", "noise", "recipe",
 
 
 def uncertainty_rows(estimate: np.ndarray, truth: np.ndarray, member_std: np.ndarray, latent_std: np.ndarray,
-                     members: np.ndarray | None, subgrid: np.ndarray | None = None) -> list[dict]:
+                     members: np.ndarray | None, total: np.ndarray | None = None) -> list[dict]:
     """Diagnostics of the spreads: ``ensemble`` across members, ``latent`` across latent draws and, when given,
     ``total``: the ensemble spread and the calibrated sub-grid std (:mod:`dipcore.uncertainty`) in quadrature.
 
@@ -533,8 +533,8 @@ def uncertainty_rows(estimate: np.ndarray, truth: np.ndarray, member_std: np.nda
     rows = []
     ocean = np.isfinite(truth) & np.isfinite(estimate)
     sources = [("ensemble", member_std), ("latent", latent_std)]
-    if subgrid is not None:
-        sources.append(("total", total_std(member_std, subgrid)))
+    if total is not None:
+        sources.append(("total", total))
     for source, std in sources:
         ok = ocean & np.isfinite(std)
         rows.append({
@@ -601,10 +601,10 @@ def run_uncertainty(cases: Sequence[str], ratios: Sequence[int] = (16,), noises:
                         "recipe": recipe, "members": members, "latent_samples": latent_samples,
                         "iters": final.step, "seed": seed,
                         "bicubic_rmse_cm": 100 * metrics.rmse(twin.bicubic, twin.truth)}
-                sub = try_subgrid_std(final.estimate, twin.observation, twin.degradation, twin.mask)
+                stds = fit_stds(twin, final)
+                total = stds[1] if stds is not None else None
                 new = [{**base, **row} for row in uncertainty_rows(final.estimate, twin.truth, final.member_std,
-                                                                  final.latent_std, final.members,
-                                                                  sub.std if sub is not None else None)]
+                                                                  final.latent_std, final.members, total)]
                 rows.extend(new)
                 tracker.say(f"{head}: mean std ensemble {new[0]['mean_std_cm']:.2f} cm, latent "
                             f"{new[1]['mean_std_cm']:.2f} cm; corr with |error| {new[0]['corr_abs_error']:.2f} / "
@@ -612,7 +612,7 @@ def run_uncertainty(cases: Sequence[str], ratios: Sequence[int] = (16,), noises:
                 if outdir is not None:
                     stem = f"uncertainty_{_slug(case.spec)}_x{r}" + (f"_n{noise:g}" if noise else "")
                     title = f"{case.spec} ×{r}" + (f", noise {noise:g}·std" if noise else "")
-                    figures.append(plot_uncertainty_maps(twin, final, outdir / f"{stem}_maps.png", title))
+                    figures.append(plot_uncertainty_maps(twin, final, outdir / f"{stem}_maps.png", title, total))
                     figures.append(plot_spread_error(twin, final, outdir / f"{stem}_bins.png", title))
                     if write_netcdf:
                         config = {"experiment": "uncertainty", "input": case.spec, "ratio": r, "noise": noise,
@@ -789,8 +789,9 @@ def plot_ensemble_size(table: pd.DataFrame, path: Path, recipe: str) -> Path:
     return path
 
 
-def plot_uncertainty_maps(twin, final, path: Path, title: str) -> Path:
-    """Truth, estimate, |errors|, ensemble and latent std (one colour scale) and the calibrated total std."""
+def plot_uncertainty_maps(twin, final, path: Path, title: str, total: np.ndarray | None = None) -> Path:
+    """Truth, estimate, |errors|, ensemble and latent std (one colour scale) and the calibrated ``total`` std
+    (:func:`dipcore.uncertainty.fit_stds`; its panel stays blank without it)."""
     plt = _plt()
     fld = twin.field
     err = np.abs(final.estimate - twin.truth)
@@ -811,12 +812,10 @@ def plot_uncertainty_maps(twin, final, path: Path, title: str) -> Path:
         c = metrics.error_std_correlation(std, final.estimate, twin.truth)
         im = _map(ax, 100 * std, fld, "magma", 0, smax, f"{name} (corr. with |error| {c:.2f})")
         fig.colorbar(im, ax=ax, label="cm")
-    sub = try_subgrid_std(final.estimate, twin.observation, twin.degradation, twin.mask)
-    if sub is not None:
-        tot = total_std(final.member_std, sub.std)
-        c = metrics.error_std_correlation(tot, final.estimate, twin.truth)
-        ss = metrics.spread_skill(tot, final.estimate, twin.truth)
-        im = _map(axes[1, 2], 100 * tot, fld, "magma", 0, emax,
+    if total is not None:
+        c = metrics.error_std_correlation(total, final.estimate, twin.truth)
+        ss = metrics.spread_skill(total, final.estimate, twin.truth)
+        im = _map(axes[1, 2], 100 * total, fld, "magma", 0, emax,
                   f"total std, |error| scale (corr. {c:.2f}, spread/skill {ss:.2f})")
         fig.colorbar(im, ax=axes[1, 2], label="cm")
     else:

@@ -14,7 +14,7 @@ from dipcore import metrics
 from dipcore.degrade import pool
 from dipcore.fit import Progress
 from dipcore.twin import Twin
-from dipcore.uncertainty import total_std, try_subgrid_std
+from dipcore.uncertainty import fit_stds
 
 
 def _coarse_dims(twin: Twin) -> tuple[str, str]:
@@ -57,12 +57,11 @@ def result_dataset(twin: Twin, final: Progress, config: dict) -> xr.Dataset:
         data["std"] = (dims, final.member_std, attrs("standard deviation across ensemble members"))
     if final.latent_std is not None:
         data["latent_std"] = (dims, final.latent_std, attrs("standard deviation across latent samples"))
-    sub = _subgrid(twin, final)
-    if sub is not None:
-        data["subgrid_std"] = (dims, sub.std, attrs("sub-grid error std: c·|grad estimate|·cell size, c calibrated "
+    stds = fit_stds(twin, final)
+    if stds is not None:
+        data["subgrid_std"] = (dims, stds[0], attrs("sub-grid error std: c·|grad estimate|·cell size, c calibrated "
                                                     "on the observation degraded once more (dipcore.uncertainty)"))
-        data["total_std"] = (dims, total_std(final.member_std, sub.std),
-                             attrs("member spread and sub-grid std added in quadrature"))
+        data["total_std"] = (dims, stds[1], attrs("member spread and sub-grid std added in quadrature"))
     ds = xr.Dataset({k: xr.Variable(*v) for k, v in data.items()},
                     coords={k: v for k, v in da.coords.items() if set(v.dims) <= set(dims)})
     cc = _coarse_coords(twin)
@@ -99,10 +98,6 @@ def netcdf_bytes(ds: xr.Dataset) -> bytes:
         return write_netcdf(ds, Path(d) / "result.nc").read_bytes()
 
 
-def _subgrid(twin: Twin, final: Progress):
-    return try_subgrid_std(final.estimate, twin.observation, twin.degradation, twin.mask)
-
-
 def summary(twin: Twin, final: Progress, config: dict) -> dict:
     """Scores and run facts as a JSON-able dict (the CLI's ``--summary`` file)."""
     est, bic, truth = final.estimate, twin.bicubic, twin.truth
@@ -130,9 +125,9 @@ def summary(twin: Twin, final: Progress, config: dict) -> dict:
             out["crps"] = metrics.crps_ensemble(final.members, truth)
     if final.latent_std is not None:
         out["latent_corr_abs_error_std"] = metrics.error_std_correlation(final.latent_std, est, truth)
-    sub = _subgrid(twin, final)
-    if sub is not None:
-        tot = total_std(final.member_std, sub.std)
+    stds = fit_stds(twin, final)
+    if stds is not None:
+        tot = stds[1]
         out["total_std_spread_skill"] = metrics.spread_skill(tot, est, truth)
         out["total_std_corr_abs_error"] = metrics.error_std_correlation(tot, est, truth)
     return out

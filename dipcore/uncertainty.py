@@ -98,6 +98,13 @@ def try_subgrid_std(estimate: np.ndarray, observation: np.ndarray, degradation: 
         return None
 
 
+def fit_stds(twin, final) -> tuple[np.ndarray, np.ndarray] | None:
+    """(sub-grid std, total std) of a finished fit ``final`` (a ``dipcore.fit.Progress``) of a twin experiment;
+    None when its observation is too small to calibrate the sub-grid part."""
+    sub = try_subgrid_std(final.estimate, twin.observation, twin.degradation, twin.mask)
+    return None if sub is None else (sub.std, total_std(final.member_std, sub.std))
+
+
 def total_std(member_std: np.ndarray | None, subgrid: np.ndarray) -> np.ndarray:
     """Members' spread and the sub-grid std, added in quadrature (they are independent sources)."""
     if member_std is None:
@@ -105,4 +112,5 @@ def total_std(member_std: np.ndarray | None, subgrid: np.ndarray) -> np.ndarray:
     return np.sqrt(np.square(member_std) + np.square(subgrid)).astype(np.float32)
 
 
-__all__ = ["SubgridStd", "consistent_estimate", "gradient_map", "subgrid_std", "total_std", "try_subgrid_std"]
+__all__ = ["SubgridStd", "consistent_estimate", "fit_stds", "gradient_map", "subgrid_std", "total_std",
+           "try_subgrid_std"]

@@ -30,7 +30,7 @@ from dipcore.io import Field, inspect_file, load_field
 from dipcore.metrics import error_std_correlation, rmse, spread_skill, ssim
 from dipcore.samples import SAMPLES, get_sample
 from dipcore.twin import Twin, make_twin
-from dipcore.uncertainty import total_std, try_subgrid_std
+from dipcore.uncertainty import fit_stds
 from explorer import views
 from explorer.views import CM, Geometry
 
@@ -510,8 +510,8 @@ class ExplorerApp(pn.viewable.Viewer):
         if p is None or t is None:
             return None
         if self._total is None or self._total[0] is not p:
-            sub = try_subgrid_std(p.estimate, t.observation, t.degradation, t.mask)
-            self._total = (p, total_std(p.member_std, sub.std) if sub is not None else None)
+            stds = fit_stds(t, p)
+            self._total = (p, stds[1] if stds is not None else None)
         return self._total[1]
 
     def tap_at(self, x: float | None, y: float | None) -> None:
