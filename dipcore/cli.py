@@ -40,7 +40,8 @@ def _positive(kind: type, minimum: float):
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``ssh-dip`` argument parser (subcommands ``samples``, ``inspect``, ``fit``, ``experiment``)."""
-    from dipcore.fit import RECIPES, DEFAULT_RECIPE
+    from dipcore.recipes import DEFAULT_MEMBERS, DEFAULT_RECIPE, RECIPES
+    from dipcore.generators import ARCHITECTURES
 
     p = _Parser(prog="ssh-dip", description="Downscale sea surface height with a deep image prior.")
     p.add_argument("--debug", action="store_true", help="show tracebacks on errors")
@@ -65,10 +66,15 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--index-crop", type=int, nargs=4, metavar=("Y0", "Y1", "X0", "X1"), help="index box")
     f.add_argument("--noise", type=_positive(float, 0.0), default=0.0,
                    help="noise std as a fraction of the field's std (0.05 = 5%%)")
-    f.add_argument("--members", type=_positive(int, 1), default=1, help="ensemble size K")
+    f.add_argument("--members", type=_positive(int, 1), default=DEFAULT_MEMBERS,
+                   help=f"ensemble size K (default {DEFAULT_MEMBERS}; K > 1 gives the ensemble std)")
     f.add_argument("--latent-samples", type=_positive(int, 0), default=0, help="latent draws M at the end")
     f.add_argument("--iters", type=_positive(int, 1), default=None, help="iterations (default: the recipe's)")
-    f.add_argument("--recipe", choices=sorted(RECIPES), default=DEFAULT_RECIPE, help="fit recipe")
+    f.add_argument("--recipe", choices=sorted(RECIPES), default=DEFAULT_RECIPE,
+                   help=f"fit recipe (default {DEFAULT_RECIPE}: " + RECIPES[DEFAULT_RECIPE].description + ")")
+    f.add_argument("--arch", choices=ARCHITECTURES, default=None,
+                   help="generator architecture (default: the recipe's, "
+                        f"{RECIPES[DEFAULT_RECIPE].arch} for {DEFAULT_RECIPE}); the recipe's optimiser is kept")
     f.add_argument("--seed", type=int, default=0, help="seed of noise, initialisation and latents")
     f.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="compute device")
     f.add_argument("--out", required=True, help="result NetCDF path")
@@ -134,7 +140,9 @@ def cmd_fit(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from dipcore.export import result_dataset, summary, write_netcdf
-    from dipcore.fit import fit, resolve_device
+    from dataclasses import replace
+
+    from dipcore.fit import fit, get_recipe, resolve_device
     from dipcore.twin import make_twin
 
     out = Path(args.out)
@@ -148,12 +156,18 @@ def cmd_fit(args: argparse.Namespace) -> int:
               "index_crop": args.index_crop, "ratio": args.ratio, "noise": args.noise, "members": args.members,
               "latent_samples": args.latent_samples, "iters": args.iters, "recipe": args.recipe,
               "seed": args.seed, "device": str(device)}
-    events = fit(twin.observation, twin.degradation, args.recipe, members=args.members,
+    recipe = get_recipe(args.recipe)
+    if args.arch and args.arch != recipe.arch:
+        recipe = replace(recipe, arch=args.arch, arch_opts=())
+    config["arch"] = recipe.arch
+    events = fit(twin.observation, twin.degradation, recipe, members=args.members,
                  latent_samples=args.latent_samples, iters=args.iters, seed=args.seed, device=device,
                  every=10, truth=twin.truth, dx_km=twin.dx_km, keep_members=args.members > 1)
     final = None
+    seen = []
     with tqdm(total=None, disable=args.quiet, unit="it", file=sys.stderr, desc=f"fit ×{args.ratio}") as bar:
         for final in events:
+            seen.append(final)
             bar.total = final.iters
             bar.update(final.step - bar.n)
             bar.set_postfix(loss=f"{final.loss.mean():.2e}", rmse_cm=f"{100 * final.metrics['rmse']:.2f}")
@@ -162,7 +176,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
         write_netcdf(result_dataset(twin, final, config), out)
     except OSError as exc:
         raise SSHDipError(f"cannot write {out}: {exc}") from exc
-    facts = summary(twin, final, config)
+    facts = summary(twin, final, config, events=seen)
     if args.summary:
         try:
             Path(args.summary).write_text(json.dumps(facts, indent=2))
@@ -171,13 +185,28 @@ def cmd_fit(args: argparse.Namespace) -> int:
     r, s = facts["rmse"], facts["ssim"]
     print(f"×{args.ratio} {field.shape[0]}×{field.shape[1]} K={args.members} {final.step} iters "
           f"{facts['seconds']:.1f} s on {facts['device']}")
-    print(f"RMSE  DIP {100 * r['estimate']:.2f} cm   bicubic {100 * r['bicubic']:.2f} cm")
-    print(f"SSIM  DIP {s['estimate']:.4f}     bicubic {s['bicubic']:.4f}")
+    print(f"RMSE  DIP {100 * r['estimate']:.2f} cm   IBP {100 * r['ibp']:.2f} cm   bicubic {100 * r['bicubic']:.2f} cm")
+    print(f"SSIM  DIP {s['estimate']:.4f}     IBP {s['ibp']:.4f}     bicubic {s['bicubic']:.4f}")
+    print(verdict(facts))
+    if "uncertainty" in facts:
+        u = facts["uncertainty"]["ensemble"]
+        print(f"std   members' spread/skill {u['spread_skill']:.2f}, corr(|error|, std) {u['corr']:.2f} ('std')")
     if "total_std_spread_skill" in facts:
-        print(f"std   spread/skill {facts['total_std_spread_skill']:.2f}, corr(|error|, std) "
+        print(f"      total std spread/skill {facts['total_std_spread_skill']:.2f}, corr(|error|, std) "
               f"{facts['total_std_corr_abs_error']:.2f} (members and calibrated sub-grid std, 'total_std')")
     print(f"wrote {out}" + (f" and {args.summary}" if args.summary else ""))
     return 0
+
+
+def verdict(facts: dict) -> str:
+    """One plain sentence: did the network beat the classical estimates on this run (RMSE and SSIM)?"""
+    r, s = facts["rmse"], facts["ssim"]
+    if r["estimate"] <= r["ibp"] and s["estimate"] >= s["ibp"]:
+        return "the network's estimate beats IBP (and bicubic) in RMSE and SSIM on this run"
+    best = "IBP" if facts.get("best") == "ibp" else "bicubic" if facts.get("best") == "bicubic" else "the network"
+    return (f"IBP (no network) is {'better' if r['ibp'] < r['estimate'] else 'not worse'} than the network here "
+            f"in RMSE ({100 * r['ibp']:.2f} vs {100 * r['estimate']:.2f} cm) "
+            f"and {'better' if s['ibp'] > s['estimate'] else 'worse'} in SSIM; lowest RMSE: {best}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

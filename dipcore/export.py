@@ -51,6 +51,8 @@ def result_dataset(twin: Twin, final: Progress, config: dict) -> xr.Dataset:
     data = {
         "truth": (dims, twin.truth, attrs("high-resolution field used as truth", sn)),
         "bicubic": (dims, twin.bicubic, attrs("bicubic interpolation of the observation (baseline)")),
+        "ibp": (dims, twin.ibp, attrs("iterative back-projection of the bicubic field onto the observation "
+                                      "(classical baseline, no network)")),
         "estimate": (dims, final.estimate, attrs("deep image prior estimate (ensemble mean)")),
     }
     if final.member_std is not None:
@@ -98,13 +100,33 @@ def netcdf_bytes(ds: xr.Dataset) -> bytes:
         return write_netcdf(ds, Path(d) / "result.nc").read_bytes()
 
 
-def summary(twin: Twin, final: Progress, config: dict) -> dict:
-    """Scores and run facts as a JSON-able dict (the CLI's ``--summary`` file)."""
-    est, bic, truth = final.estimate, twin.bicubic, twin.truth
+def history(events: list[Progress]) -> list[dict]:
+    """The fit's scored events as ``[{"step", "rmse", "ssim"}, …]`` (empty when the truth was not known)."""
+    return [{"step": int(e.step), "rmse": float(e.metrics["rmse"]), "ssim": float(e.metrics["ssim"])}
+            for e in events if "rmse" in e.metrics and "ssim" in e.metrics]
+
+
+def best_estimate(rmse: dict[str, float]) -> str:
+    """Which of ``estimate`` (the network), ``ibp`` and ``bicubic`` has the lowest RMSE."""
+    return min(("estimate", "ibp", "bicubic"), key=lambda k: rmse.get(k, float("inf")))
+
+
+def summary(twin: Twin, final: Progress, config: dict, events: list[Progress] | None = None) -> dict:
+    """Scores and run facts as a JSON-able dict (the CLI's ``--summary`` file).
+
+    ``rmse``/``ssim``/``nrmse`` compare the network's ``estimate`` with the two classical baselines,
+    ``bicubic`` and ``ibp``; ``best`` names the lowest-RMSE one; ``history`` holds the scored events when
+    ``events`` are given; ``uncertainty.ensemble`` scores the members' spread (K > 1).
+    """
+    from dipcore.fit import get_recipe
+
+    est, bic, ibp, truth = final.estimate, twin.bicubic, twin.ibp, twin.truth
+    three = {"estimate": est, "bicubic": bic, "ibp": ibp}
+    recipe = config.get("recipe")
     out = {
-        "rmse": {"estimate": metrics.rmse(est, truth), "bicubic": metrics.rmse(bic, truth)},
-        "ssim": {"estimate": metrics.ssim(est, truth), "bicubic": metrics.ssim(bic, truth)},
-        "nrmse": {"estimate": metrics.nrmse_score(est, truth), "bicubic": metrics.nrmse_score(bic, truth)},
+        "rmse": {k: metrics.rmse(v, truth) for k, v in three.items()},
+        "ssim": {k: metrics.ssim(v, truth) for k, v in three.items()},
+        "nrmse": {k: metrics.nrmse_score(v, truth) for k, v in three.items()},
         "params_per_member": final.params_per_member,
         "members": int(config.get("members", 1)),
         "iters": final.step,
@@ -113,14 +135,19 @@ def summary(twin: Twin, final: Progress, config: dict) -> dict:
         "grid": list(twin.truth.shape),
         "ratio": twin.degradation.ratio,
         "noise": twin.noise_fraction,
-        "recipe": config.get("recipe"),
+        "recipe": recipe,
+        "arch": config.get("arch") or (get_recipe(recipe).arch if isinstance(recipe, str) else None),
     }
+    out["best"] = best_estimate(out["rmse"])
+    if events is not None:
+        out["history"] = history(events)
     if twin.dx_km:
-        out["eff_res_km"] = {"estimate": metrics.effective_resolution(est, truth, twin.dx_km),
-                             "bicubic": metrics.effective_resolution(bic, truth, twin.dx_km)}
+        out["eff_res_km"] = {k: metrics.effective_resolution(v, truth, twin.dx_km) for k, v in three.items()}
     if final.member_std is not None:
         out["spread_skill"] = metrics.spread_skill(final.member_std, est, truth)
         out["corr_abs_error_std"] = metrics.error_std_correlation(final.member_std, est, truth)
+        out["uncertainty"] = {"ensemble": {"spread_skill": out["spread_skill"],
+                                           "corr": out["corr_abs_error_std"]}}
         if final.members is not None:
             out["crps"] = metrics.crps_ensemble(final.members, truth)
     if final.latent_std is not None:

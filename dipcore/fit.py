@@ -16,65 +16,10 @@ import torch
 import torch.nn.functional as F
 
 from dipcore import metrics
-from dipcore.degrade import Degradation, Projector, bicubic_up, fill_nearest
+from dipcore.degrade import IBP_ROUNDS, Degradation, Projector, bicubic_up, fill_nearest
 from dipcore.errors import SSHDipError
-from dipcore.generators import LATENT_CHANNELS, Ensemble, count_parameters
-
-
-@dataclass(frozen=True)
-class Recipe:
-    """How to fit: optimiser, schedule, latent, formulation. Field names are the CLI/JSON vocabulary."""
-
-    name: str
-    description: str
-    iters: int = 1500
-    lr: float = 1e-3
-    betas: tuple[float, float] = (0.5, 0.999)
-    plateau_factor: float = 0.95
-    plateau_patience: int = 10
-    latent_mu: float = 0.0      # z ~ N(mu, sigma²), redrawn every step
-    latent_sigma: float = 1.0
-    residual: bool = False      # generator learns a correction added to the bicubic field
-    residual_scale: float = 0.1  # initial output of a random generator is O(1): start the correction small
-    ema: float = 0.0            # exponential average of each member's output (0 = off)
-    zero_init: bool = False     # last layer starts at zero: a residual fit starts exactly at the bicubic field
-    discrepancy: bool = False   # known noise σ: stop pulling a member closer to the data than σ² (Morozov)
-    upsample: int = 1           # generator works on a grid this many times coarser (≤ ratio), output bicubic-
-                                # interpolated: no nearest-neighbour blockiness at the finest scale, and faster;
-                                # -1: the observation's grid, -2: twice as fine as it
-    arch: str = "paper"
-    holdout: float = 0.0        # fraction of ocean coarse cells kept out of the loss; the final estimate of each
-                                # member is its output that predicted them best (early stopping), and the fit ends
-                                # when no member improved for ``patience`` steps. 0 = off
-    patience: int = 300
-    project: bool = False       # every reported estimate is made consistent with the data (back-projection down
-                                # to the noise level, degrade.Projector); the training itself is unchanged
-
-
-RECIPES: dict[str, Recipe] = {r.name: r for r in [
-    Recipe("paper", "The paper's appendix: DCGAN-like decoder fitted directly, Adam(0.5, 0.999) lr 1e-3, "
-                    "ReduceLROnPlateau(0.95, 10), 1500 iterations, z ~ N(0, 1) of 100 channels."),
-    Recipe("residual", "Paper generator and optimiser, but it learns a correction on top of the bicubic field: "
-                       "its last layer starts at zero (the fit starts exactly at bicubic) and its output is "
-                       "averaged exponentially (0.99). Levers measured in docs/results.md.",
-           residual=True, zero_init=True, ema=0.99),
-    Recipe("consistent", "The residual recipe, checked against the data: 10 % of the coarse cells are held out of "
-                         "the loss and each member keeps the output that predicted them best (the fit ends after "
-                         "300 steps without improvement); every reported estimate is then made consistent with "
-                         "all the data by back-projection down to the noise level.",
-           residual=True, zero_init=True, ema=0.99, holdout=0.1, patience=300, project=True),
-]}
-DEFAULT_RECIPE = "consistent"
-
-
-def get_recipe(recipe: str | Recipe) -> Recipe:
-    """Resolve a recipe name (or pass a :class:`Recipe` through)."""
-    if isinstance(recipe, Recipe):
-        return recipe
-    name = DEFAULT_RECIPE if recipe in (None, "default") else recipe
-    if name not in RECIPES:
-        raise SSHDipError(f"unknown recipe {recipe!r}; choose one of: {', '.join(RECIPES)}")
-    return RECIPES[name]
+from dipcore.recipes import DEFAULT_RECIPE, RECIPES, Recipe, get_recipe
+from dipcore.generators import Ensemble, count_parameters
 
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
@@ -225,8 +170,12 @@ def fit(observation: np.ndarray, degradation: Degradation, recipe: str | Recipe 
         if rec.residual:  # from the training cells only, or the held-out cells would not be held out
 
             def bicubic_base(cells: np.ndarray) -> torch.Tensor:
-                filled = fill_nearest(np.where(cells, (obs - mean) / std, np.nan).astype(np.float32))
-                return torch.from_numpy(bicubic_up(filled, r)).to(dev)
+                o = np.where(cells, (obs - mean) / std, np.nan).astype(np.float32)
+                up = torch.from_numpy(bicubic_up(fill_nearest(o), r)).to(dev)
+                if rec.base == "ibp":  # down to the noise level (in the fit's normalised units)
+                    scaled = replace(degradation, sigma=degradation.sigma / std, mask=None)
+                    up = Projector(scaled, o, fine_mask, rounds=IBP_ROUNDS, device=dev)(up * m_hr)
+                return up
 
             base = bicubic_base(train)
             if held.any():
@@ -235,12 +184,13 @@ def fit(observation: np.ndarray, degradation: Degradation, recipe: str | Recipe 
         seeds = member_seeds(seed, members)
         up = r // -rec.upsample if rec.upsample < 0 else rec.upsample
         up = max(1, min(up, r))  # both powers of two: ``up`` divides the fine grid's sides
-        net = Ensemble((shape[0] // up, shape[1] // up), seeds, rec.arch).to(dev)
+        net = Ensemble((shape[0] // up, shape[1] // up), seeds, rec.arch, **dict(rec.arch_opts)).to(dev)
         if rec.zero_init:
             with torch.no_grad():
-                for m in net.members:
-                    m.tail.weight.zero_()
-                    m.tail.bias.zero_()
+                for layer in net.last_layers():
+                    layer.weight.zero_()
+                    if layer.bias is not None:
+                        layer.bias.zero_()
         n_params = count_parameters(net.members[0])
         opt = torch.optim.Adam([{"params": list(m.parameters())} for m in net.members], lr=rec.lr,
                                betas=rec.betas)
@@ -248,8 +198,7 @@ def fit(observation: np.ndarray, degradation: Degradation, recipe: str | Recipe 
         gens = [torch.Generator(device=dev).manual_seed(s) for s in seeds]
 
         def draw(n: int = 1) -> torch.Tensor:
-            eps = [torch.randn(n, LATENT_CHANNELS, 1, 1, generator=g, device=dev) for g in gens]
-            return rec.latent_mu + rec.latent_sigma * torch.cat(eps, dim=1)
+            return net.draw(n, gens, rec.latent_mu, rec.latent_sigma)
 
         def render(out: torch.Tensor) -> torch.Tensor:
             if up > 1:  # (K, h, w) during the fit, (M, K, h, w) for latent draws
@@ -261,6 +210,7 @@ def fit(observation: np.ndarray, degradation: Degradation, recipe: str | Recipe 
         project = Projector(degradation, obs, fine_mask, scale=std, offset=mean, device=dev) if rec.project \
             else (lambda x: x)
 
+        z_fixed = draw() if rec.latent_fixed else None
         ema = None
         n_ocean = w_lr.sum()
         n_held = int(held.sum())
@@ -268,7 +218,7 @@ def fit(observation: np.ndarray, degradation: Degradation, recipe: str | Recipe 
         noise_var = (degradation.sigma / std) ** 2             # the data misfit a perfect estimate would keep
         for step in range(1, n_iter + 1):
             opt.zero_grad(set_to_none=True)
-            out = render(net(draw())[0])                      # (K, H, W)
+            out = render(net(z_fixed if z_fixed is not None else draw())[0])  # (K, H, W)
             res = (degradation.forward_torch(out, m_hr) - y) * w_lr
             per_member = (res ** 2).sum(dim=(-2, -1)) / n_ocean
             objective = (per_member - noise_var).clamp_min(0) if rec.discrepancy else per_member
@@ -295,7 +245,9 @@ def fit(observation: np.ndarray, degradation: Degradation, recipe: str | Recipe 
                     cur = best
             if step % every and not last:
                 continue
-            fields = (project(cur + shift) * std + mean).cpu().numpy().astype(np.float32)
+            # the user watches the network learn: events during the fit show its own output; only the answer (the
+            # last event) is made consistent with the data, which would otherwise hide what the network adds
+            fields = ((project(cur + shift) if last else cur + shift) * std + mean).cpu().numpy().astype(np.float32)
             lat_std = lat_mean = None
             if last and latent_samples > 0:
                 lat_mean, lat_std = _latent(net, draw, lambda o: project(render(o) + shift), latent_samples, std,

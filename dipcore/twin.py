@@ -19,6 +19,7 @@ class Twin:
     bicubic: np.ndarray     # bicubic back-projection of the observation (the baseline)
     degradation: Degradation
     noise_fraction: float = 0.0
+    ibp: np.ndarray | None = None  # iterative back-projection of the bicubic field: the classical bar to beat
 
     @property
     def truth(self) -> np.ndarray:
@@ -48,4 +49,5 @@ def make_twin(field: Field, ratio: int, noise: float = 0.0, seed: int = 0) -> Tw
     cropped = field if (ny, nx) == field.shape else field.crop_index(0, ny, 0, nx)
     deg.mask = cropped.mask
     obs = deg.forward(cropped.values)
-    return Twin(cropped, obs, deg.bicubic(obs), deg, noise)
+    bic = deg.bicubic(obs)
+    return Twin(cropped, obs, bic, deg, noise, deg.ibp(obs, bic))

@@ -52,14 +52,19 @@ def test_fit_happy_path_writes_netcdf_and_summary(capsys, tmp_path):
                                 "--latent-samples", "2", "--noise", "0.05", "--device", "cpu", "--out", str(out),
                                 "--summary", str(summ), "--quiet")
     assert code == 0, err
-    assert "RMSE" in stdout and "bicubic" in stdout
+    assert "RMSE" in stdout and "bicubic" in stdout and "IBP" in stdout
     s = json.loads(summ.read_text())
     for key in ("rmse", "ssim"):
-        assert set(s[key]) == {"estimate", "bicubic"} and all(np.isfinite(v) for v in s[key].values())
+        assert set(s[key]) == {"estimate", "bicubic", "ibp"} and all(np.isfinite(v) for v in s[key].values())
     assert s["members"] == 2 and s["iters"] == 12 and s["device"] == "cpu" and s["seconds"] > 0
-    assert s["params_per_member"] > 1_000_000
+    assert s["params_per_member"] > 10_000 and s["recipe"] and s["arch"] in ("paper", "skip", "decoder")
+    assert [h["step"] for h in s["history"]] == [10, 12] and all(0 < h["ssim"] <= 1 for h in s["history"])
+    assert set(s["uncertainty"]["ensemble"]) == {"spread_skill", "corr"}
+    # the one-line verdict names the winner in the words of the summary
+    assert ("beats IBP" in stdout) == (s["rmse"]["estimate"] <= s["rmse"]["ibp"]
+                                       and s["ssim"]["estimate"] >= s["ssim"]["ibp"])
     with xr.open_dataset(out) as ds:
-        for v in ("truth", "lowres", "bicubic", "estimate", "std", "latent_std"):
+        for v in ("truth", "lowres", "bicubic", "ibp", "estimate", "std", "latent_std"):
             assert v in ds and ds[v].attrs["units"] == "m"
         assert ds.truth.shape == (128, 256) and ds.lowres.shape == (16, 32)
         assert ds.truth.dims == ("latitude", "longitude") and ds.latitude.dims == ("latitude",)
@@ -171,3 +176,15 @@ def test_debug_flag_shows_traceback(capsys, tmp_path):
     code, _, err = run_cli(capsys, "--debug", "inspect", str(tmp_path / "missing.nc"))
     assert code == 2 and "Traceback" in err
 
+
+
+@pytest.mark.parametrize("arch", ["paper", "skip", "decoder"])
+def test_fit_arch_option_runs_that_network(capsys, tmp_path, arch):
+    out, summ = tmp_path / "r.nc", tmp_path / "s.json"
+    code, _, err = run_cli(capsys, "fit", "blacksea", "--ratio", "4", "--iters", "3", "--arch", arch, "--device",
+                           "cpu", "--out", str(out), "--summary", str(summ), "--quiet")
+    assert code == 0, err
+    s = json.loads(summ.read_text())
+    assert s["arch"] == arch
+    with xr.open_dataset(out) as ds:
+        assert json.loads(ds.attrs["configuration"])["arch"] == arch

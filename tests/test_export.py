@@ -26,7 +26,7 @@ def result():
 def test_result_dataset_schema(result):
     twin, final, config = result
     ds = result_dataset(twin, final, config)
-    assert {"truth", "lowres", "bicubic", "estimate", "std", "latent_std"} <= set(ds.data_vars)
+    assert {"truth", "lowres", "bicubic", "ibp", "estimate", "std", "latent_std"} <= set(ds.data_vars)
     assert ds.truth.dims == ("latitude", "longitude") and ds.lowres.shape == (14, 30)
     assert all(ds[v].attrs["units"] == "m" and ds[v].attrs["long_name"] for v in ds.data_vars)
     assert ds.truth.attrs["standard_name"] == "sea_surface_height_above_geoid"
@@ -53,9 +53,25 @@ def test_netcdf_round_trip_keeps_values_and_nans(result, tmp_path):
 
 def test_summary_has_the_contract_keys(result):
     twin, final, config = result
-    s = summary(twin, final, config)
-    assert set(s["rmse"]) == set(s["ssim"]) == {"estimate", "bicubic"}
-    assert s["members"] == 2 and s["iters"] == 3 and s["device"] == "cpu" and s["params_per_member"] > 1e6
+    s = summary(twin, final, config, events=[final])
+    assert set(s["rmse"]) == set(s["ssim"]) == {"estimate", "bicubic", "ibp"}
+    assert s["members"] == 2 and s["iters"] == 3 and s["device"] == "cpu" and s["params_per_member"] > 1e4
     assert s["rmse"]["bicubic"] == pytest.approx(np.sqrt(np.nanmean((twin.bicubic - twin.truth) ** 2)))
+    assert s["rmse"]["ibp"] == pytest.approx(np.sqrt(np.nanmean((twin.ibp - twin.truth) ** 2)))
+    assert s["recipe"] == "default" and s["arch"] in ("paper", "skip", "decoder")
+    assert s["best"] == min(s["rmse"], key=s["rmse"].get)
+    assert s["history"] == [{"step": 3, "rmse": final.metrics["rmse"], "ssim": final.metrics["ssim"]}]
+    assert s["uncertainty"]["ensemble"]["spread_skill"] == s["spread_skill"] > 0
     assert np.isfinite(s["spread_skill"]) and np.isfinite(s["crps"]) and "eff_res_km" in s
     json.dumps(s)  # JSON-able
+
+
+def test_ibp_meets_the_data_and_beats_bicubic_on_a_real_field():
+    """IBP is the classical bar: pooled, it gives back the observation; on a smooth real field it beats bicubic."""
+    twin = make_twin(load_sample("gulfstream"), 8, 0.0)
+    pooled = twin.degradation.forward(twin.ibp, noise=False)
+    ok = np.isfinite(twin.observation)
+    assert np.sqrt(np.mean((pooled[ok] - twin.observation[ok]) ** 2)) < 1e-3 * np.nanstd(twin.observation)
+    assert np.isnan(twin.ibp).sum() == np.isnan(twin.truth).sum()
+    rm = lambda x: np.sqrt(np.nanmean((x - twin.truth) ** 2))  # noqa: E731
+    assert rm(twin.ibp) < rm(twin.bicubic)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from dipcore.generators import LATENT_CHANNELS, Ensemble, PaperGenerator, count_parameters, first_kernel
+from dipcore.generators import (LATENT_CHANNELS, DecoderGenerator, Ensemble, PaperGenerator, SkipGenerator,
+                               count_parameters, first_kernel)
 
 
 def test_paper_generator_has_the_appendix_parameter_count():
@@ -56,3 +57,72 @@ def test_grouped_ensemble_equals_its_members_run_alone():
 def test_unknown_architecture_is_refused():
     with pytest.raises(ValueError, match="unknown architecture"):
         Ensemble((32, 32), [0], arch="unet")
+
+
+# --- the fixed-input architectures -----------------------------------------------------------------------------
+
+def _skip_count(c: int, s: int, cin: int, levels: int) -> int:
+    """Parameters of the hourglass, counted layer by layer from its description (dipcore/generators/skip.py)."""
+    total = 0
+    for i in range(levels):
+        ci = cin if i == 0 else c
+        total += (ci * c * 9 + c) + 2 * c + (c * c * 9 + c) + 2 * c        # down: two 3×3 convs and norms
+        total += (ci * s + s) + 2 * s                                       # skip: 1×1 conv and norm
+        total += 2 * (s + c) + ((s + c) * c * 9 + c) + 2 * c + (c * c + c) + 2 * c  # up
+    return total + c + 1                                                    # last 1×1 conv
+
+
+@pytest.mark.parametrize("opts,expected", [({}, 152_133), ({"channels": 128}, 2_217_573)])
+def test_skip_parameter_count(opts, expected):
+    g = SkipGenerator((256, 256), **opts)
+    c = opts.get("channels", 32)
+    assert count_parameters(g) == _skip_count(c, 4, 32, 5) == expected
+
+
+def test_decoder_parameter_count_is_under_the_pixel_count():
+    g = DecoderGenerator((256, 256))
+    assert count_parameters(g) == 6 * 64 * 64 + 6 * 2 * 64 + 64 == 25_408 < 256 * 256
+
+
+@pytest.mark.parametrize("arch", ["skip", "decoder"])
+@pytest.mark.parametrize("shape", [(256, 256), (128, 344), (56, 120), (191, 300), (16, 16), (100, 37)])
+def test_fixed_input_architectures_fit_any_grid(arch, shape):
+    ens = Ensemble(shape, seeds=[0, 1], arch=arch)
+    gens = [torch.Generator().manual_seed(s) for s in (0, 1)]
+    out = ens(ens.draw(3, gens, 0.0, 0.05))
+    assert out.shape == (3, 2, *shape) and torch.isfinite(out).all()
+    # the members differ (their own seeds), the three perturbed inputs give three different outputs
+    assert not torch.allclose(out[0, 0], out[0, 1])
+    assert not torch.allclose(out[0, 0], out[1, 0])
+
+
+def test_skip_levels_follow_the_size_rule():
+    assert SkipGenerator((256, 256)).levels == 5
+    g = SkipGenerator((56, 120))                # 2**3 · 4 = 32 ≤ 56 < 64
+    assert g.levels == 3 and g.input_shape == (32, 56, 120)
+    assert SkipGenerator((100, 37)).input_shape == (32, 104, 40)
+
+
+def test_fixed_inputs_are_seeded_and_unperturbed_without_noise():
+    a = Ensemble((32, 32), [5], arch="skip")
+    b = Ensemble((32, 32), [5], arch="skip")
+    gens = [torch.Generator().manual_seed(0)]
+    torch.testing.assert_close(a.draw(1, gens, 0.0, 0.0), b.draw(1, gens, 0.0, 0.0))
+    assert torch.equal(a.draw(2, gens, 0.0, 0.0)[0], a.z0)
+
+
+@pytest.mark.parametrize("arch", ["paper", "skip", "decoder"])
+def test_a_short_fit_lowers_the_loss(arch):
+    torch.manual_seed(0)
+    ens = Ensemble((32, 48), [0], arch=arch)
+    target = torch.linspace(-1, 1, 48).expand(32, 48)
+    opt = torch.optim.Adam(ens.parameters(), lr=1e-3 if arch == "paper" else 0.01)  # the recipes' rates
+    gens = [torch.Generator().manual_seed(0)]
+    losses = []
+    for _ in range(40):
+        opt.zero_grad()
+        loss = (ens(ens.draw(1, gens, 0.0, 0.0 if arch != "paper" else 1.0))[0, 0] - target).pow(2).mean()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.5 * losses[0]

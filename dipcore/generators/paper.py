@@ -1,4 +1,5 @@
-"""Generators g(z): the paper's DCGAN-like decoder, and K of them run as one grouped network.
+"""The paper's generator (``arch="paper"``): a DCGAN-like decoder from a 1×1 latent, K of them run as one grouped
+network.
 
 Size rule for any H×W (the paper fixes 256×256): the decoder always has six ×2 up-samplings after its first
 layer, and the first layer (a ConvTranspose2d on the 1×1 latent) has kernel ``(kh, kw) = (max(2, ⌈H/64⌉),
@@ -26,7 +27,6 @@ import torch.nn.functional as F
 LATENT_CHANNELS = 100
 CHANNELS = (512, 256, 128, 64, 32, 16)
 N_UP = 6  # five conv blocks + the final up-sampling
-ARCHITECTURES = ("paper",)
 
 
 def first_kernel(shape: tuple[int, int]) -> tuple[int, int]:
@@ -109,21 +109,28 @@ def grouped_forward(members: list[PaperGenerator], z: torch.Tensor) -> torch.Ten
     return x[..., top:top + h, left:left + w]
 
 
-class Ensemble(nn.Module):
-    """K generators trained together; member k is initialised from seed ``seeds[k]``."""
+class PaperEnsemble(nn.Module):
+    """K paper generators trained together as one grouped network; member k is initialised from ``seeds[k]``.
 
-    def __init__(self, shape: tuple[int, int], seeds: list[int], arch: str = "paper"):
+    Its input is a latent (N, K·100, 1, 1), redrawn by the fit (``draw``) every step as the paper does.
+    """
+
+    input_kind = "latent"
+
+    def __init__(self, shape: tuple[int, int], seeds: list[int], **_: object):
         super().__init__()
-        if arch not in ARCHITECTURES:
-            raise ValueError(f"unknown architecture {arch!r}; choose from {ARCHITECTURES}")
         gens = [torch.Generator().manual_seed(int(s)) for s in seeds]
         self.members = nn.ModuleList(PaperGenerator(shape, g) for g in gens)
+
+    def draw(self, n: int, gens: list[torch.Generator], mu: float, sigma: float) -> torch.Tensor:
+        """Fresh latents z ~ N(mu, sigma²) for every member: (n, K·100, 1, 1)."""
+        dev = self.members[0].head.weight.device
+        eps = [torch.randn(n, LATENT_CHANNELS, 1, 1, generator=g, device=dev) for g in gens]
+        return mu + sigma * torch.cat(eps, dim=1)
+
+    def last_layers(self) -> list[nn.Conv2d]:
+        return [m.tail for m in self.members]
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         """(N, K·100, 1, 1) → (N, K, H, W)."""
         return grouped_forward(list(self.members), z)
-
-
-def count_parameters(module: nn.Module) -> int:
-    """Number of trainable parameters."""
-    return sum(p.numel() for p in module.parameters() if p.requires_grad)

@@ -1,0 +1,88 @@
+"""Recipes: how to fit, as data. A :class:`Recipe` names an architecture and its optimiser, schedule, input and
+formulation; :data:`RECIPES` holds the named ones (the CLI's ``--recipe`` choices)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dipcore.errors import SSHDipError
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How to fit: optimiser, schedule, latent, formulation. Field names are the CLI/JSON vocabulary."""
+
+    name: str
+    description: str
+    iters: int = 1500
+    lr: float = 1e-3
+    betas: tuple[float, float] = (0.5, 0.999)
+    plateau_factor: float = 0.95
+    plateau_patience: int = 10
+    latent_mu: float = 0.0      # paper: z ~ N(mu, sigma²), redrawn every step; fixed-input architectures
+    latent_sigma: float = 1.0   # (skip, decoder): their fixed input is perturbed by N(0, sigma²) every step
+    latent_fixed: bool = False  # paper: draw z once and keep it for the whole fit (standard deep image prior)
+    residual: bool = False      # generator learns a correction added to the bicubic field
+    residual_scale: float = 0.1  # initial output of a random generator is O(1): start the correction small
+    ema: float = 0.0            # exponential average of each member's output (0 = off)
+    zero_init: bool = False     # last layer starts at zero: a residual fit starts exactly at the bicubic field
+    discrepancy: bool = False   # known noise σ: stop pulling a member closer to the data than σ² (Morozov)
+    upsample: int = 1           # generator works on a grid this many times coarser (≤ ratio), output bicubic-
+                                # interpolated: no nearest-neighbour blockiness at the finest scale, and faster;
+                                # -1: the observation's grid, -2: twice as fine as it
+    arch: str = "paper"         # a name of dipcore.generators.ARCHITECTURES
+    arch_opts: tuple[tuple[str, object], ...] = ()  # keyword arguments of the architecture, e.g. (("channels", 64),)
+    base: str = "bicubic"       # residual recipes: the field the network corrects, "bicubic" or "ibp"
+                                # (bicubic made consistent with the data by back-projection)
+    holdout: float = 0.0        # fraction of ocean coarse cells kept out of the loss; the final estimate of each
+                                # member is its output that predicted them best (early stopping), and the fit ends
+                                # when no member improved for ``patience`` steps. 0 = off
+    patience: int = 300
+    project: bool = False       # the final estimate (each member, each latent draw) is made consistent with the
+                                # data (back-projection down to the noise level, degrade.Projector); events during
+                                # the fit show the network's own output; the training itself is unchanged
+
+
+# The original deep image prior's optimiser (Ulyanov et al.): Adam lr 0.01, no schedule, noise on the fixed input
+_DIP = dict(lr=0.01, betas=(0.9, 0.999), plateau_patience=10 ** 9, latent_sigma=0.03, ema=0.99)
+
+RECIPES: dict[str, Recipe] = {r.name: r for r in [
+    Recipe("dip", "The deep image prior as users watch it learn: K 'skip' hourglass networks (the original DIP "
+                  "architecture, fixed noise input perturbed at every step) each learn a correction to the "
+                  "bicubic field, on a grid half as fine as the output (bicubic up); Adam lr 0.01, output "
+                  "averaged exponentially (0.99), 1500 iterations; the answer of each member is made consistent "
+                  "with the data by back-projection down to the noise level. The members' spread is the "
+                  "ensemble std.",
+           arch="skip", residual=True, residual_scale=0.1, upsample=2, project=True, **_DIP),
+    Recipe("paper", "The paper's appendix: DCGAN-like decoder fitted directly, Adam(0.5, 0.999) lr 1e-3, "
+                    "ReduceLROnPlateau(0.95, 10), 1500 iterations, z ~ N(0, 1) of 100 channels."),
+    Recipe("skip", "The original deep image prior for super-resolution: the 'skip' hourglass fitted directly "
+                   "(no base field), fixed noise input perturbed by N(0, 0.03²) every step, Adam lr 0.01, output "
+                   "averaged exponentially (0.99), 1500 iterations.", arch="skip", **_DIP),
+    Recipe("decoder", "An under-parameterised Deep Decoder fitted directly (fixed input, no noise), Adam lr 0.01, "
+                      "output averaged exponentially (0.99), 1500 iterations.",
+           arch="decoder", **{**_DIP, "latent_sigma": 0.0}),
+    Recipe("residual", "Paper generator and optimiser, but it learns a correction on top of the bicubic field: "
+                       "its last layer starts at zero (the fit starts exactly at bicubic) and its output is "
+                       "averaged exponentially (0.99). Levers measured in docs/results.md.",
+           residual=True, zero_init=True, ema=0.99),
+    Recipe("consistent", "The previous default (its estimate equals IBP: the network adds nothing): the residual "
+                         "recipe with 10 % of the coarse cells held out for early stopping (300 steps of "
+                         "patience) and the answer back-projected onto all the data.",
+           residual=True, zero_init=True, ema=0.99, holdout=0.1, patience=300, project=True),
+]}
+DEFAULT_RECIPE = "dip"
+DEFAULT_MEMBERS = 4  # the CLI's, the app's and the README's ensemble size: K > 1 gives the ensemble std
+
+
+def get_recipe(recipe: str | Recipe) -> Recipe:
+    """Resolve a recipe name (or pass a :class:`Recipe` through)."""
+    if isinstance(recipe, Recipe):
+        return recipe
+    name = DEFAULT_RECIPE if recipe in (None, "default") else recipe
+    if name not in RECIPES:
+        raise SSHDipError(f"unknown recipe {recipe!r}; choose one of: {', '.join(RECIPES)}")
+    return RECIPES[name]
+
+
+__all__ = ["DEFAULT_MEMBERS", "DEFAULT_RECIPE", "RECIPES", "Recipe", "get_recipe"]
