@@ -54,6 +54,7 @@ class Progress:
     selected: np.ndarray | None = None  # holdout recipes: per member, the best step so far (the final event
                                         # reports those outputs; earlier events the current ones)
     holdout_loss: np.ndarray | None = None  # per member, the held-out misfit of the reported output
+    lr: np.ndarray | None = None     # per member, the learning rate after this step (the plateau schedule's)
 
     @property
     def iters_per_s(self) -> float:
@@ -197,8 +198,13 @@ def fit(observation: np.ndarray, degradation: Degradation, recipe: str | Recipe 
         sched = _Plateau(opt, rec.plateau_factor, rec.plateau_patience)
         gens = [torch.Generator(device=dev).manual_seed(s) for s in seeds]
 
+        centre = net.draw(1, gens, rec.latent_mu, 1.0) if rec.latent_fixed else None  # drawn once
+
         def draw(n: int = 1) -> torch.Tensor:
-            return net.draw(n, gens, rec.latent_mu, rec.latent_sigma)
+            if centre is None:
+                return net.draw(n, gens, rec.latent_mu, rec.latent_sigma)
+            z = centre.expand(n, *centre.shape[1:])
+            return z + net.draw(n, gens, 0.0, rec.latent_sigma) if rec.latent_sigma > 0 else z
 
         def render(out: torch.Tensor) -> torch.Tensor:
             if up > 1:  # (K, h, w) during the fit, (M, K, h, w) for latent draws
@@ -210,7 +216,6 @@ def fit(observation: np.ndarray, degradation: Degradation, recipe: str | Recipe 
         project = Projector(degradation, obs, fine_mask, scale=std, offset=mean, device=dev) if rec.project \
             else (lambda x: x)
 
-        z_fixed = draw() if rec.latent_fixed else None
         ema = None
         n_ocean = w_lr.sum()
         n_held = int(held.sum())
@@ -218,7 +223,7 @@ def fit(observation: np.ndarray, degradation: Degradation, recipe: str | Recipe 
         noise_var = (degradation.sigma / std) ** 2             # the data misfit a perfect estimate would keep
         for step in range(1, n_iter + 1):
             opt.zero_grad(set_to_none=True)
-            out = render(net(z_fixed if z_fixed is not None else draw())[0])  # (K, H, W)
+            out = render(net(draw())[0])                      # (K, H, W)
             res = (degradation.forward_torch(out, m_hr) - y) * w_lr
             per_member = (res ** 2).sum(dim=(-2, -1)) / n_ocean
             objective = (per_member - noise_var).clamp_min(0) if rec.discrepancy else per_member
@@ -256,6 +261,7 @@ def fit(observation: np.ndarray, degradation: Degradation, recipe: str | Recipe 
                     fields = lat_mean
             ev = _event(step, n_iter, losses, fields, fine_mask, t, truth, dx_km if last else None,
                         keep_members, lat_std, lat_mean, last, dev, n_params)
+            ev.lr = np.array([g["lr"] for g in opt.param_groups], dtype=np.float64)
             if n_held:
                 ev.selected = best_step.cpu().numpy().astype(int)
                 ev.holdout_loss = best_loss.cpu().numpy().astype(np.float32)

@@ -7,7 +7,7 @@
 Methods: ``bicubic`` and ``ibp`` (classical, no network); a recipe name (``paper``, ``skip``, ``decoder``,
 ``consistent``, …, or ``default``) with ``:K`` for a K-member ensemble (K=1 when left out). Each fit runs the
 recipe's own iteration count unless ``--iters`` is given. A case is a sample name (``name[:time][@y0:y1,x0:x1]``
-as in ``ssh-dip experiment``) or ``turbulence[:seed]``: a 256×256 synthetic decaying-turbulence field
+as in ``ssh-dip experiment``) or ``turbulence[:seed][@y0:y1,x0:x1]``: a 256×256 synthetic decaying-turbulence field
 (dipcore.synthetic) that no sample resembles. RMSE in cm and in units of the truth's std (nRMSE), SSIM with the
 truth's range; for K > 1 the members' spread/skill and corr(|error|, std). Seeds: noise and member k from 0 and k.
 """
@@ -31,10 +31,14 @@ from dipcore.twin import make_twin
 
 
 def load(spec: str) -> Field:
-    """A sample case, or ``turbulence[:seed]`` (2 km grid spacing, nominal)."""
+    """A sample case, or ``turbulence[:seed][@y0:y1,x0:x1]`` (2 km grid spacing, nominal)."""
     if spec.startswith("turbulence"):
-        seed = int(spec.partition(":")[2] or 0)
-        return Field.from_array(turbulence(256, seed=seed), name="turbulence", dx_km=2.0)
+        text, _, box = spec.partition("@")
+        fld = Field.from_array(turbulence(256, seed=int(text.partition(":")[2] or 0)), name="turbulence", dx_km=2.0)
+        if box:
+            (y0, y1), (x0, x1) = (map(int, part.split(":")) for part in box.split(","))
+            fld = fld.crop_index(y0, y1, x0, x1)
+        return fld
     return parse_case(spec).load()
 
 

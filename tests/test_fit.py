@@ -25,7 +25,8 @@ def twin(request):
 def test_paper_recipe_is_the_appendix():
     p = RECIPES["paper"]
     assert (p.iters, p.lr, p.betas, p.plateau_factor, p.plateau_patience) == (1500, 1e-3, (0.5, 0.999), 0.95, 10)
-    assert (p.latent_mu, p.latent_sigma, p.residual, p.ema, p.arch) == (0.0, 1.0, False, 0.0, "paper")
+    assert (p.latent_mu, p.residual, p.ema, p.arch) == (0.0, False, 0.0, "paper")
+    assert p.latent_fixed and RECIPES["paper_redraw"].latent_sigma == 1.0 and not RECIPES["paper_redraw"].latent_fixed
 
 
 def test_events_are_typed_and_spaced(twin):
@@ -236,7 +237,10 @@ def test_residual_on_ibp_starts_from_the_consistent_field(twin):
 
 
 def test_a_fixed_latent_is_drawn_once(twin):
-    rec = replace(get_recipe("paper"), latent_fixed=True, lr=0.0)
+    rec = replace(get_recipe("paper"), latent_fixed=True, latent_sigma=0.0, lr=0.0)
     events = list(fit(twin.observation, twin.degradation, rec, iters=3, every=1, device="cpu"))
     # nothing learns (lr 0) and z never changes: every step gives the same output
     np.testing.assert_array_equal(events[0].estimate, events[-1].estimate)
+    redraw = list(fit(twin.observation, twin.degradation, replace(rec, latent_fixed=False, latent_sigma=1.0),
+                      iters=2, every=1, device="cpu"))
+    assert not np.array_equal(redraw[0].estimate, redraw[1].estimate, equal_nan=True)
