@@ -356,7 +356,7 @@ def run_ratios(cases: Sequence[str], ratios: Sequence[int] = (2, 4, 8, 16, 32),
                 except SSHDipError as exc:  # grid too small for this ratio: record it, do not crash
                     tracker.done += 1
                     tracker.say(f"[{tracker.done}/{tracker.total}] {case.spec} ×{r} σ={noise:g}: skipped ({exc})")
-                    for method in ("dip", "bicubic"):
+                    for method in ("dip", "ibp", "bicubic"):
                         rows.append({**base, "method": method, "rmse_cm": np.nan, "ssim": np.nan,
                                      "nrmse": np.nan, "eff_res_km": np.nan, "seconds": np.nan,
                                      "note": f"skipped: {exc}"})
@@ -368,13 +368,16 @@ def run_ratios(cases: Sequence[str], ratios: Sequence[int] = (2, 4, 8, 16, 32),
                 secs = time.perf_counter() - t0
                 dip = score_row(final.estimate, twin.truth, twin.dx_km)
                 bic = score_row(twin.bicubic, twin.truth, twin.dx_km)
+                ibp = score_row(twin.ibp, twin.truth, twin.dx_km)
                 rows.append({**base, "iters": final.step, "method": "dip", **dip, "seconds": secs, "note": ""})
+                rows.append({**base, "iters": final.step, "method": "ibp", **ibp, "seconds": 0.0, "note": ""})
                 rows.append({**base, "iters": final.step, "method": "bicubic", **bic, "seconds": 0.0, "note": ""})
-                tracker.say(f"{head}: RMSE DIP {dip['rmse_cm']:.2f} cm, bicubic {bic['rmse_cm']:.2f} cm "
+                tracker.say(f"{head}: RMSE DIP {dip['rmse_cm']:.2f} cm, IBP {ibp['rmse_cm']:.2f} cm, "
+                            f"bicubic {bic['rmse_cm']:.2f} cm "
                             f"({secs:.0f} s)")
                 _checkpoint(outdir, "ratios", rows, RATIO_COLUMNS)
                 if ci == 0 and noise == noises[0]:
-                    maps[r] = {"truth": twin.truth, "dip": final.estimate, "bicubic": twin.bicubic,
+                    maps[r] = {"truth": twin.truth, "dip": final.estimate, "bicubic": twin.bicubic, "ibp": twin.ibp,
                                "field": twin.field}
     table = pd.DataFrame(rows, columns=RATIO_COLUMNS)
     summary = ratios_summary(table)
@@ -408,13 +411,13 @@ def ratios_summary(table: pd.DataFrame) -> pd.DataFrame:
 
 ENSEMBLE_COLUMNS = ["experiment", "case", "grid", "ratio", "noise", "recipe", "iters", "seed", "k", "method",
                     "rmse_cm", "ssim", "nrmse", "eff_res_km"]
-ENSEMBLE_METHODS = ("ensemble_mean", "mean_member", "best_member", "bicubic")
+ENSEMBLE_METHODS = ("ensemble_mean", "mean_member", "best_member", "ibp", "bicubic")
 
 
 def ensemble_size_rows(members: np.ndarray, truth: np.ndarray, bicubic: np.ndarray,
-                       dx_km: float | None) -> list[dict]:
+                       dx_km: float | None, ibp: np.ndarray | None = None) -> list[dict]:
     """Scores per k = 1…K of the mean of the first k members, the mean and best score of those k members
-    (each scored alone), and the bicubic baseline (the same for every k).
+    (each scored alone), and the bicubic and (when given) IBP baselines (the same for every k).
 
     Parameters
     ----------
@@ -439,6 +442,8 @@ def ensemble_size_rows(members: np.ndarray, truth: np.ndarray, bicubic: np.ndarr
                                                          for key in keys}})
         rows.append({"k": k, "method": "best_member", **best})
         rows.append({"k": k, "method": "bicubic", **bic})
+        if ibp is not None:
+            rows.append({"k": k, "method": "ibp", **score_row(ibp, truth, dx_km)})
     return rows
 
 
@@ -486,7 +491,7 @@ def run_ensemble_size(cases: Sequence[str], ratios: Sequence[int] = (16,), noise
                         "grid": "×".join(map(str, twin.truth.shape)), "ratio": r, "noise": noise,
                         "recipe": recipe, "iters": final.step, "seed": seed}
                 new = [{**base, **row} for row in ensemble_size_rows(final.members, twin.truth, twin.bicubic,
-                                                                     twin.dx_km)]
+                                                                     twin.dx_km, twin.ibp)]
                 rows.extend(new)
                 _checkpoint(outdir, "ensemble-size", rows, ENSEMBLE_COLUMNS)
                 last = {row["method"]: row["rmse_cm"] for row in new if row["k"] == members}
@@ -618,10 +623,19 @@ def run_uncertainty(cases: Sequence[str], ratios: Sequence[int] = (16,), noises:
                         config = {"experiment": "uncertainty", "input": case.spec, "ratio": r, "noise": noise,
                                   "members": members, "latent_samples": latent_samples, "iters": final.step,
                                   "recipe": recipe, "seed": seed}
-                        ds = result_dataset(twin, final, config)
+                        ds = result_dataset(twin, final, config, history="dipcore.experiments.run_uncertainty "
+                                            f"{json.dumps(config, sort_keys=True)}")
                         ds["abs_error"] = np.abs(ds["estimate"] - ds["truth"])
-                        ds["abs_error"].attrs = {"units": "m", "long_name": "absolute error of the estimate"}
-                        ds["abs_error"].encoding.update({"dtype": "float32", "zlib": True})
+                        # CF has no name for a realised error: the uncertainty modifier is the closest one
+                        ds["abs_error"].attrs = {
+                            "units": "m", "long_name": "absolute error of the estimate",
+                            "standard_name": f"{ds['estimate'].attrs['standard_name']} standard_error",
+                            "coverage_content_type": "qualityInformation",
+                            "comment": "|estimate - truth|: the realised error, known in a twin experiment only"}
+                        ds["abs_error"].encoding.update({"dtype": "float32", "_FillValue": np.float32(np.nan),
+                                                         "zlib": True})
+                        ds["estimate"].attrs["ancillary_variables"] = " ".join(
+                            [*ds["estimate"].attrs.get("ancillary_variables", "").split(), "abs_error"])
                         files.append(write_nc(ds, outdir / f"{stem}.nc"))
     table = pd.DataFrame(rows, columns=UNCERTAINTY_COLUMNS)
     summary = table[["case", "ratio", "noise", "source", "mean_std_cm", "rmse_cm", "corr_abs_error",
@@ -710,15 +724,16 @@ def plot_ratios(table: pd.DataFrame, path: Path, recipe: str) -> Path:
     summ = ratios_summary(table)
     fig, axes = plt.subplots(2, 2, figsize=(10, 7.5), constrained_layout=True)
     styles = ["-", "--", ":", "-."]
-    colors = {"dip": "C0", "bicubic": "C1"}
+    colors = {"dip": "C0", "bicubic": "C1", "ibp": "C3"}
+    names = {"dip": "DIP", "bicubic": "bicubic", "ibp": "IBP"}
     for ax, (key, label) in zip(axes.ravel(), _SCORES):
         for ni, noise in enumerate(sorted(summ["noise"].unique())):
-            for method in ("dip", "bicubic"):
+            for method in ("dip", "ibp", "bicubic"):
                 d = summ[(summ["noise"] == noise) & (summ["method"] == method)].sort_values("ratio")
                 if d.empty or not np.isfinite(d[key]).any():
                     continue
                 ax.plot(d["ratio"], d[key], styles[ni % 4], marker="o", color=colors[method],
-                        label=f"{'DIP' if method == 'dip' else 'bicubic'}, noise {noise:g}·std")
+                        label=f"{names[method]}, noise {noise:g}·std")
         ax.set_xscale("log", base=2)
         ticks = sorted(summ["ratio"].unique()) if not summ.empty else list(RATIOS)
         ax.set_xticks(ticks, [f"×{t}" for t in ticks])
@@ -764,15 +779,17 @@ def plot_ensemble_size(table: pd.DataFrame, path: Path, recipe: str) -> Path:
     plt = _plt()
     fig, axes = plt.subplots(1, 2, figsize=(10, 4), constrained_layout=True)
     labels = {"ensemble_mean": "mean of first k members", "mean_member": "average single-member score",
-              "best_member": "best of the k members", "bicubic": "bicubic"}
+              "best_member": "best of the k members", "bicubic": "bicubic", "ibp": "IBP (no network)"}
     styles = {"ensemble_mean": ("C0", "-o"), "mean_member": ("C2", "--s"), "best_member": ("C4", ":^"),
-              "bicubic": ("C1", "-")}
+              "bicubic": ("C1", "-"), "ibp": ("C3", "-")}
     groups = table.groupby(["ratio", "noise"])
     for (r, noise), d in groups:
         mean = d.groupby(["k", "method"])[["rmse_cm", "ssim"]].mean().reset_index()
         for ax, key, lab in ((axes[0], "rmse_cm", "RMSE (cm)"), (axes[1], "ssim", "SSIM")):
             for method in ENSEMBLE_METHODS:
                 e = mean[mean["method"] == method]
+                if e.empty:  # tables written before IBP was a baseline
+                    continue
                 color, style = styles[method]
                 tag = f" (×{r}, noise {noise:g})" if len(groups) > 1 else ""
                 ax.plot(e["k"], e[key], style, color=color, label=labels[method] + tag, markersize=4)
