@@ -10,12 +10,14 @@ here is shared between sessions.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import logging
 import threading
 import time
 import traceback
 from contextlib import nullcontext
+from typing import TYPE_CHECKING
 
 import holoviews as hv
 import numpy as np
@@ -26,6 +28,7 @@ import torch
 from dipcore.degrade import LADDER_NAMES, RATIOS, ladder
 from dipcore.errors import SSHDipError
 from dipcore.export import netcdf_bytes, result_dataset, summary
+from dipcore.generators import ARCHITECTURES
 from dipcore.io import Field, inspect_file, load_field
 from dipcore.metrics import error_std_correlation, rmse, spread_skill, ssim
 from dipcore.samples import SAMPLES, get_sample
@@ -33,6 +36,9 @@ from dipcore.twin import Twin, make_twin
 from dipcore.uncertainty import fit_stds
 from explorer import views
 from explorer.views import CM, Geometry
+
+if TYPE_CHECKING:
+    from dipcore.fit import Recipe
 
 hv.extension("bokeh", logo=False)
 pn.extension("tabulator")  # tabulator: for the Experiments tab's tables (extensions load before the page)
@@ -46,6 +52,8 @@ FLUSH_MS = 100          # periodic flush period (ms): a push waits for the brows
 LARGE_PERIOD = 0.6
 HIST_SNAPSHOTS = 200      # at most this many decimated estimate snapshots per run (per-pixel history)
 HIST_SIDE = 128           # decimated snapshot side
+TIE = 0.01                # the network and the best baseline within 1 % RMSE of each other: called level
+BASELINES = {"Bicubic": "bicubic", "IBP": "ibp"}  # the classical estimates (Twin attributes), as the page names them
 
 
 def _cuda() -> bool:
@@ -71,6 +79,8 @@ class ExplorerApp(pn.viewable.Viewer):
     latent_samples = param.Integer(default=0, bounds=(0, 256), doc="Latent draws M at the end (latent std).")
     iters = param.Integer(default=300, bounds=(1, 20000), doc="Iterations.")
     recipe = param.Selector(default=None, objects=[], doc="Fit recipe (dipcore.fit.RECIPES).")
+    arch = param.Selector(default="paper", objects=list(ARCHITECTURES),
+                          doc="Generator architecture (dipcore.generators.ARCHITECTURES); follows the recipe's.")
     device = param.Selector(default="auto", objects=["auto", "cpu", "cuda"], doc="Torch device.")
     seed = param.Integer(default=0, bounds=(0, None), doc="Seed of the noise draw and of member initialisation.")
 
@@ -82,24 +92,31 @@ class ExplorerApp(pn.viewable.Viewer):
     running = param.Boolean(default=False, precedence=-1)
     result = param.Parameter(default=None, precedence=-1, doc="The last Progress event of the last run.")
     progress_text = param.String(default="idle", precedence=-1)
+    verdict = param.String(default="", precedence=-1, doc="Which estimate won the last run, in one sentence.")
+    baseline_map = param.Selector(default="bicubic", objects=BASELINES, precedence=-1,
+                                  doc="The classical estimate shown on the baseline map.")
     step = param.Integer(default=0, precedence=-1)
     source = param.String(default="", precedence=-1, doc="Where the field came from.")
     taps = param.Integer(default=0, precedence=-1, doc="Number of taps on the maps (the pixel view appears "
                                                        "with the first).")
 
     def __init__(self, load: bool = True, **params):
-        from dipcore.fit import DEFAULT_RECIPE, RECIPES
+        from dipcore.fit import DEFAULT_RECIPE, RECIPES, get_recipe
 
         super().__init__(**params)
         names = list(RECIPES)  # read at run time: the recipe list may grow
         self.param.recipe.objects = names
         if self.recipe not in names:
             self.recipe = DEFAULT_RECIPE if DEFAULT_RECIPE in names else names[0]
+        if "arch" not in params:
+            self.arch = get_recipe(self.recipe).arch
         self.cuda_available = _cuda()
         self.param.device.objects = ["auto", "cpu", "cuda"]
         self._run: _Run | None = None     # the current (or last) fit of this session
         self._ended = None                # the last event of a run that just ended, until flush() publishes it
         self._total: tuple | None = None  # (result, its total std) cached for the Uncertainty tab
+        self._scores: tuple | None = None  # (twin, its baselines' scores): see baseline_scores()
+        self.best: str | None = None      # best_of() of the last run that ended: "estimate", "ibp", "bicubic", "level"
         self._run_id = 0
         self.last: object | None = None   # last Progress shown on the page
         self.run_config: dict = {}
@@ -127,6 +144,8 @@ class ExplorerApp(pn.viewable.Viewer):
         self.param.watch(self._on_reload, ["variable", "time_index"])
         self.param.watch(self._on_twin_params, ["ratio", "noise", "seed"])
         self.param.watch(self._on_index_crop, ["index_crop"])
+        self.param.watch(self._on_recipe, ["recipe"])
+        self.param.watch(self._on_baseline_map, ["baseline_map"])
         if load:
             self.load_sample(self.sample)
 
@@ -273,6 +292,7 @@ class ExplorerApp(pn.viewable.Viewer):
         self.result, self.last = None, None
         self.step = 0
         self.progress_text = "idle: press Run"
+        self.verdict = ""
         self._push_static(twin)  # data first: the maps rebuilt for the new twin read the pipes' data
         self.twin = twin
 
@@ -312,6 +332,24 @@ class ExplorerApp(pn.viewable.Viewer):
         self.error = ""
         self._set_field(self.field, twin)
 
+    def _on_recipe(self, event):
+        """A recipe comes with its own architecture: the architecture choice follows it (and can be changed)."""
+        from dipcore.fit import get_recipe
+
+        self.arch = get_recipe(event.new).arch
+
+    def _on_baseline_map(self, event):
+        t = self.twin
+        if t is None:
+            return
+        self._pipes["bicubic"].send(self.baseline_field(t))
+        if self.last is None:  # before a run the error map shows the baseline's error
+            self._pipes["error"].send(self.baseline_field(t) - t.truth)
+
+    def baseline_field(self, t: Twin) -> np.ndarray:
+        """The classical estimate the baseline map shows (``baseline_map``: bicubic or IBP), in metres."""
+        return getattr(t, self.baseline_map)
+
     def _on_upload(self, event):
         if event.new is not None:
             self.load_upload(event.new, self._upload_widget.filename or "upload.nc")
@@ -322,7 +360,7 @@ class ExplorerApp(pn.viewable.Viewer):
                 "file": self._upload_name if self._upload is not None else None,
                 "variable": self.variable, "time": self.time_index, "ratio": self.ratio, "noise": self.noise,
                 "members": self.members, "latent_samples": self.latent_samples, "iters": self.iters,
-                "recipe": self.recipe, "device": self.device, "seed": self.seed}
+                "recipe": self.recipe, "arch": self.arch, "device": self.device, "seed": self.seed}
 
     def run(self, *_) -> bool:
         """Start a fit in a background thread of this session (returns at once)."""
@@ -334,6 +372,7 @@ class ExplorerApp(pn.viewable.Viewer):
             if self.twin is None:
                 raise SSHDipError("load a field first")
             resolve_device(self.device)
+            recipe = fit_recipe(self.recipe, self.arch)
         except Exception as exc:
             self._fail(exc)
             return False
@@ -341,8 +380,9 @@ class ExplorerApp(pn.viewable.Viewer):
         self._run_id += 1
         twin, cfg = self.twin, self.config()
         self.run_twin, self.run_config = twin, cfg
-        run = _Run(self._run_id, twin, cfg, self.tap)
+        run = _Run(self._run_id, twin, cfg, self.tap, recipe)
         self.result, self.last = None, None
+        self.verdict = ""
         self.step = 0
         self.progress_text = f"starting {cfg['members']} member(s), {cfg['iters']} iterations…"
         self._run = run
@@ -387,10 +427,13 @@ class ExplorerApp(pn.viewable.Viewer):
             with hold():  # one document message per update
                 self._flush()
             if self._ended is not None:  # a run ended: its result views go in a second message, so that the
-                p, self._ended = self._ended, None  # "stopped"/"done" text reaches the page without waiting for them
+                p = self._ended             # "stopped"/"done" text reaches the page without waiting for them
                 self.stats["end_shown"] = time.perf_counter()
-                with hold():
-                    self._publish(p)
+                try:
+                    with hold():
+                        self._publish(p)
+                finally:  # only now: wait() (another thread) returns once the result is all published
+                    self._ended = None
             if self.stats["pushes"] != pushes:  # the cost includes serialising the message (on leaving the hold)
                 cost = time.perf_counter() - t0
                 self.stats["push_seconds"] += cost
@@ -436,15 +479,12 @@ class ExplorerApp(pn.viewable.Viewer):
         self._pipes["estimate"].send(p.estimate)
         self._pipes["error"].send(p.estimate - twin.truth)
         self._pipes["std"].send(p.member_std)
-        b_rmse, b_ssim = self._bicubic_scores()
-        self._pipes["rmse"].send((curve[:, 0], curve[:, 1] * CM, b_rmse * CM))
-        self._pipes["ssim"].send((curve[:, 0], curve[:, 2], b_ssim))
+        sc = self.baseline_scores()
+        self._pipes["rmse"].send((curve[:, 0], curve[:, 1] * CM, {k: v[0] * CM for k, v in sc.items()}))
+        self._pipes["ssim"].send((curve[:, 0], curve[:, 2], {k: v[1] for k, v in sc.items()}))
         rate = p.iters_per_s
         eta = p.eta
-        r = p.metrics.get("rmse", np.nan) * CM
-        self.progress_text = (f"step {p.step}/{p.iters} · {rate:.2f} it/s · ETA "
-                              f"{eta:.0f} s · RMSE {r:.2f} cm (bicubic {b_rmse * CM:.2f}) · "
-                              f"SSIM {p.metrics.get('ssim', np.nan):.3f} (bicubic {b_ssim:.3f})"
+        self.progress_text = (f"step {p.step}/{p.iters} · {rate:.2f} it/s · ETA {eta:.0f} s · {self._scores_text(p)}"
                               if np.isfinite(eta) else f"step {p.step}/{p.iters}")
         self.stats["pushes"] += 1
         t = time.perf_counter()
@@ -465,9 +505,7 @@ class ExplorerApp(pn.viewable.Viewer):
             return
         state = "done" if p.done else "stopped"
         self.stats["finished"] = time.perf_counter()
-        self.progress_text = (f"{state} at step {p.step}/{p.iters} · {p.iters_per_s:.2f} it/s · "
-                              f"RMSE {p.metrics.get('rmse', np.nan) * CM:.2f} cm (bicubic "
-                              f"{self._bicubic_scores()[0] * CM:.2f}) · SSIM {p.metrics.get('ssim', np.nan):.3f}")
+        self.progress_text = f"{state} at step {p.step}/{p.iters} · {p.iters_per_s:.2f} it/s · {self._scores_text(p)}"
         self.message = f"Fit {state} after {p.elapsed:.1f} s on {p.device}"
         if p.done and p.selected is not None:  # held-out check: the answer is each member's best step
             steps = ", ".join(str(int(k)) for k in p.selected)
@@ -476,29 +514,43 @@ class ExplorerApp(pn.viewable.Viewer):
         self._ended = p  # published by flush() right after this message
 
     def _publish(self, p) -> None:
-        """The result of the run that just ended: downloads, latent std map, pixel view, the lazy tabs."""
+        """The result of the run that just ended: the verdict, downloads, latent std map, pixel view, the lazy tabs."""
+        sc = self.baseline_scores()
+        three = (p.metrics.get("rmse", np.nan) * CM, sc["ibp"][0] * CM, sc["bicubic"][0] * CM)
+        self.best = best_of(*three)  # before the text: the verdict's watchers read it
+        self.verdict = ("" if p.done else f"Stopped at step {p.step}: ") + verdict(*three)
         self.result = p  # its views are the slowest to redraw
         self._pipes["latent"].send(p.latent_std)
         self._push_pixel()
 
-    def _bicubic_scores(self, t: Twin | None = None) -> tuple[float, float]:
-        t = t or self.run_twin or self.twin
-        key = id(t)
-        if getattr(self, "_bic_key", None) != key:
-            self._bic_key, self._bic = key, (rmse(t.bicubic, t.truth), ssim(t.bicubic, t.truth))
-        return self._bic
+    def baseline_scores(self, t: Twin | None = None) -> dict[str, tuple[float, float]]:
+        """RMSE (m) and SSIM of the classical baselines, ``{"bicubic": (rmse, ssim), "ibp": (rmse, ssim)}``,
+        against the truth of twin ``t`` (default: the run's, else the loaded one); computed once per twin."""
+        if t is None:
+            t = self.run_twin if self.run_twin is not None else self.twin
+        # keyed by the twin object itself (held here): an id() may be reused by a new twin after garbage collection
+        if self._scores is None or self._scores[0] is not t:
+            self._scores = (t, {k: _scores(getattr(t, k), t.truth) for k in BASELINES.values()})
+        return self._scores[1]
+
+    def _scores_text(self, p) -> str:
+        """'RMSE … cm (bicubic …, IBP …) · SSIM … (bicubic …, IBP …)' of a Progress event."""
+        sc = self.baseline_scores()
+        (b_rmse, b_ssim), (i_rmse, i_ssim) = sc["bicubic"], sc["ibp"]
+        return (f"RMSE {p.metrics.get('rmse', np.nan) * CM:.2f} cm (bicubic {b_rmse * CM:.2f}, IBP {i_rmse * CM:.2f})"
+                f" · SSIM {p.metrics.get('ssim', np.nan):.3f} (bicubic {b_ssim:.3f}, IBP {i_ssim:.3f})")
 
     def _push_static(self, t: Twin) -> None:
         self._pipes["truth"].send(t.truth)
         self._pipes["obs"].send(t.observation)
-        self._pipes["bicubic"].send(t.bicubic)
+        self._pipes["bicubic"].send(self.baseline_field(t))
         self._pipes["estimate"].send(None)
-        self._pipes["error"].send(t.bicubic - t.truth)
+        self._pipes["error"].send(self.baseline_field(t) - t.truth)
         self._pipes["std"].send(None)
         self._pipes["latent"].send(None)
-        b_rmse, b_ssim = self._bicubic_scores(t)
-        self._pipes["rmse"].send((np.array([]), np.array([]), b_rmse * CM))
-        self._pipes["ssim"].send((np.array([]), np.array([]), b_ssim))
+        sc = self.baseline_scores(t)
+        self._pipes["rmse"].send((np.array([]), np.array([]), {k: v[0] * CM for k, v in sc.items()}))
+        self._pipes["ssim"].send((np.array([]), np.array([]), {k: v[1] for k, v in sc.items()}))
         self._pipes["marks"].send([])
         self._push_pixel()
 
@@ -537,7 +589,7 @@ class ExplorerApp(pn.viewable.Viewer):
             return {}
         x, y = self.geom.point_of(iy, ix)
         info = {"where": f"cell [{iy}, {ix}] ({x:.2f}, {y:.2f})",
-                "truth": float(t.truth[iy, ix]), "bicubic": float(t.bicubic[iy, ix])}
+                "truth": float(t.truth[iy, ix]), "bicubic": float(t.bicubic[iy, ix]), "ibp": float(t.ibp[iy, ix])}
         p = self.last
         if p is not None:
             mem = p.members[:, iy, ix] if p.members is not None else np.array([p.estimate[iy, ix]])
@@ -555,7 +607,7 @@ class ExplorerApp(pn.viewable.Viewer):
         return info
 
     def transect_info(self) -> dict:
-        """Truth, bicubic and estimate ± std along the line between the last two taps."""
+        """Truth, bicubic, IBP and estimate ± std along the line between the last two taps."""
         if len(self.points) < 2 or self.twin is None:
             return {}
         t = self.run_twin if (self.run_twin is not None and self.last is not None) else self.twin
@@ -571,6 +623,7 @@ class ExplorerApp(pn.viewable.Viewer):
             d, xl, xu = np.arange(iy.size, dtype=float), "cell along the line", None
         p = self.last
         info = {"distance": d, "xlabel": xl, "xunit": xu, "truth": t.truth[iy, ix], "bicubic": t.bicubic[iy, ix],
+                "ibp": t.ibp[iy, ix],
                 "title": f"Transect from cell {tuple(self.points[0])} to {tuple(self.points[1])}"}
         if p is not None:
             info["estimate"] = p.estimate[iy, ix]
@@ -592,24 +645,30 @@ class ExplorerApp(pn.viewable.Viewer):
         return netcdf_bytes(ds)
 
     def summary(self) -> dict:
+        """The CLI's summary of the last result (scores of the estimate, IBP and bicubic; ``best``; ``arch``)."""
         if self.result is None:
             return {}
-        return summary(self.run_twin, self.result, dict(self.run_config))
+        out = summary(self.run_twin, self.result, dict(self.run_config))
+        out["arch"] = self.run_config.get("arch", out.get("arch"))  # the one chosen here, not the recipe's own
+        return out
 
     def png(self) -> bytes:
         """The maps as a PNG figure (matplotlib)."""
         t = self.run_twin or self.twin
         p = self.result or self.last
-        panels = [("Truth", t.truth, "ssh"), ("Bicubic", t.bicubic, "ssh"),
-                  ("Bicubic − truth", t.bicubic - t.truth, "error")]
-        if p is not None:
-            panels += [("DIP estimate", p.estimate, "ssh"), ("DIP − truth", p.estimate - t.truth, "error"),
-                       ("Ensemble std", p.member_std, "std"), ("Latent std", p.latent_std, "std")]
+        errors = [("Bicubic − truth", t.bicubic - t.truth, "error"), ("IBP − truth", t.ibp - t.truth, "error")]
+        if p is None:
+            panels = [("Truth", t.truth, "ssh"), ("Bicubic", t.bicubic, "ssh"), ("IBP", t.ibp, "ssh")] + errors
+        else:  # rows of three: the estimates, their errors, the truth and the spreads
+            panels = [("Bicubic", t.bicubic, "ssh"), ("IBP", t.ibp, "ssh"), ("DIP estimate", p.estimate, "ssh"),
+                      *errors, ("DIP − truth", p.estimate - t.truth, "error"), ("Truth", t.truth, "ssh"),
+                      ("Ensemble std", p.member_std, "std"), ("Latent std", p.latent_std, "std")]
         r = t.degradation.ratio
         title = f"{self.source} · ×{r}"
         if p is not None:
-            title += (f" · RMSE DIP {p.metrics.get('rmse', np.nan) * CM:.2f} cm vs bicubic "
-                      f"{rmse(t.bicubic, t.truth) * CM:.2f} cm")
+            sc = self.baseline_scores(t)
+            title += (f" · RMSE DIP {p.metrics.get('rmse', np.nan) * CM:.2f} cm vs IBP {sc['ibp'][0] * CM:.2f} cm "
+                      f"vs bicubic {sc['bicubic'][0] * CM:.2f} cm")
         return views.figure_png(panels, Geometry.of(t.field), self.ssh_clim, self.err_lim, title)
 
     def _download(self, make) -> io.BytesIO | None:
@@ -650,6 +709,49 @@ class ExplorerApp(pn.viewable.Viewer):
         return self._panel
 
 
+def _scores(estimate: np.ndarray, truth: np.ndarray) -> tuple[float, float]:
+    """(RMSE in metres, SSIM) of ``estimate`` against ``truth``."""
+    return rmse(estimate, truth), ssim(estimate, truth)
+
+
+def fit_recipe(recipe: str, arch: str | None = None) -> str | Recipe:
+    """What the app hands to ``dipcore.fit.fit``: the recipe's name, or, when ``arch`` is not the recipe's own
+    architecture, a copy of the recipe with that architecture (its ``arch_opts`` dropped: they are keyword
+    arguments of the recipe's own architecture)."""
+    from dipcore.fit import get_recipe
+
+    rec = get_recipe(recipe)
+    if arch is None or arch == rec.arch:
+        return recipe
+    if arch not in ARCHITECTURES:
+        raise SSHDipError(f"unknown architecture {arch!r}; choose one of: {', '.join(ARCHITECTURES)}")
+    return dataclasses.replace(rec, arch=arch, arch_opts=())
+
+
+def best_of(dip: float, ibp: float, bicubic: float) -> str:
+    """``"estimate"``, ``"ibp"`` or ``"bicubic"``: the lowest RMSE (NaN never wins), ``"level"`` when the network
+    and the better baseline are within ``TIE`` of each other."""
+    scores = {k: (v if np.isfinite(v) else np.inf) for k, v in (("estimate", dip), ("ibp", ibp), ("bicubic", bicubic))}
+    base = min(scores["ibp"], scores["bicubic"])
+    if np.isfinite(base) and np.isfinite(scores["estimate"]) and abs(scores["estimate"] - base) <= TIE * base:
+        return "level"
+    return min(scores, key=scores.get)
+
+
+def verdict(dip: float, ibp: float, bicubic: float) -> str:
+    """One plain sentence on which estimate is better on this run, from the three RMSEs (cm)."""
+    head = f"RMSE: DIP {dip:.2f} cm vs IBP {ibp:.2f} cm vs bicubic {bicubic:.2f} cm: "
+    best = best_of(dip, ibp, bicubic)
+    if best == "estimate":
+        return head + "the network beats IBP and bicubic."
+    base = "IBP" if ibp <= bicubic else "bicubic"
+    if best == "level":
+        return head + f"the network is level with {base} (within {TIE:.0%}): it adds nothing the classical " \
+                      "method does not give here."
+    tail = "; the network still beats bicubic." if best == "ibp" and dip < bicubic else "."
+    return head + f"{base} (no network) is better than the network here{tail}"
+
+
 def ladder_images(app: ExplorerApp) -> hv.Layout:
     """The truth at the six resolutions R03…R96 (paper Fig. 2), same colour scale."""
     t = app.twin
@@ -665,23 +767,27 @@ def ladder_images(app: ExplorerApp) -> hv.Layout:
 
 
 def comparison_images(app: ExplorerApp) -> hv.Layout:
-    """Truth, observation, bicubic and DIP at the chosen ratio, with scores in the titles."""
+    """At the chosen ratio, three rows of three: truth, observation and a score table; bicubic, IBP and DIP; their
+    errors. Scores are in the titles too."""
     t = app.run_twin if (app.result is not None and app.run_twin is not None) else app.twin
     g = Geometry.of(t.field)
     r = t.degradation.ratio
     o = dict(width=330, height=200, tools=["hover"])
-    ims = [views.image(t.truth, g, "Truth", "SSH", clim=app.ssh_clim).opts(**o),
-           views.image(t.observation, g.coarse(r), f"Observation ×{r}", "SSH", clim=app.ssh_clim).opts(**o),
-           views.image(t.bicubic, g, f"Bicubic: RMSE {rmse(t.bicubic, t.truth) * CM:.2f} cm, "
-                       f"SSIM {ssim(t.bicubic, t.truth):.3f}", "SSH", clim=app.ssh_clim).opts(**o)]
+    err = (-app.err_lim, app.err_lim)
     p = app.result
-    if p is not None:
-        ims.append(views.image(p.estimate, g, f"DIP: RMSE {rmse(p.estimate, t.truth) * CM:.2f} cm, "
-                               f"SSIM {ssim(p.estimate, t.truth):.3f}", "SSH", clim=app.ssh_clim).opts(**o))
-        ims.append(views.image(t.bicubic - t.truth, g, "Bicubic − truth", "error",
-                               clim=(-app.err_lim, app.err_lim)).opts(**o))
-        ims.append(views.image(p.estimate - t.truth, g, "DIP − truth", "error",
-                               clim=(-app.err_lim, app.err_lim)).opts(**o))
+    rows = [("Bicubic", t.bicubic), ("IBP", t.ibp)] + ([("DIP", p.estimate)] if p is not None else [])
+    base = app.baseline_scores(t)
+    scores = {"Bicubic": base["bicubic"], "IBP": base["ibp"], **({"DIP": _scores(p.estimate, t.truth)} if p else {})}
+    table = hv.Table([(name, round(e * CM, 2), round(s, 3)) for name, (e, s) in scores.items()],
+                     kdims=["estimate"], vdims=["RMSE (cm)", "SSIM"]).opts(title="Scores against the truth",
+                                                                            width=o["width"], height=o["height"])
+    ims = [views.image(t.truth, g, "Truth", "SSH", clim=app.ssh_clim).opts(**o),
+           views.image(t.observation, g.coarse(r), f"Observation ×{r}", "SSH", clim=app.ssh_clim).opts(**o), table]
+    ims += [views.image(arr, g, f"{name}: RMSE {scores[name][0] * CM:.2f} cm, SSIM {scores[name][1]:.3f}", "SSH",
+                        clim=app.ssh_clim).opts(**o) for name, arr in rows]
+    if p is None:  # keep the columns aligned: the DIP panel waits for a run
+        ims.append(hv.Div("<p><b>DIP</b>: press Run for the network's estimate.</p>").opts(width=330, height=200))
+    ims += [views.image(arr - t.truth, g, f"{name} − truth", "error", clim=err).opts(**o) for name, arr in rows]
     return hv.Layout(ims).cols(3)
 
 
@@ -711,8 +817,9 @@ def uncertainty_text(app: ExplorerApp) -> str:
 class _Run:
     """One fit of one session: its worker thread and the slot it writes to (guarded by ``lock``)."""
 
-    def __init__(self, run_id: int, twin: Twin, cfg: dict, tap: tuple[int, int] | None):
+    def __init__(self, run_id: int, twin: Twin, cfg: dict, tap: tuple[int, int] | None, recipe=None):
         self.id, self.twin, self.cfg = run_id, twin, cfg
+        self.recipe = cfg["recipe"] if recipe is None else recipe  # a name, or a Recipe (another architecture)
         self.lock = threading.Lock()
         self.stop = threading.Event()
         self.thread: threading.Thread | None = None
@@ -745,7 +852,7 @@ class _Run:
         every_hist = max(1, cfg["iters"] // HIST_SNAPSHOTS)
         gen = None
         try:
-            gen = fit(twin.observation, twin.degradation, cfg["recipe"], members=cfg["members"],
+            gen = fit(twin.observation, twin.degradation, self.recipe, members=cfg["members"],
                       latent_samples=cfg["latent_samples"], iters=cfg["iters"], seed=cfg["seed"],
                       device=cfg["device"], every=1, truth=twin.truth, dx_km=twin.dx_km, keep_members=True)
             for p in gen:
@@ -777,4 +884,5 @@ class _Run:
                 self.done = True
 
 
-__all__ = ["ExplorerApp", "MAX_UPLOAD_MB", "comparison_images", "ladder_images", "uncertainty_text"]
+__all__ = ["ExplorerApp", "MAX_UPLOAD_MB", "best_of", "comparison_images", "fit_recipe", "ladder_images",
+           "uncertainty_text", "verdict"]

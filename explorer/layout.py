@@ -14,28 +14,37 @@ TEACHER_NOTES = """
 
 - **Truth**: the high-resolution SSH field (cm) we pretend not to know; everything is scored against it.
 - **Observation**: the truth averaged over ratio × ratio blocks, plus noise: what a coarse sensor would see.
-- **Bicubic**: the observation smoothly interpolated back to the fine grid, the classical baseline to beat.
+- **Bicubic / IBP** (switch under the maps): two classical estimates, no network. Bicubic interpolates the
+  observation smoothly back to the fine grid; **IBP** (iterative back-projection) then corrects the bicubic field
+  until its block averages reproduce the observation. IBP is the baseline to beat.
 - **DIP estimate**: the mean of K neural networks each trained, from scratch on this one image, so that their
-  output averaged over blocks reproduces the observation; the network's structure is the only prior. The default
-  recipe checks each network on 10 % of the blocks it did not train on, keeps its best output, and makes the
-  estimate reproduce every block (down to the noise).
-- **Error (estimate − truth)**: where the method is wrong; red too high, blue too low (before a run: bicubic − truth).
-- **Ensemble std**: how much the K networks disagree; a map of the method's own uncertainty (same scale as the error).
+  output averaged over blocks reproduces the observation; the network's structure is the only prior. The recipe
+  (sidebar) says how each network is fitted; its description is in the README. **Architecture** picks the network:
+  `paper` (the paper's DCGAN-like decoder from a small random input), `skip` (the original deep-image-prior
+  hourglass with skip connections) or `decoder` (a small Deep Decoder); it starts at the recipe's own, and the
+  rest of the recipe is kept when it is changed.
+- **Error (estimate − truth)**: where the method is wrong; red too high, blue too low (before a run: the baseline's).
+- **Ensemble std**: how much the K networks disagree; a map of the method's own uncertainty (its scale starts at 0).
 - **Latent std**: spread when the same networks get different random inputs (M > 0): a second, smaller uncertainty.
-- **RMSE / SSIM curves**: error and structural similarity against iteration; the dashed line is bicubic.
-- **Pixel**: tap any map: each member's value at that cell, their mean ± std, the truth and the bicubic value,
-  and how the estimate there moved during the fit.
-- **Transect**: the last two taps define a line; truth, bicubic and estimate ± 2 std along it.
+- **RMSE / SSIM curves**: error and structural similarity against iteration; the grey dashed line is bicubic, the
+  green dash-dotted one IBP. The network is worth running where its curve goes below IBP (RMSE) or above it (SSIM).
+- **Verdict**: when a run ends, one line says which estimate is best on this run: the network, IBP or bicubic
+  (by RMSE; within 1 % of each other they are called level).
+- **Pixel**: tap any map: each member's value at that cell, their mean ± std, the truth, the bicubic and IBP
+  values, and how the estimate there moved during the fit.
+- **Transect**: the last two taps define a line; truth, bicubic, IBP and estimate ± 2 std along it.
 - **|error| vs std**: do the cells the ensemble is unsure about have the largest errors? Correlation and
   spread/skill (1 = honest uncertainty) are printed.
 - **Total std** (Uncertainty tab): the ensemble std plus the error below the block size that no network can see,
   estimated from the slopes of the estimate and calibrated by degrading the observation once more.
-- **Resolution ladder**: the same field at R03…R96 (×1…×32 coarser), as in the paper's Fig. 2.
+- **Resolution ladder**: the same field at R03…R96 (×1…×32 coarser), as in the paper's Fig. 2, then bicubic, IBP
+  and DIP side by side with their errors and scores.
 """
 
 
 def maps_view(app):
-    """Six linked maps (truth, observation, bicubic; estimate, error, std) and the two score curves."""
+    """Six linked maps (truth, observation, baseline; estimate, error, std), the baseline switch (bicubic or IBP)
+    and the two score curves."""
     from explorer.live import LiveMaps
 
     live = LiveMaps(app)
@@ -45,7 +54,10 @@ def maps_view(app):
     panes = [pn.Column(pn.pane.Bokeh(live.maps[k].fig), css_classes=[f"map-{n}"]) for k, n in names.items()]
     curves = pn.Row(pn.Column(pn.pane.Bokeh(live.rmse.fig), css_classes=["curve-rmse"]),
                     pn.Column(pn.pane.Bokeh(live.ssim.fig), css_classes=["curve-ssim"]))
-    return pn.Column(pn.GridBox(*panes, ncols=3), curves)
+    switch = pn.Row(pn.pane.Markdown("Baseline map (top right):", margin=(8, 5, 0, 10)),
+                    pn.widgets.RadioButtonGroup.from_param(app.param.baseline_map, name="", button_type="default",
+                                                           css_classes=["w-baseline"]))
+    return pn.Column(pn.GridBox(*panes, ncols=3), switch, curves)
 
 
 def pixel_view(app):
@@ -110,6 +122,7 @@ def build_layout(app):
         w.IntInput.from_param(app.param.latent_samples, name="Latent samples M", css_classes=["w-latent"]),
         w.IntInput.from_param(app.param.iters, name="Iterations", step=50, css_classes=["w-iters"]),
         w.Select.from_param(app.param.recipe, name="Recipe"),
+        w.Select.from_param(app.param.arch, name="Architecture (default: the recipe's)", css_classes=["w-arch"]),
         w.Select.from_param(app.param.device, name=f"Device ({dev_note})"),
         w.IntInput.from_param(app.param.seed, name="Seed"),
         pn.Row(run, stop, sizing_mode="stretch_width"),
@@ -127,9 +140,19 @@ def build_layout(app):
     def message_changed(event=None):
         note.object = app.message
 
+    # which estimate won the run: green when the network beat both classical baselines, amber otherwise
+    verdict = pn.pane.Alert("", alert_type="success", visible=False, sizing_mode="stretch_width",
+                            css_classes=["ssh-verdict"])
+
+    def verdict_changed(event=None):
+        verdict.object = app.verdict
+        verdict.visible = bool(app.verdict)
+        verdict.alert_type = "success" if app.best == "estimate" else "warning"
+
     app.param.watch(error_changed, "error")
     app.param.watch(message_changed, "message")
-    error_changed(), message_changed()
+    app.param.watch(verdict_changed, "verdict")
+    error_changed(), message_changed(), verdict_changed()
     bar = w.Progress(value=0, max=max(1, app.iters), bar_color="primary", width=300)
     text = pn.pane.Str(app.progress_text, css_classes=["ssh-progress"], sizing_mode="stretch_width")
 
@@ -189,7 +212,7 @@ def build_layout(app):
             pn.pane.Markdown("### The resolution ladder (paper Fig. 2)\nThe truth average-pooled 2× at each "
                              "rung: R03 is the truth, R96 is 32× coarser. Zoom one map: all follow."),
             pn.pane.HoloViews(ladder_images(app), linked_axes=False),
-            pn.pane.Markdown(f"### DIP vs bicubic at ×{app.twin.degradation.ratio}"
+            pn.pane.Markdown(f"### DIP vs IBP vs bicubic at ×{app.twin.degradation.ratio}"
                              + ("" if app.result is not None else " (press Run for the DIP estimate)")),
             pn.pane.HoloViews(comparison_images(app), linked_axes=False))
 
@@ -202,7 +225,7 @@ def build_layout(app):
         ("About", pn.pane.Markdown(TEACHER_NOTES)),
         dynamic=True,
     )
-    main = pn.Column(alert, note, tabs, sizing_mode="stretch_width")
+    main = pn.Column(alert, note, verdict, tabs, sizing_mode="stretch_width")
     return pn.Row(sidebar, main, sizing_mode="stretch_width")
 
 

@@ -11,7 +11,7 @@ every Bokeh model change used to travel as its own PATCH-DOC message (ten per up
 limit, four curve sources, progress bar and text), and each message made BokehJS repaint the plots it touched,
 re-reading computed CSS styles for every axis label and colour bar region. So one update is now one message: the
 flush runs under ``pn.io.hold`` and the map changes are applied in it (:meth:`LiveMaps._later`). Curves are
-streamed (only the new points travel); their bicubic reference line changes only with the field. And there is
+streamed (only the new points travel); their bicubic and IBP reference lines change only with the field. And there is
 back-pressure: each image update carries a sequence number in ``tags`` of the estimate's source; a ``CustomJS``
 echoes it into :attr:`LiveMaps.ack` after the next animation frame (the repaint is done; the ack also triggers the
 next flush), and the app does not push a new image update while ``IN_FLIGHT`` are unacknowledged (for at most
@@ -27,7 +27,8 @@ from contextlib import nullcontext
 
 import numpy as np
 from bokeh.events import SelectionGeometry, Tap
-from bokeh.models import ColorBar, ColumnDataSource, CustomJS, HoverTool, LinearColorMapper, Range1d
+from bokeh.models import (BasicTickFormatter, ColorBar, ColumnDataSource, CustomJS, HoverTool, LinearColorMapper,
+                          Range1d)
 from bokeh.plotting import figure
 
 from explorer.views import CM, LAND, Geometry
@@ -41,6 +42,9 @@ ACK_JS = """
 const seq = cb_obj.tags.length ? cb_obj.tags[0] : 0;
 requestAnimationFrame(() => setTimeout(() => { ack.tags = [seq]; }, 0));
 """
+# the classical baselines' reference lines on the score curves: (legend label, colour, dash)
+IBP_COLOR = "#2ca02c"
+REFS = {"bicubic": ("bicubic", "#555555", "dashed"), "ibp": ("IBP", IBP_COLOR, "dotdash")}
 log = logging.getLogger(__name__)
 
 
@@ -79,7 +83,9 @@ class LiveMap:
                                                  dw=[1.0], dh=[1.0]))
         img = self.fig.image(image="image", x="x", y="y", dw="dw", dh="dh", source=self.source,
                              color_mapper=self.mapper)
-        self.fig.add_layout(ColorBar(color_mapper=self.mapper, title=f"{label} ({unit})", width=10), "right")
+        # plain ticks (a std of 0.0004 cm would otherwise read 4.00e-4)
+        self.fig.add_layout(ColorBar(color_mapper=self.mapper, title=f"{label} ({unit})", width=10,
+                                     formatter=BasicTickFormatter(use_scientific=False)), "right")
         # the image only: over a tap mark a hover listing every renderer would show "???" for its value
         self.fig.add_tools(HoverTool(renderers=[img], tooltips=[(label, f"@image{{0.00}} {unit}"),
                                                                 ("x", "$x{0.00}"), ("y", "$y{0.00}")]))
@@ -118,10 +124,10 @@ class LiveMap:
 
 
 class LiveCurve:
-    """A score against iteration (DIP) with the bicubic value as a dashed reference line.
+    """A score against iteration (DIP) with the classical baselines (bicubic, IBP) as horizontal reference lines.
 
     During a run the DIP line is streamed (only the points added since the last update travel to the browser); the
-    reference line spans a huge x extent, left out of the x auto-range, so it only changes with the field."""
+    reference lines span a huge x extent, left out of the x auto-range, so they only change with the field."""
 
     REF_SPAN = 1e9
 
@@ -129,19 +135,20 @@ class LiveCurve:
         self.fig = figure(title=title, width=width, height=height, tools="pan,wheel_zoom,box_zoom,reset,save,hover",
                           x_axis_label="iteration", y_axis_label=ylabel)
         self.dip = ColumnDataSource(data=dict(x=[], y=[]))
-        self.ref = ColumnDataSource(data=dict(x=[], y=[]))
+        self.refs = {k: ColumnDataSource(data=dict(x=[], y=[])) for k in REFS}
         line = self.fig.line("x", "y", source=self.dip, color="#1f77b4", line_width=2, legend_label="DIP")
-        self.fig.line("x", "y", source=self.ref, color="#555555", line_dash="dashed", line_width=2,
-                      legend_label="bicubic")
+        for k, (label, color, dash) in REFS.items():
+            self.fig.line("x", "y", source=self.refs[k], color=color, line_dash=dash, line_width=2, legend_label=label)
         self.fig.x_range.renderers = [line]  # the x axis follows the DIP curve only
         self.fig.legend.location = "top_right"
         self._shown = (np.zeros(0), np.zeros(0))  # what the browser has (to stream only the new points)
-        self._bic = None
+        self._refs: dict = {}
 
     def show(self, data) -> None:
+        """``data``: (steps, values, {"bicubic": value, "ibp": value}), as the app's score pipes send it."""
         if data is None:
             return
-        steps, values, bic = data
+        steps, values, refs = data
         steps, values = np.asarray(steps, dtype=float), np.asarray(values, dtype=float)
         xs, ys = self._shown
         n = xs.size
@@ -151,9 +158,10 @@ class LiveCurve:
         else:
             self.dip.data = dict(x=steps, y=values)
         self._shown = (steps, values)
-        if bic != self._bic:
-            self._bic = bic
-            self.ref.data = dict(x=[-self.REF_SPAN, self.REF_SPAN], y=[float(bic), float(bic)])
+        for k, v in refs.items():
+            if k in self.refs and v != self._refs.get(k):
+                self._refs[k] = v
+                self.refs[k].data = dict(x=[-self.REF_SPAN, self.REF_SPAN], y=[float(v), float(v)])
 
 
 class LiveMaps:
@@ -183,7 +191,7 @@ class LiveMaps:
         self.maps = {
             "truth": mk("Truth (box-select here to crop)", BALANCE, "SSH", on_box=lambda b: app.crop(box=b)),
             "obs": mk("Observation", BALANCE, "SSH"),
-            "bicubic": mk("Bicubic baseline", BALANCE, "SSH"),
+            "bicubic": mk(self._baseline_title(), BALANCE, "SSH"),
             "estimate": mk("DIP estimate (ensemble mean)", BALANCE, "SSH"),
             "error": mk("Error: DIP − truth", BALANCE, "error"),
             "std": mk("Ensemble std across members", AMP, "std"),
@@ -284,9 +292,16 @@ class LiveMaps:
         if key == "estimate":
             self.maps["estimate"].fig.title.text = ("DIP estimate (ensemble mean)" if data is not None
                                                     else "DIP estimate: press Run")
+        if key == "bicubic":
+            self.maps["bicubic"].fig.title.text = self._baseline_title()
         if key == "error":
+            base = "IBP" if app.baseline_map == "ibp" else "bicubic"
             self.maps["error"].fig.title.text = ("Error: DIP − truth" if app.last is not None
-                                                 else "Error: bicubic − truth (until a run)")
+                                                 else f"Error: {base} − truth (until a run)")
+
+    def _baseline_title(self) -> str:
+        return ("IBP baseline (bicubic back-projected, no network)" if self.app.baseline_map == "ibp"
+                else "Bicubic baseline")
 
     def restyle(self) -> None:
         """New field: ranges, colour limits, axis labels and titles."""
@@ -312,7 +327,8 @@ class LiveMaps:
 
 
 class PixelPlots:
-    """Tapped-pixel view (members, mean ± std, truth, bicubic; the estimate over iterations) and the transect."""
+    """Tapped-pixel view (members, mean ± std, truth, bicubic, IBP; the estimate over iterations) and the
+    transect."""
 
     def __init__(self, app, width: int = 560, height: int = 250):
         self.app = app
@@ -323,6 +339,7 @@ class PixelPlots:
         self.m_mean = ColumnDataSource(data=dict(x=[], y=[], lo=[], hi=[]))
         self.m_truth = ColumnDataSource(data=dict(x=[], y=[]))
         self.m_bic = ColumnDataSource(data=dict(x=[], y=[]))
+        self.m_ibp = ColumnDataSource(data=dict(x=[], y=[]))
         self.members.varea("x", "lo", "hi", source=self.m_mean, fill_alpha=0.2, color="#1f77b4",
                            legend_label="mean ± std")
         self.members.line("x", "y", source=self.m_mean, color="#1f77b4", line_width=2)
@@ -331,24 +348,29 @@ class PixelPlots:
                           legend_label="truth")
         self.members.line("x", "y", source=self.m_bic, color="#d62728", line_dash="dotted", line_width=2,
                           legend_label="bicubic")
+        self.members.line("x", "y", source=self.m_ibp, color=IBP_COLOR, line_dash="dotdash", line_width=2,
+                          legend_label="IBP")
         self.evo = figure(title="Estimate at this pixel over the iterations (± std)", x_axis_label="iteration",
                           y_axis_label="SSH (cm)", **kw)
         self.e_src = ColumnDataSource(data=dict(x=[], y=[], lo=[], hi=[]))
         self.e_truth = ColumnDataSource(data=dict(x=[], y=[]))
         self.e_bic = ColumnDataSource(data=dict(x=[], y=[]))
+        self.e_ibp = ColumnDataSource(data=dict(x=[], y=[]))
         self.evo.varea("x", "lo", "hi", source=self.e_src, fill_alpha=0.2, color="#1f77b4")
         self.evo.line("x", "y", source=self.e_src, color="#1f77b4", line_width=2, legend_label="estimate")
         self.evo.line("x", "y", source=self.e_truth, color="black", line_dash="dashed", legend_label="truth")
         self.evo.line("x", "y", source=self.e_bic, color="#d62728", line_dash="dotted", legend_label="bicubic")
+        self.evo.line("x", "y", source=self.e_ibp, color=IBP_COLOR, line_dash="dotdash", legend_label="IBP")
         self.transect = figure(title="Transect: tap two points on a map", x_axis_label="distance along the line",
                                y_axis_label="SSH (cm)", width=2 * width, height=height,
                                tools="pan,wheel_zoom,box_zoom,reset,save,hover")
-        self.t_src = ColumnDataSource(data=dict(d=[], truth=[], bicubic=[], est=[], lo=[], hi=[]))
+        self.t_src = ColumnDataSource(data=dict(d=[], truth=[], bicubic=[], ibp=[], est=[], lo=[], hi=[]))
         self.transect.varea("d", "lo", "hi", source=self.t_src, fill_alpha=0.25, color="#1f77b4",
                             legend_label="estimate ± 2 std")
         self.transect.line("d", "truth", source=self.t_src, color="black", line_width=2, legend_label="truth")
         self.transect.line("d", "bicubic", source=self.t_src, color="#d62728", line_dash="dotted",
                            legend_label="bicubic")
+        self.transect.line("d", "ibp", source=self.t_src, color=IBP_COLOR, line_dash="dotdash", legend_label="IBP")
         self.transect.line("d", "est", source=self.t_src, color="#1f77b4", line_width=2, legend_label="estimate")
         for f in (self.members, self.evo, self.transect):
             f.legend.location = "top_left"
@@ -357,7 +379,7 @@ class PixelPlots:
     def show_pixel(self, info: dict) -> None:
         if not info:
             return
-        truth, bic = info["truth"] * CM, info["bicubic"] * CM
+        truth, bic, ibp = info["truth"] * CM, info["bicubic"] * CM, info.get("ibp", np.nan) * CM
         mem = np.asarray(info.get("members", []), dtype=float) * CM
         k = np.arange(1, mem.size + 1, dtype=float)
         span = [0.5, max(mem.size, 1) + 0.5]
@@ -367,7 +389,8 @@ class PixelPlots:
                             if np.isfinite(mean) else dict(x=[], y=[], lo=[], hi=[]))
         self.m_truth.data = dict(x=span, y=[truth, truth])
         self.m_bic.data = dict(x=span, y=[bic, bic])
-        title = f"{info['where']}: truth {truth:.1f}, bicubic {bic:.1f}"
+        self.m_ibp.data = dict(x=span, y=[ibp, ibp])
+        title = f"{info['where']}: truth {truth:.1f}, bicubic {bic:.1f}, IBP {ibp:.1f}"
         if np.isfinite(mean):
             title += f", DIP {mean:.1f} ± {std:.1f}"
         self.members.title.text = title + " cm"
@@ -378,6 +401,7 @@ class PixelPlots:
         end = [float(hs.min()), float(hs.max())] if hs.size else [0.0, 1.0]
         self.e_truth.data = dict(x=end, y=[truth, truth])
         self.e_bic.data = dict(x=end, y=[bic, bic])
+        self.e_ibp.data = dict(x=end, y=[ibp, ibp])
 
     def show_transect(self, info: dict) -> None:
         if not info:
@@ -385,8 +409,8 @@ class PixelPlots:
         d = np.asarray(info["distance"], dtype=float)
         g = lambda n: np.asarray(info.get(n, np.full(d.shape, np.nan)), dtype=float) * CM  # noqa: E731
         est, std = g("estimate"), np.nan_to_num(g("std"))
-        self.t_src.data = dict(d=d, truth=g("truth"), bicubic=g("bicubic"), est=est, lo=est - 2 * std,
-                               hi=est + 2 * std)
+        self.t_src.data = dict(d=d, truth=g("truth"), bicubic=g("bicubic"), ibp=g("ibp"), est=est,
+                               lo=est - 2 * std, hi=est + 2 * std)
         self.transect.title.text = info.get("title", "Transect")
         unit = f" ({info['xunit']})" if info.get("xunit") else ""
         self.transect.xaxis.axis_label = info.get("xlabel", "distance") + unit

@@ -13,6 +13,7 @@ import cmocean
 import holoviews as hv
 import matplotlib
 import numpy as np
+from bokeh.models import BasicTickFormatter
 from matplotlib.colors import to_hex
 
 matplotlib.use("Agg")
@@ -109,9 +110,11 @@ def image(arr: np.ndarray | None, geom: Geometry, title: str, label: str, unit: 
     if len(geom.ys) > 1 and geom.ys[0] < geom.ys[-1]:
         z = z[::-1]  # with explicit bounds, row 0 is the top (northern) row
     img = hv.Image(z, bounds=geom.bounds, kdims=kdims(geom), vdims=[vdim])
+    # plain colour-bar ticks: a small std would otherwise read 4.00e-4; a new formatter per plot (a Bokeh model
+    # belongs to one document)
     return img.opts(title=title, cmap=cmap, clim=clim or (np.nan, np.nan), colorbar=True, tools=["hover", "tap"],
                     clipping_colors={"NaN": LAND}, width=360, height=MAP_HEIGHT, clabel=f"{label} ({unit})",
-                    active_tools=["wheel_zoom"])
+                    active_tools=["wheel_zoom"], cformatter=BasicTickFormatter(use_scientific=False))
 
 
 def clims(truth: np.ndarray, bicubic: np.ndarray) -> tuple[tuple[float, float], float]:

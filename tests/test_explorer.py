@@ -123,14 +123,16 @@ def test_run_streams_estimates_curves_and_a_netcdf_download(app):
     assert p is not None and p.done and p.step == 6
     assert len(seen - {0}) >= 2                       # the page saw intermediate steps, not only the end
     assert p.estimate.shape == (32, 64) and p.member_std is not None and p.members.shape == (2, 32, 64)
-    steps, values, bic = app._pipes["rmse"].data
-    assert list(steps) == [1, 2, 3, 4, 5, 6] and np.all(np.isfinite(values)) and np.isfinite(bic)
+    steps, values, refs = app._pipes["rmse"].data
+    assert list(steps) == [1, 2, 3, 4, 5, 6] and np.all(np.isfinite(values))
+    assert set(refs) == {"bicubic", "ibp"} and np.all(np.isfinite(list(refs.values())))
     assert app._pipes["estimate"].data is p.estimate
-    assert "done at step 6/6" in app.progress_text
+    assert "done at step 6/6" in app.progress_text and "IBP" in app.progress_text
+    assert "IBP" in app.verdict and app.best in ("estimate", "ibp", "bicubic", "level")
 
     data = app.netcdf()
     ds = xr.open_dataset(io.BytesIO(data), engine="h5netcdf") if _has("h5netcdf") else _open_nc(data)
-    assert {"truth", "bicubic", "estimate", "std", "lowres"} <= set(ds.data_vars)
+    assert {"truth", "bicubic", "ibp", "estimate", "std", "lowres"} <= set(ds.data_vars)
     np.testing.assert_allclose(ds["estimate"].values, p.estimate, equal_nan=True)
     assert ds["estimate"].attrs["units"] == "m"
     png = app.png()
@@ -142,10 +144,111 @@ def test_run_streams_estimates_curves_and_a_netcdf_download(app):
     assert app.tap == (10, 40)
     assert len(info["members"]) == 2 and np.isclose(info["mean"], p.estimate[10, 40])
     assert np.isclose(info["truth"], app.twin.truth[10, 40]) and len(info["hist_steps"]) >= 2
+    assert np.isclose(info["ibp"], app.twin.ibp[10, 40])
     app.tap_at(float(app.geom.xs[5]), float(app.geom.ys[30]))
     tr = app.transect_info()
     assert tr["distance"][-1] > 100              # km along a 35-cell line at ~25 km
-    assert np.isclose(tr["truth"][0], app.twin.truth[10, 40])
+    assert np.isclose(tr["truth"][0], app.twin.truth[10, 40]) and np.isclose(tr["ibp"][0], app.twin.ibp[10, 40])
+
+
+def fake_fit(make_estimate, calls: list | None = None):
+    """A stand-in for ``dipcore.fit.fit``: three events whose estimate is ``make_estimate(truth)``; the recipe it
+    was given is appended to ``calls``."""
+    from dipcore import metrics
+    from dipcore.fit import Progress
+
+    def fake(observation, degradation, recipe=None, *, members=1, iters=3, truth=None, **kw):
+        if calls is not None:
+            calls.append(recipe)
+        est = make_estimate(truth).astype(np.float32)
+        for step in range(1, iters + 1):
+            yield Progress(step=step, iters=iters, loss=np.zeros(members, np.float32), estimate=est, member_std=None,
+                           elapsed=0.01 * step, metrics={"rmse": metrics.rmse(est, truth),
+                                                         "ssim": metrics.ssim(est, truth)}, done=step == iters)
+    return fake
+
+
+def _fit_module():
+    import importlib
+
+    return importlib.import_module("dipcore.fit")  # the package re-exports fit(), shadowing the module
+
+
+def test_baseline_scores_include_ibp_and_are_cached_per_twin(app):
+    from dipcore.metrics import rmse, ssim
+
+    t = app.twin
+    assert t.ibp.shape == t.bicubic.shape
+    sc = app.baseline_scores()
+    assert np.isclose(sc["ibp"][0], rmse(t.ibp, t.truth)) and np.isclose(sc["ibp"][1], ssim(t.ibp, t.truth))
+    assert np.isclose(sc["bicubic"][0], rmse(t.bicubic, t.truth))
+    assert sc["ibp"][0] < sc["bicubic"][0]                 # IBP is the stronger baseline on the sample
+    assert app.baseline_scores() is sc                     # computed once per twin
+    # the score curves carry both reference lines before any run
+    assert app._pipes["rmse"].data[2] == {"bicubic": sc["bicubic"][0] * 100, "ibp": sc["ibp"][0] * 100}
+    app.ratio = 4                                          # a new twin: new scores, never the old ones
+    sc4 = app.baseline_scores()
+    assert sc4 is not sc and np.isclose(sc4["ibp"][0], rmse(app.twin.ibp, app.twin.truth))
+    # the baseline map shows bicubic or IBP; before a run the error map follows it
+    app.baseline_map = "ibp"
+    assert app._pipes["bicubic"].data is app.twin.ibp
+    np.testing.assert_allclose(app._pipes["error"].data, app.twin.ibp - app.twin.truth)
+    app.baseline_map = "bicubic"
+    assert app._pipes["bicubic"].data is app.twin.bicubic
+
+
+@pytest.mark.parametrize("dip, ibp, best, words", [
+    (7.9, 8.0, "estimate", "the network beats IBP and bicubic"),
+    (8.3, 8.0, "ibp", "IBP (no network) is better than the network here; the network still beats bicubic"),
+    (8.9, 8.0, "ibp", "IBP (no network) is better than the network here."),
+    (9.0, 8.8, "bicubic", "bicubic (no network) is better than the network here"),
+    (8.02, 8.0, "level", "level with IBP"),
+    (float("nan"), 8.0, "ibp", "IBP (no network) is better"),
+])
+def test_verdict_names_the_better_estimate(dip, ibp, best, words):
+    from explorer.app import best_of, verdict
+
+    assert best_of(dip, ibp, 8.6) == best
+    text = verdict(dip, ibp, 8.6)
+    assert words in text and f"IBP {ibp:.2f} cm" in text and "bicubic 8.60 cm" in text
+
+
+def test_a_finished_run_says_which_estimate_won(app, monkeypatch):
+    small(app, iters=3, members=1)
+    monkeypatch.setattr(_fit_module(), "fit", fake_fit(lambda truth: truth + 0.001))   # near-perfect
+    assert app.run() and app.wait(30) and app.error == ""
+    assert app.best == "estimate" and "the network beats IBP" in app.verdict, app.verdict
+    assert app.summary()["best"] == "estimate"
+    monkeypatch.setattr(_fit_module(), "fit", fake_fit(lambda truth: truth + 0.3))     # 30 cm off everywhere
+    assert app.run()
+    assert app.verdict == ""                                                           # cleared by a new run
+    assert app.wait(30) and app.best == "ibp"
+    assert "IBP (no network) is better than the network here" in app.verdict, app.verdict
+    app.ratio = 4
+    assert app.verdict == ""                                                           # and by a new field
+
+
+def test_architecture_choice_follows_the_recipe_and_reaches_the_fit(app, monkeypatch):
+    from dipcore.fit import DEFAULT_RECIPE, Recipe, get_recipe
+    from dipcore.generators import ARCHITECTURES
+
+    assert app.param.arch.objects == list(ARCHITECTURES)
+    assert app.recipe == DEFAULT_RECIPE and app.arch == get_recipe(DEFAULT_RECIPE).arch
+    calls = []
+    small(app, iters=2, members=1)
+    monkeypatch.setattr(_fit_module(), "fit", fake_fit(lambda truth: truth, calls))
+    assert app.run() and app.wait(30)
+    assert calls[-1] == DEFAULT_RECIPE                     # the recipe's own architecture: the recipe as named
+    other = next(a for a in ARCHITECTURES if a != app.arch)
+    app.arch = other
+    assert app.run() and app.wait(30) and app.error == ""
+    rec = calls[-1]
+    assert isinstance(rec, Recipe) and rec.arch == other and rec.arch_opts == ()
+    assert rec.holdout == get_recipe(DEFAULT_RECIPE).holdout          # everything else is the recipe's
+    assert app.run_config["arch"] == other and app.summary()["arch"] == other
+    for name in [n for n in app.param.recipe.objects if n != app.recipe] + [app.recipe]:
+        app.recipe = name                                  # picking a recipe resets the choice to its own
+        assert app.arch == get_recipe(name).arch
 
 
 def test_latent_samples_give_a_latent_std_map(app):
@@ -277,9 +380,31 @@ def test_experiments_tab_falls_back_when_missing(monkeypatch):
 
 def test_page_builds(app):
     from bokeh.document import Document
+    from bokeh.models import ColorBar
 
     root = app.__panel__().get_root(Document())
     assert root is not None
+    live = app._live
+    for curve in (live.rmse, live.ssim):                   # DIP, bicubic and IBP on both score curves
+        labels = [item.label.value for item in curve.fig.legend[0].items]
+        assert labels == ["DIP", "bicubic", "IBP"]
+        assert np.isfinite(curve.refs["ibp"].data["y"]).all()
+    # the std scale starts at 0 and its colour bar has plain ticks (no 4.00e-4)
+    std = live.maps["std"]
+    assert std.mapper.low == 0
+    assert all(not c.formatter.use_scientific for c in std.fig.select({"type": ColorBar}))
+
+
+def test_uncertainty_views_use_plain_ticks_from_zero():
+    import holoviews as hv
+    from bokeh.models import ColorBar
+
+    from explorer.views import AMP, Geometry, image
+
+    g = Geometry(np.arange(8.0), np.arange(6.0), "x", "y")
+    plot = hv.render(image(np.full((6, 8), 4e-6), g, "Latent std", "std", cmap=AMP, clim=(0, 1e-3)))
+    bars = [r for r in plot.right if isinstance(r, ColorBar)]
+    assert bars and not bars[0].formatter.use_scientific and bars[0].color_mapper.low == 0
 
 
 def test_make_twin_error_message_is_user_facing():

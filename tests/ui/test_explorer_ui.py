@@ -1,5 +1,6 @@
-"""The explorer in headless Chromium: page load, live streaming, Stop, a bad upload followed by a good run, two tabs
-running two fits, and a 1024² field (stand-in fit) that streams rasterised maps and stops."""
+"""The explorer in headless Chromium: page load, live streaming (with the bicubic and IBP reference lines), Stop, the
+default recipe's RMSE moving during a run, a bad upload followed by a good run, two tabs running two fits, and a
+1024² field (stand-in fit) that streams rasterised maps and stops."""
 
 from __future__ import annotations
 
@@ -57,6 +58,40 @@ def _wait_step(page, step: int, timeout: float = 120) -> None:
     page.wait_for_function(
         """([host, n]) => { const m = host.shadowRoot.textContent.match(/step (\\d+)\\//); return m && +m[1] >= n; }""",
         arg=[page.locator(".ssh-progress").first.element_handle(), step], timeout=timeout * 1000)
+
+
+# The legends of the page's Bokeh figures as the browser has them, per legend: [[label, finite y values of its line]…]
+LEGENDS_JS = """() => {
+    const out = [];
+    for (const doc of Bokeh.documents) for (const m of doc.all_models) {
+        if (m.constructor.__name__ !== "Legend") continue;
+        out.push(m.items.map(it => [it.label && it.label.value,
+            it.renderers.reduce((n, r) => n + Array.from(r.data_source.data.y || []).filter(Number.isFinite).length,
+                                0)]));
+    }
+    return out;
+}"""
+
+
+def _score_legends(page) -> list[dict]:
+    """The legends whose first entry is the DIP curve (the RMSE and SSIM plots) as {label: finite points}."""
+    return [dict(items) for items in page.evaluate(LEGENDS_JS) if items and items[0][0] == "DIP"]
+
+
+def _count_colour(png: bytes, rgb: tuple[int, int, int], tol: int = 40) -> int:
+    """Pixels of a screenshot within ``tol`` of colour ``rgb``."""
+    import io
+
+    from PIL import Image
+
+    a = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=int)
+    return int((np.abs(a - np.array(rgb)).sum(axis=-1) < tol).sum())
+
+
+def _rmse_shown(page) -> tuple[int, float] | None:
+    """(step, DIP RMSE in cm) from the progress text, or None while it shows no RMSE yet."""
+    m = re.search(r"step (\d+)/\d+ .*?RMSE ([\d.]+) cm", _progress(page))
+    return (int(m.group(1)), float(m.group(2))) if m else None
 
 
 def _crop_small(page, box: str = "0 64 0 128") -> None:
@@ -121,6 +156,13 @@ def test_run_streams_and_stop_halts(page, server, artifacts):
     assert len(steps) >= 2, f"progress did not advance: {texts[:3]} … {texts[-3:]}"
     assert shots[0][0] != shots[1][0], "the estimate map did not change while running"
     assert shots[0][1] != shots[1][1], "the RMSE curve did not change while running"
+    # IBP is a named baseline: a legend entry and a drawn reference line on both score curves, and in the text
+    legends = _score_legends(page)
+    assert len(legends) == 2, legends
+    for lg in legends:
+        assert list(lg) == ["DIP", "bicubic", "IBP"] and lg["IBP"] == 2 and lg["bicubic"] == 2, lg
+    assert _count_colour(shots[1][1], (0x2C, 0xA0, 0x2C)) > 50, "no IBP (green) line on the RMSE curve"
+    assert "IBP" in texts[-1], texts[-1]
 
     reacted = _click_stop_timed(page)
     frozen = _progress(page)
@@ -139,6 +181,39 @@ def test_run_streams_and_stop_halts(page, server, artifacts):
     page.screenshot(path=os.path.join(artifacts, "ui_stopped.png"), full_page=True)
     print(f"Stop reacted in {reacted:.2f} s; {len(steps)} distinct steps seen in 8 s")
     assert server['apps'][-1]._live.rtts, "the browser never acknowledged an image update"
+
+
+def test_default_recipe_rmse_moves_during_a_run(page, server, artifacts):
+    """The network must visibly learn: with the default recipe (a real fit, K = 2 on a 64×128 crop) the RMSE the
+    progress text shows at a later step differs from the one at an early step by at least 5 %."""
+    from dipcore.fit import DEFAULT_RECIPE
+
+    _open(page, server)
+    app = server["apps"][-1]
+    assert app.recipe == DEFAULT_RECIPE
+    _crop_small(page, "0 64 0 128")
+    _set(page, "w-iters", "2000")
+    handle = page.locator(".w-members .noUi-handle").first
+    handle.focus()
+    handle.press("ArrowLeft")
+    handle.press("ArrowLeft")                          # K = 2: half the work per step on a busy CPU
+    page.get_by_text("Ensemble members K: 2").wait_for()
+    page.get_by_role("button", name="Run", exact=True).click()
+    early = later = None
+    deadline = time.time() + 240
+    while time.time() < deadline and (later is None or later[0] < 200) and not (app.step > 0 and not app.running):
+        shown = _rmse_shown(page)                      # the first reading is the early one, the last the later one
+        early, later = early or shown, shown or later
+        time.sleep(0.2)
+    page.screenshot(path=os.path.join(artifacts, "ui_default_recipe.png"), full_page=True)
+    if app.running:
+        page.get_by_role("button", name="Stop", exact=True).click()
+    assert app.wait(60)
+    assert early is not None and later is not None and later[0] > early[0], (early, later, _progress(page))
+    change = abs(later[1] - early[1]) / early[1]
+    print(f"default recipe {DEFAULT_RECIPE}: RMSE {early[1]:.2f} cm at step {early[0]}, {later[1]:.2f} cm at step "
+          f"{later[0]} ({change:.1%})")
+    assert change >= 0.05, f"the RMSE moved by {change:.1%} from step {early[0]} to {later[0]}: {early} → {later}"
 
 
 def test_bad_upload_shows_a_message_and_a_good_run_follows(page, server, artifacts, tmp_path):
