@@ -173,7 +173,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
             bar.set_postfix(loss=f"{final.loss.mean():.2e}", rmse_cm=f"{100 * final.metrics['rmse']:.2f}")
     config["iters"] = final.step
     try:
-        write_netcdf(result_dataset(twin, final, config), out)
+        write_netcdf(result_dataset(twin, final, config, history=args.command_line), out)
     except OSError as exc:
         raise SSHDipError(f"cannot write {out}: {exc}") from exc
     facts = summary(twin, final, config, events=seen)
@@ -213,6 +213,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``ssh-dip`` console script; returns the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.command_line = "ssh-dip " + " ".join(sys.argv[1:] if argv is None else argv)  # the files' history
     try:
         return int(args.func(args) or 0)
     except SSHDipError as exc:

@@ -75,3 +75,29 @@ def test_ibp_meets_the_data_and_beats_bicubic_on_a_real_field():
     assert np.isnan(twin.ibp).sum() == np.isnan(twin.truth).sum()
     rm = lambda x: np.sqrt(np.nanmean((x - twin.truth) ** 2))  # noqa: E731
     assert rm(twin.ibp) < rm(twin.bicubic)
+
+
+def test_result_dataset_carries_cf_and_discovery_metadata(result):
+    import dipcore
+
+    twin, final, config = result
+    ds = result_dataset(twin, final, config, history="ssh-dip fit blacksea --ratio 4")
+    sn = "sea_surface_height_above_geoid"  # the input's standard name, carried over
+    assert {"CF-1.11", "ACDD-1.3"} <= {c.strip() for c in ds.attrs["Conventions"].split(",")}
+    assert ds.estimate.attrs["standard_name"] == ds.lowres.attrs["standard_name"] == sn
+    assert ds.estimate.attrs["coverage_content_type"] == "modelResult"
+    assert ds.lowres.attrs["cell_methods"] == "area: mean"
+    linked = ds.estimate.attrs["ancillary_variables"].split()
+    assert linked[0] == "std" and {"latent_std", "subgrid_std", "total_std"} <= set(linked)
+    assert all(ds[v].attrs["standard_name"] == f"{sn} standard_error"
+               and ds[v].attrs["coverage_content_type"] == "qualityInformation" for v in linked)
+    assert "ssh-dip fit blacksea --ratio 4" in ds.attrs["history"] and dipcore.__version__ in ds.attrs["history"]
+    assert dipcore.__version__ in result_dataset(twin, final, config).attrs["history"]  # default history
+    assert ds.attrs["date_created"].endswith("Z") and ds.attrs["date_created"] in ds.attrs["history"]
+    assert "deep image prior" in ds.attrs["references"].lower() and ds.attrs["summary"] and ds.attrs["keywords"]
+    assert ds.attrs["acknowledgement"] == ds.attrs["credit"]
+    assert ds.attrs["geospatial_lat_min"] == pytest.approx(float(ds.latitude.min()))
+    assert ds.attrs["geospatial_lon_max"] == pytest.approx(float(ds.longitude.max()))
+    for c in ("latitude", "longitude", "latitude_lr", "longitude_lr"):
+        assert ds[c].encoding["_FillValue"] is None and "bounds" not in ds[c].attrs
+        assert ds[c].attrs["valid_min"].dtype == ds[c].dtype
