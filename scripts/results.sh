@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Regenerates every table and figure of docs/results.md (CPU, 2 cores: three to four hours in all; SKIP_FIT=1 skips
-# the first, K=4 full-length fit; SKIP_RESIDUAL=1 skips the runs of the previous default, 'residual').
+# Regenerates every table and figure of docs/results.md (CPU, 2 cores: four to five hours in all; STANDING_ONLY=1
+# runs only §0, the default 'dip' against bicubic and IBP; SKIP_FIT=1 skips the K=4 full-length fit of the
+# 'consistent' recipe; SKIP_RESIDUAL=1 skips the runs of the older default, 'residual').
 # Run from the repository root after `bash scripts/setup.sh`:  bash scripts/results.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,21 +9,39 @@ D=docs/results
 X=".venv/bin/ssh-dip"
 mkdir -p $D
 stamp() { echo "=== $(date -u +%T) $*"; }
+S=$D/standing
+mkdir -p $S
+P=".venv/bin/python scripts/standing.py --threads 2"
+TURB="turbulence:1@0:128,0:128"
+stamp "§0: the default 'dip' (K=4) against bicubic and IBP, x8 and x16, noise 0"
+$P --cases $TURB gulfstream kuroshio mediterranean agulhas --ratios 8 16 --noise 0 --methods bicubic ibp default:4 \
+    --csv $S/default_k4.csv | tee $S/default_k4.md
+stamp "§0: every architecture at x8 (K=1, each recipe's own iterations)"
+$P --cases $TURB gulfstream --ratios 8 --noise 0 --methods paper skip decoder default:1 \
+    --csv $S/archs_x8.csv | tee $S/archs_x8.md
+stamp "§0: with 5 % noise"
+$P --cases $TURB gulfstream --ratios 8 16 --noise 0.05 --methods bicubic ibp default:4 \
+    --csv $S/default_k4_noise.csv | tee $S/default_k4_noise.md
+stamp "§0: the paper's recipe as read now (fixed latent centre) and as read before (z redrawn every step)"
+$P --cases $TURB --ratios 16 --noise 0 --methods paper paper_redraw --csv $S/paper_x16.csv | tee $S/paper_x16.md
+$P --cases $TURB --ratios 8 --noise 0 --methods paper_redraw --csv $S/paper_x8.csv | tee $S/paper_x8.md
+[ "${STANDING_ONLY:-0}" = 1 ] && exit 0
 if [ "${SKIP_FIT:-0}" != 1 ]; then
 stamp "fit: Gulf Stream x8, K=4, default recipe and iterations"
-$X fit gulfstream --ratio 8 --members 4 --device cpu --quiet --out /tmp/ssh-dip-gs8.nc --summary $D/fit_gulfstream_x8_k4.json
+$X fit gulfstream --ratio 8 --members 4 --recipe consistent --device cpu --quiet --out /tmp/ssh-dip-gs8.nc \
+    --summary $D/fit_gulfstream_x8_k4.json
 fi
-stamp "default recipe: ratios x8/x16 on three real fields, 4 members"
+stamp "previous default 'consistent' (§1-§9): ratios x8/x16 on three real fields, 4 members"
 $X experiment ratios --out $D/ratios --cases gulfstream kuroshio mediterranean:3 --ratios 8 16 --noise 0 0.05 \
-    --members 4 --device cpu
-stamp "default recipe: uncertainty at x8 on four real fields"
+    --members 4 --recipe consistent --device cpu
+stamp "previous default 'consistent': uncertainty at x8 on four real fields"
 $X experiment uncertainty --out $D/uncertainty --cases gulfstream kuroshio mediterranean:3 agulhas --ratios 8 \
-    --noise 0 --members 4 --latent-samples 16 --device cpu
+    --noise 0 --members 4 --latent-samples 16 --recipe consistent --device cpu
 stamp "paper recipe: ladder and uncertainty"
 $X experiment ratios --out $D/ladder-paper --cases gulfstream --ratios 1 2 4 8 16 32 --noise 0 \
-    --members 1 --iters 300 --recipe paper --device cpu
+    --members 1 --iters 300 --recipe paper_redraw --device cpu
 $X experiment uncertainty --out $D/uncertainty-paper --cases gulfstream --ratios 8 --noise 0 --members 4 \
-    --latent-samples 16 --iters 600 --recipe paper --device cpu
+    --latent-samples 16 --iters 600 --recipe paper_redraw --device cpu
 if [ "${SKIP_RESIDUAL:-0}" != 1 ]; then
 stamp "previous default 'residual': fit, ratios (K=1 and K=4 at x16), uncertainty, ladder, ensemble size"
 [ "${SKIP_FIT:-0}" = 1 ] || $X fit gulfstream --ratio 8 --members 4 --recipe residual --device cpu --quiet \

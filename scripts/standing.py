@@ -53,6 +53,15 @@ def row(case: str, twin, method: str, est: np.ndarray, std: np.ndarray | None, s
                 seconds=seconds)
 
 
+def write_csv(path: str, rows: list[dict]) -> None:
+    """All rows so far, one column per key seen (fits add ``iters``)."""
+    keys = list(dict.fromkeys(k for r in rows for k in r))
+    with open(path, "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=keys)
+        w.writeheader()
+        w.writerows(rows)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--cases", nargs="+", default=["gulfstream", "kuroshio", "mediterranean", "agulhas",
@@ -89,15 +98,11 @@ def main(argv: list[str] | None = None) -> int:
                         res = row(c, tw, label, ev.estimate, ev.member_std, time.perf_counter() - t, k)
                         res["iters"] = ev.step
                     rows.append(res)
+                    if a.csv:  # after every row: a run stopped half-way keeps what it measured
+                        write_csv(a.csv, rows)
                     print(f"| {c} | {r} | {nz:g} | {res['method']} | {res['members'] or ''} | {res['rmse_cm']:.3f} "
                           f"| {res['nrmse']:.4f} | {res['ssim']:.4f} | {res['spread_skill']:.2f} | "
                           f"{res['corr']:.2f} | {res['seconds']:.0f} |", flush=True)
-    if a.csv:
-        keys = sorted({k for r in rows for k in r}, key=lambda k: list(rows[-1]).index(k) if k in rows[-1] else 99)
-        with open(a.csv, "w", newline="") as fh:
-            w = csv.DictWriter(fh, fieldnames=keys)
-            w.writeheader()
-            w.writerows(rows)
     return 0
 
 
