@@ -16,6 +16,7 @@ import logging
 import threading
 import time
 import traceback
+import warnings
 from contextlib import nullcontext
 from typing import TYPE_CHECKING
 
@@ -34,6 +35,7 @@ from dipcore.metrics import error_std_correlation, rmse, spread_skill, ssim
 from dipcore.samples import SAMPLES, get_sample
 from dipcore.twin import Twin, make_twin
 from dipcore.uncertainty import fit_stds
+from explorer import progress as prog
 from explorer import views
 from explorer.views import CM, Geometry
 
@@ -45,13 +47,22 @@ pn.extension("tabulator")  # tabulator: for the Experiments tab's tables (extens
 
 log = logging.getLogger(__name__)
 
+# Bokeh warns "reference already known" when a browser event (a tap, a box selection, the paint ack) refers to a
+# model the server already has: benign, and Panel and HoloViews silence it the same way in their own code paths
+try:
+    from bokeh.util.warnings import BokehUserWarning
+
+    warnings.filterwarnings("ignore", category=BokehUserWarning, message="reference already known")
+except ImportError:  # pragma: no cover - bokeh always comes with panel
+    pass
+
 MAX_UPLOAD_MB = 14        # a FileInput upload travels as one websocket message (Bokeh's default cap is 20 MB,
 MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * 1024 * 1024  # and base64 adds a third): bigger files are refused here
 LARGE_CELLS = 1024 * 1024  # from this size maps are rasterised by datashader and pushed at most every LARGE_PERIOD
 FLUSH_MS = 100          # periodic flush period (ms): a push waits for the browser's ack of the previous one
 LARGE_PERIOD = 0.6
 HIST_SNAPSHOTS = 200      # at most this many decimated estimate snapshots per run (per-pixel history)
-HIST_SIDE = 128           # decimated snapshot side
+HIST_SIDE = 256           # snapshots are exact up to this side (the samples), decimated above it
 TIE = 0.01                # the network and the best baseline within 1 % RMSE of each other: called level
 BASELINES = {"Bicubic": "bicubic", "IBP": "ibp"}  # the classical estimates (Twin attributes), as the page names them
 
@@ -97,6 +108,8 @@ class ExplorerApp(pn.viewable.Viewer):
                                   doc="The classical estimate shown on the baseline map.")
     step = param.Integer(default=0, precedence=-1)
     source = param.String(default="", precedence=-1, doc="Where the field came from.")
+    credit = param.String(default="", precedence=-1, doc="The data's credit line (shown whenever they are).")
+    end_reason = param.String(default="", precedence=-1, doc="Why the last run ended (explorer.progress).")
     taps = param.Integer(default=0, precedence=-1, doc="Number of taps on the maps (the pixel view appears "
                                                        "with the first).")
 
@@ -218,8 +231,10 @@ class ExplorerApp(pn.viewable.Viewer):
         self.param.time_index.bounds = (0, max(0, info["time_steps"] - 1))
         self._set_quietly(variable=info["variable"], time_index=t)
         self.source = source
+        self.credit = str(f.attrs.get("credit", ""))
         self.error = ""
-        self.message = f"Loaded {source}"
+        # the credit has its own line on the page (it stays after a run): not twice
+        self.message = f"Loaded {source.replace(self.credit, '').strip()}" if self.credit else f"Loaded {source}"
         self._set_field(f, twin)
 
     def _reload(self) -> None:
@@ -238,6 +253,7 @@ class ExplorerApp(pn.viewable.Viewer):
         self.stop()
         self._full = f
         self._set_quietly(index_crop="")
+        self.credit = str(f.attrs.get("credit", ""))
         self.error = ""
         self._set_field(f, twin)
 
@@ -293,6 +309,7 @@ class ExplorerApp(pn.viewable.Viewer):
         self.step = 0
         self.progress_text = "idle: press Run"
         self.verdict = ""
+        self.end_reason = ""
         self._push_static(twin)  # data first: the maps rebuilt for the new twin read the pipes' data
         self.twin = twin
 
@@ -383,6 +400,7 @@ class ExplorerApp(pn.viewable.Viewer):
         run = _Run(self._run_id, twin, cfg, self.tap, recipe)
         self.result, self.last = None, None
         self.verdict = ""
+        self.end_reason = ""
         self.step = 0
         self.progress_text = f"starting {cfg['members']} member(s), {cfg['iters']} iterations…"
         self._run = run
@@ -482,10 +500,11 @@ class ExplorerApp(pn.viewable.Viewer):
         sc = self.baseline_scores()
         self._pipes["rmse"].send((curve[:, 0], curve[:, 1] * CM, {k: v[0] * CM for k, v in sc.items()}))
         self._pipes["ssim"].send((curve[:, 0], curve[:, 2], {k: v[1] for k, v in sc.items()}))
-        rate = p.iters_per_s
-        eta = p.eta
-        self.progress_text = (f"step {p.step}/{p.iters} · {rate:.2f} it/s · ETA {eta:.0f} s · {self._scores_text(p)}"
-                              if np.isfinite(eta) else f"step {p.step}/{p.iters}")
+        rate = self._rate()
+        # no ETA from the first (warm-up) steps: it read 1134 s for a 60 s run; speed over recent steps only
+        eta = prog.eta_text(p.step, p.iters, rate)
+        speed = f"{rate:.2f} it/s · " if np.isfinite(rate) else ""
+        self.progress_text = f"step {p.step}/{p.iters} · {speed}{eta + ' · ' if eta else ''}{self._scores_text(p)}"
         self.stats["pushes"] += 1
         t = time.perf_counter()
         self.stats["first_push"] = self.stats["first_push"] or t
@@ -494,19 +513,30 @@ class ExplorerApp(pn.viewable.Viewer):
             self._last_pixel_push = t
             self._push_pixel()
 
+    def _rate(self) -> float:
+        """Iterations per second of the current run over its recent steps (explorer.progress.recent_rate)."""
+        run = self._run
+        if run is None:
+            return float("nan")
+        with run.lock:
+            times = run.times[-(prog.RATE_WINDOW + 1):]
+        return prog.recent_rate(times)
+
     def _finish(self) -> None:
         p = self.last
         self.running = False
+        run = self._run
+        self.end_reason = prog.end_reason(p, stopped=run is not None and run.stop.is_set(),
+                                          failed=bool(self.error))
         if self.run_twin is not self.twin:  # the field changed while the fit ran: its result is void
             self.progress_text = "idle: press Run"
             return
         if p is None:
             self.progress_text = "stopped before the first step"
             return
-        state = "done" if p.done else "stopped"
         self.stats["finished"] = time.perf_counter()
-        self.progress_text = f"{state} at step {p.step}/{p.iters} · {p.iters_per_s:.2f} it/s · {self._scores_text(p)}"
-        self.message = f"Fit {state} after {p.elapsed:.1f} s on {p.device}"
+        self.progress_text = prog.end_line(p, self.end_reason, p.iters_per_s, self._scores_text(p))
+        self.message = f"Fit {self.end_reason} at step {p.step} after {p.elapsed:.1f} s on {p.device}"
         if p.done and p.selected is not None:  # held-out check: the answer is each member's best step
             steps = ", ".join(str(int(k)) for k in p.selected)
             self.message += (f"; the estimate is each member's output at the step that best predicted the held-out "
@@ -588,8 +618,12 @@ class ExplorerApp(pn.viewable.Viewer):
         if iy >= t.truth.shape[0] or ix >= t.truth.shape[1]:
             return {}
         x, y = self.geom.point_of(iy, ix)
-        info = {"where": f"cell [{iy}, {ix}] ({x:.2f}, {y:.2f})",
+        where = views.place(x, y, self.geom)
+        info = {"where": f"cell [{iy}, {ix}] ({where})", "place": where,
                 "truth": float(t.truth[iy, ix]), "bicubic": float(t.bicubic[iy, ix]), "ibp": float(t.ibp[iy, ix])}
+        if not np.isfinite(info["truth"]):  # land: nothing to inspect, and the view says so (no empty axes)
+            info["land"] = True
+            return info
         p = self.last
         if p is not None:
             mem = p.members[:, iy, ix] if p.members is not None else np.array([p.estimate[iy, ix]])
@@ -601,6 +635,11 @@ class ExplorerApp(pn.viewable.Viewer):
         hist, trace = run.pixel_history(iy, ix) if run is not None else ([], [])
         if trace:  # exact values since the tap, decimated snapshots before it
             hist = [h for h in hist if h[0] < trace[0][0]] + trace
+        if hist and p is not None:
+            # the line ends where the title and the member dots are: at the estimate shown (the final one is made
+            # consistent with the data, and on fields larger than HIST_SIDE the snapshots hold a nearby cell)
+            hist = [h for h in hist if h[0] < p.step] + [(p.step, info["mean"], info["std"])]
+            info["hist_exact"] = run is not None and run.stride == 1
         if hist:
             a = np.array(hist, dtype=float)
             info.update(hist_steps=a[:, 0], hist_mean=a[:, 1], hist_std=a[:, 2])
@@ -640,15 +679,23 @@ class ExplorerApp(pn.viewable.Viewer):
         """The result as CF NetCDF bytes (the CLI's schema)."""
         if self.result is None:
             raise SSHDipError("run a fit first: there is no result to download yet")
-        cfg = dict(self.run_config)
+        cfg = self.result_config()
         ds = result_dataset(self.run_twin, self.result, cfg)
         return netcdf_bytes(ds)
+
+    def result_config(self) -> dict:
+        """The run's settings plus how it ended (``last_step``, ``end_reason``, ``estimate_steps``): a stopped
+        run's file must not read like a finished one (``config_iters=300`` from an estimate of step 45)."""
+        cfg = dict(self.run_config)
+        if self.result is not None:
+            cfg.update(prog.end_config(self.result, self.end_reason or prog.end_reason(self.result, False)))
+        return cfg
 
     def summary(self) -> dict:
         """The CLI's summary of the last result (scores of the estimate, IBP and bicubic; ``best``; ``arch``)."""
         if self.result is None:
             return {}
-        out = summary(self.run_twin, self.result, dict(self.run_config))
+        out = summary(self.run_twin, self.result, self.result_config())
         out["arch"] = self.run_config.get("arch", out.get("arch"))  # the one chosen here, not the recipe's own
         return out
 
@@ -669,6 +716,8 @@ class ExplorerApp(pn.viewable.Viewer):
             sc = self.baseline_scores(t)
             title += (f" · RMSE DIP {p.metrics.get('rmse', np.nan) * CM:.2f} cm vs IBP {sc['ibp'][0] * CM:.2f} cm "
                       f"vs bicubic {sc['bicubic'][0] * CM:.2f} cm")
+            if self.result is p and self.end_reason:
+                title += f" · DIP {self.end_reason} at step {p.step}/{p.iters}"
         return views.figure_png(panels, Geometry.of(t.field), self.ssh_clim, self.err_lim, title)
 
     def _download(self, make) -> io.BytesIO | None:
@@ -805,7 +854,7 @@ def uncertainty_text(app: ExplorerApp) -> str:
             txt += f" · corr(|error|, latent std) = {error_std_correlation(p.latent_std, p.estimate, t.truth):.2f}"
         lines.append(txt)
     else:
-        lines.append("Run a fit with K ≥ 2 members to see the ensemble spread.")
+        lines.append("Run a fit with K > 1 members to see the ensemble spread against the error.")
     tot = app.total_std()
     if tot is not None:
         lines.append(f"Total std (members and the sub-grid error no member sees, calibrated on the observation "
@@ -825,6 +874,7 @@ class _Run:
         self.thread: threading.Thread | None = None
         self.slot = None                  # newest Progress not yet shown ("latest wins")
         self.curve: list[tuple[int, float, float]] = []
+        self.times: list[tuple[int, float]] = []   # (step, elapsed s): the recent speed and the ETA
         self.hist: list[tuple[int, np.ndarray, np.ndarray | None]] = []   # decimated snapshots
         h, w = twin.truth.shape
         self.stride = max(1, int(np.ceil(max(h, w) / HIST_SIDE)))
@@ -861,6 +911,7 @@ class _Run:
                     self.slot = p
                     self.events += 1
                     self.curve.append((p.step, m.get("rmse", np.nan), m.get("ssim", np.nan)))
+                    self.times.append((p.step, p.elapsed))
                     if p.step % every_hist == 0 or p.step == 1 or p.done:
                         sd = p.member_std[::s, ::s].copy() if p.member_std is not None else None
                         self.hist.append((p.step, p.estimate[::s, ::s].copy(), sd))

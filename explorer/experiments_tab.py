@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 import panel as pn
+from bokeh.models.widgets.tables import NumberFormatter
 import param
 
 from dipcore import experiments as ex
@@ -39,6 +40,11 @@ class ExperimentsTab(pn.viewable.Viewer):
     device = param.Selector(default="auto", objects=["auto", "cpu", "cuda"], doc="Torch device.")
     out_dir = param.String(default="", doc="Output folder of a run (empty: a new temporary folder).")
     load_dir = param.String(default=DEFAULT_LOAD_DIR, doc="Folder written by an earlier run, to load.")
+    use_sidebar_sample = param.Boolean(default=True, label="Sweep the sidebar's sample",
+                                       doc="Sweep the sample chosen in the sidebar (its time step and crop); off: "
+                                           "the experiment's own cases.")
+    sample_spec = param.String(default="", precedence=-1, doc="The sidebar's sample as a case spec "
+                                                              "('gulfstream:0@0:64,0:128'); empty: none (an upload).")
 
     running = param.Boolean(default=False, precedence=-1)
     error = param.String(default="", precedence=-1, doc="Last user-facing error (shown in a red alert).")
@@ -61,8 +67,9 @@ class ExperimentsTab(pn.viewable.Viewer):
         self.figures: list[Path] = []
         self.last_result: ex.ExperimentResult | None = None
 
-        self.run_button = pn.widgets.Button(label="Run", color="primary")
-        self.stop_button = pn.widgets.Button(label="Stop", color="warning", disabled=True)
+        # not "Run"/"Stop": the sidebar's buttons (the fit on the Explore tab) have those names
+        self.run_button = pn.widgets.Button(label="Run sweep", color="primary")
+        self.stop_button = pn.widgets.Button(label="Stop sweep", color="warning", disabled=True)
         self.load_button = pn.widgets.Button(label="Load folder")
         self.run_button.on_click(lambda _e: self.run())
         self.stop_button.on_click(lambda _e: self.stop())
@@ -70,9 +77,14 @@ class ExperimentsTab(pn.viewable.Viewer):
         self.progress = pn.indicators.Progress(value=0, max=100, sizing_mode="stretch_width", bar_color="info")
         self.status_pane = pn.pane.Markdown("idle", sizing_mode="stretch_width")
         self.alert = pn.pane.Alert("", alert_type="danger", visible=False, sizing_mode="stretch_width")
-        self.table = pn.widgets.Tabulator(pd.DataFrame(), pagination="local", page_size=20, disabled=True,
-                                          sizing_mode="stretch_width", height=420)
-        self.summary = pn.widgets.Tabulator(pd.DataFrame(), disabled=True, sizing_mode="stretch_width")
+        # a sweep's table has ~17 columns: wider than the page, so it scrolls sideways inside itself with the case
+        # and method frozen at the left (they name each row); no index column; compact rows
+        compact = [".tabulator { font-size: 12px; }"]
+        self.table = pn.widgets.Tabulator(pd.DataFrame(), pagination="local", page_size=15, disabled=True,
+                                          show_index=False, frozen_columns=["case", "method"],
+                                          sizing_mode="stretch_width", stylesheets=compact)
+        self.summary = pn.widgets.Tabulator(pd.DataFrame(), disabled=True, show_index=False,
+                                            sizing_mode="stretch_width", stylesheets=compact)
         self.figure_column = pn.Column(sizing_mode="stretch_width")
 
     # ---- actions (widget callbacks: return at once) ---------------------------------------------------------
@@ -82,18 +94,33 @@ class ExperimentsTab(pn.viewable.Viewer):
             return
         self._set_error("")
         out = self.out_dir.strip() or tempfile.mkdtemp(prefix=f"ssh-dip-{self.experiment}-")
+        cases = self.cases()
         kwargs = dict(quick=self.quick, recipe=self.recipe, iters=self.iters or None, device=self.device,
-                      out=out)
+                      out=out, cases=cases)
         self._stop = threading.Event()
         stop = self._stop
         self.running = True
-        self.status = f"running {self.experiment} ({'quick' if self.quick else 'full'}) → {out}"
+        on = ", ".join(cases) if cases else "its own cases"
+        self.status = f"running {self.experiment} ({'quick' if self.quick else 'full'}) on {on} → {out}"
         self.progress.value = 0
         self._thread = threading.Thread(target=self._work, args=(self.experiment, kwargs, stop), daemon=True,
                                         name="ssh-dip-experiment")
         self._thread.start()
         self._sync_buttons()
         self._ensure_periodic()
+
+    @param.depends("sample_spec", "use_sidebar_sample", watch=True)
+    def _idle_status(self) -> None:
+        """While idle, say what Run sweep will sweep."""
+        if not self.running:
+            cases = self.cases()
+            self.status = f"idle: Run sweep uses {', '.join(cases) if cases else 'the experiment’s own cases'}"
+            self.status_pane.object = self.status
+
+    def cases(self) -> list[str] | None:
+        """The cases to sweep: the sidebar's sample (when chosen and known), else None (the experiment's own)."""
+        spec = self.sample_spec.strip()
+        return [spec] if self.use_sidebar_sample and spec else None
 
     def stop(self) -> None:
         """Ask the running sweep to stop at its next fit step."""
@@ -154,8 +181,12 @@ class ExperimentsTab(pn.viewable.Viewer):
     # ---- helpers --------------------------------------------------------------------------------------------
     def _show(self, res: ex.ExperimentResult) -> None:
         self.last_result = res
-        self.table.value = res.table.reset_index(drop=True)
-        self.summary.value = res.summary.reset_index(drop=True)
+        for widget, df in ((self.table, res.table), (self.summary, res.summary)):
+            df = df.reset_index(drop=True)
+            # scores with three decimals, not six: narrower columns, the same information
+            widget.formatters = {c: NumberFormatter(format="0.[000]") for c in df.columns
+                                 if pd.api.types.is_float_dtype(df[c])}
+            widget.value = df
         self.figures = list(res.figures)
         self.figure_column.objects = [pn.pane.PNG(str(p), sizing_mode="scale_width", max_width=1100)
                                       for p in self.figures]
@@ -176,14 +207,17 @@ class ExperimentsTab(pn.viewable.Viewer):
     def __panel__(self):
         if self._panel is None:
             self._ensure_periodic()
-            controls = pn.Param(self.param, parameters=["experiment", "quick", "recipe", "iters", "device",
-                                                        "out_dir"], show_name=False, width=300)
-            self._panel = pn.Row(
-                pn.Column("### Experiment sweeps", controls, pn.Row(self.run_button, self.stop_button),
-                          pn.widgets.TextInput.from_param(self.param.load_dir, name="folder to load"),
-                          self.load_button, width=320),
-                pn.Column(self.alert, self.status_pane, self.progress, "#### Summary", self.summary,
-                          "#### Table", self.table, "#### Figures", self.figure_column,
-                          sizing_mode="stretch_width"),
+            controls = pn.Param(self.param, parameters=["experiment", "use_sidebar_sample", "quick", "recipe",
+                                                        "iters", "device", "out_dir"], show_name=False, width=300)
+            # controls and the summary side by side; the wide table and the figures below, at the full width
+            self._panel = pn.Column(
+                pn.Row(
+                    pn.Column("### Experiment sweeps", controls, pn.Row(self.run_button, self.stop_button),
+                              pn.widgets.TextInput.from_param(self.param.load_dir, name="folder to load"),
+                              self.load_button, width=320),
+                    pn.Column(self.alert, self.status_pane, self.progress, "#### Summary", self.summary,
+                              sizing_mode="stretch_width"),
+                    sizing_mode="stretch_width"),
+                "#### Table (scroll sideways for more columns)", self.table, "#### Figures", self.figure_column,
                 sizing_mode="stretch_width")
         return self._panel

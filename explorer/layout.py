@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import holoviews as hv
 import numpy as np
 import panel as pn
 
@@ -39,7 +38,16 @@ TEACHER_NOTES = """
   estimated from the slopes of the estimate and calibrated by degrading the observation once more.
 - **Resolution ladder**: the same field at R03…R96 (×1…×32 coarser), as in the paper's Fig. 2, then bicubic, IBP
   and DIP side by side with their errors and scores.
+
+### Colours, coordinates and keyboard
+
+SSH and errors use cmocean's diverging *balance* map, spreads its sequential *amp* map: cmocean's colour maps are
+perceptually uniform and stay readable for colour-blind viewers (and in greyscale print). Land is grey; hovering
+a map shows the value in cm ("land" where there are no data) and where, in degrees east/north (west and south are
+negative). Keyboard: **Tab** moves between the controls; on **Run** or **Stop**, **Enter** or **Space** presses it.
 """
+
+KEYS_HINT = "Keyboard: Tab to **Run** or **Stop**, then Enter."
 
 
 def maps_view(app):
@@ -55,7 +63,7 @@ def maps_view(app):
     curves = pn.Row(pn.Column(pn.pane.Bokeh(live.rmse.fig), css_classes=["curve-rmse"]),
                     pn.Column(pn.pane.Bokeh(live.ssim.fig), css_classes=["curve-ssim"]))
     switch = pn.Row(pn.pane.Markdown("Baseline map (top right):", margin=(8, 5, 0, 10)),
-                    pn.widgets.RadioButtonGroup.from_param(app.param.baseline_map, name="", button_type="default",
+                    pn.widgets.RadioButtonGroup.from_param(app.param.baseline_map, name="", color="default",
                                                            css_classes=["w-baseline"]))
     return pn.Column(pn.GridBox(*panes, ncols=3), switch, curves)
 
@@ -93,45 +101,63 @@ def build_layout(app):
         stop.disabled = not app.running
 
     app.param.watch(running_changed, "running")
-    reset = w.Button(label="Reset crop", sizing_mode="stretch_width")
+    reset = w.Button(label="Reset crop", width=90, align="end", margin=(5, 4))
     reset.on_click(app.reset_crop)
     dev_note = ("CUDA GPU available" if app.cuda_available else "no CUDA GPU here: auto = CPU")
     nc = w.FileDownload(callback=app._download_nc, filename="ssh-dip-result.nc", label="Download NetCDF",
-                        color="success", disabled=True, embed=False, sizing_mode="stretch_width")
+                        color="success", disabled=True, embed=False, width=142, margin=(5, 4))
     png = w.FileDownload(callback=app._download_png, filename="ssh-dip-maps.png", label="Download PNG figure",
-                         disabled=False, embed=False, sizing_mode="stretch_width")
+                         disabled=False, embed=False, width=142, margin=(5, 4))
 
     def result_changed(event=None):
         nc.disabled = app.result is None
 
     app.param.watch(result_changed, "result")
 
+    half = dict(width=142, margin=(5, 4))
+    full = dict(sizing_mode="stretch_width")  # within the sidebar's 300 px (a default 300 px widget overflows it)
+    # the first screen (1440×900) holds what a class touches, down to Run; the method's settings follow
     sidebar = pn.Column(
-        pn.pane.Markdown("## ssh-dip explorer\nDownscale sea surface height with a deep image prior."),
-        w.Select.from_param(app.param.sample, name="Sample"),
+        pn.pane.Markdown("## ssh-dip explorer\nDownscale sea surface height with a deep image prior.",
+                         margin=(0, 10)),
+        w.Select.from_param(app.param.sample, name="Sample", **full),
         pn.pane.Markdown(f"**or upload a NetCDF** (≤ {MAX_UPLOAD_MB} MB)", margin=(0, 10)),
         upload,
-        w.Select.from_param(app.param.variable, name="Variable"),
-        w.IntInput.from_param(app.param.time_index, name="Time step"),
-        w.TextInput.from_param(app.param.index_crop, name="Index crop y0 y1 x0 x1 (Enter)",
-                               placeholder="e.g. 0 64 0 64", css_classes=["w-crop"]),
-        reset,
-        w.Select.from_param(app.param.ratio, name="Ratio"),
-        w.FloatSlider.from_param(app.param.noise, name="Noise σ (fraction of field std)"),
-        w.IntSlider.from_param(app.param.members, name="Ensemble members K", end=16, css_classes=["w-members"]),
-        w.IntInput.from_param(app.param.latent_samples, name="Latent samples M", css_classes=["w-latent"]),
-        w.IntInput.from_param(app.param.iters, name="Iterations", step=50, css_classes=["w-iters"]),
-        w.Select.from_param(app.param.recipe, name="Recipe"),
-        w.Select.from_param(app.param.arch, name="Architecture (default: the recipe's)", css_classes=["w-arch"]),
-        w.Select.from_param(app.param.device, name=f"Device ({dev_note})"),
-        w.IntInput.from_param(app.param.seed, name="Seed"),
+        pn.Row(w.Select.from_param(app.param.variable, name="Variable", **half),
+               w.IntInput.from_param(app.param.time_index, name="Time step", **half)),
+        pn.Row(w.TextInput.from_param(app.param.index_crop, name="Crop y0 y1 x0 x1 (Enter)",
+                                      placeholder="e.g. 0 64 0 64", css_classes=["w-crop"], width=190,
+                                      margin=(5, 4)),
+               reset, margin=0),
+        pn.Row(w.Select.from_param(app.param.ratio, name="Ratio", **half),
+               w.IntInput.from_param(app.param.iters, name="Iterations", step=50, css_classes=["w-iters"], **half)),
+        w.FloatSlider.from_param(app.param.noise, name="Noise σ (fraction of field std)", **full),
+        w.IntSlider.from_param(app.param.members, name="Ensemble members K", end=16, css_classes=["w-members"],
+                               **full),
         pn.Row(run, stop, sizing_mode="stretch_width"),
-        nc, png,
-        width=320,
+        pn.pane.Markdown(KEYS_HINT, margin=(0, 10), styles={"font-size": "12px", "color": "#555"}),
+        pn.Row(nc, png, sizing_mode="stretch_width"),
+        pn.Card(
+            w.IntInput.from_param(app.param.latent_samples, name="Latent samples M", css_classes=["w-latent"],
+                                  **full),
+            w.Select.from_param(app.param.recipe, name="Recipe", **full),
+            w.Select.from_param(app.param.arch, name="Architecture (default: the recipe's)",
+                                css_classes=["w-arch"], **full),
+            w.Select.from_param(app.param.device, name=f"Device ({dev_note})", **full),
+            w.IntInput.from_param(app.param.seed, name="Seed", **full),
+            title="Method: recipe, network, device, seed", sizing_mode="stretch_width", collapsed=False),
+        width=300,
     )
     alert = pn.pane.Alert("", alert_type="danger", visible=False, sizing_mode="stretch_width",
                           css_classes=["ssh-error"])
-    note = pn.pane.Markdown("", css_classes=["ssh-message"], sizing_mode="stretch_width")
+    note = pn.pane.Markdown("", css_classes=["ssh-message"], sizing_mode="stretch_width", margin=(0, 10))
+    # the data's credit (Copernicus for the samples) stays whenever the data are shown, whatever the message says
+    credit = pn.pane.Markdown("", css_classes=["ssh-credit"], sizing_mode="stretch_width", margin=(0, 10),
+                              styles={"font-size": "12px", "color": "#555"})
+
+    def credit_changed(event=None):
+        credit.object = f"Data: {app.credit}" if app.credit else ""
+        credit.visible = bool(app.credit)
 
     def error_changed(event=None):
         alert.object = app.error
@@ -152,9 +178,12 @@ def build_layout(app):
     app.param.watch(error_changed, "error")
     app.param.watch(message_changed, "message")
     app.param.watch(verdict_changed, "verdict")
-    error_changed(), message_changed(), verdict_changed()
-    bar = w.Progress(value=0, max=max(1, app.iters), bar_color="primary", width=300)
-    text = pn.pane.Str(app.progress_text, css_classes=["ssh-progress"], sizing_mode="stretch_width")
+    app.param.watch(credit_changed, "credit")
+    error_changed(), message_changed(), verdict_changed(), credit_changed()
+    bar = w.Progress(value=0, max=max(1, app.iters), bar_color="primary", width=200)
+    # a long line (step, speed, scores, how the run ended) wraps instead of widening the page
+    text = pn.pane.Str(app.progress_text, css_classes=["ssh-progress"], sizing_mode="stretch_width",
+                       stylesheets=["pre { white-space: pre-wrap; margin: 0; }"])
 
     def progress_changed(event=None):
         text.object = app.progress_text
@@ -181,24 +210,29 @@ def build_layout(app):
 
     def _uncertainty():
         p, t = app.result, app.run_twin
-        plot = views.error_std_plot(p.member_std if p is not None else None,
-                                    p.estimate if p is not None else None,
-                                    t.truth if t is not None else np.zeros((1, 1)),
-                                    title="|error| vs ensemble std (cells) and RMS error per std bin")
-        items = [pn.pane.Markdown(uncertainty_text(app)), pn.pane.HoloViews(plot.opts(width=600, height=360,
-                                                                                    ))]
+        if p is None:  # no empty axes: say what will appear here
+            return pn.pane.Markdown("Run a fit with **K > 1** ensemble members to see its uncertainty here: the "
+                                    "ensemble std against the actual error, and the total std map (add latent "
+                                    "samples M > 0 for the latent std).", css_classes=["uncertainty-hint"])
+        items = [pn.pane.Markdown(uncertainty_text(app))]
+        if p.member_std is not None:
+            plot = views.error_std_plot(p.member_std, p.estimate, t.truth,
+                                        title="|error| vs ensemble std (cells) and RMS error per std bin")
+            items.append(pn.pane.HoloViews(plot.opts(width=600, height=360)))
         tot = app.total_std()
         if tot is not None:
             items.append(pn.pane.HoloViews(views.error_std_plot(
                 tot, p.estimate, t.truth, label="total std",
                 title="|error| vs total std (members + calibrated sub-grid)").opts(width=600, height=360)))
-            items.append(pn.pane.HoloViews(views.image(tot, app.geom, "Total std", "std", cmap=AMP,
-                                                       clim=(0, app.err_lim)).opts(width=420, height=280)))
-        if p is not None and p.latent_std is not None:
-            hi = float(np.nanpercentile(p.latent_std, 99)) * views.CM if np.isfinite(p.latent_std).any() else 1.0
-            items.append(pn.pane.HoloViews(views.image(p.latent_std, app.geom, "Latent std (M samples)", "std",
-                                                       cmap=AMP, clim=(0, max(hi, 1e-3)))
-                                           .opts(width=420, height=280)))
+        maps = []  # each spread on its own scale from 0 (a 0-12 cm scale washes out a field of 0-6 cm)
+        if tot is not None:
+            maps.append(views.image(tot, app.geom, "Total std", "std", cmap=AMP,
+                                    clim=(0, views.std_top(tot * views.CM))))
+        if p.latent_std is not None:
+            maps.append(views.image(p.latent_std, app.geom, "Latent std (M samples)", "std", cmap=AMP,
+                                    clim=(0, views.std_top(p.latent_std * views.CM))))
+        if maps:
+            items.append(pn.Row(*[pn.pane.HoloViews(m.opts(width=420, height=280)) for m in maps]))
         return pn.Column(*items)
 
     def teaching(twin, result):
@@ -221,22 +255,59 @@ def build_layout(app):
         ("Uncertainty", pn.param.ParamFunction(pn.bind(uncertainty, app.param.result), lazy=True)),
         ("Resolution ladder", pn.param.ParamFunction(pn.bind(teaching, app.param.twin, app.param.result),
                                                      lazy=True)),
-        ("Experiments", experiments_tab()),
+        ("Experiments", experiments_tab(app)),
         ("About", pn.pane.Markdown(TEACHER_NOTES)),
         dynamic=True,
     )
-    main = pn.Column(alert, note, verdict, tabs, sizing_mode="stretch_width")
+    main = pn.Column(alert, note, credit, verdict, tabs, sizing_mode="stretch_width")
     return pn.Row(sidebar, main, sizing_mode="stretch_width")
 
 
-def experiments_tab():
-    """The Experiments tab of another module, when it exists (imported lazily)."""
+def experiments_tab(app=None):
+    """The Experiments tab of another module, when it exists (imported lazily); it sweeps the sidebar's sample."""
     try:
         from explorer.experiments_tab import ExperimentsTab
     except ImportError:
         return pn.pane.Markdown("The Experiments tab is not installed yet (explorer/experiments_tab.py).")
     try:
-        return ExperimentsTab()
+        tab = ExperimentsTab()
     except Exception as exc:  # its failure must not take the explorer down
         return pn.pane.Alert(f"The Experiments tab failed to start: {type(exc).__name__}: {exc}",
                              alert_type="warning")
+    if app is not None and "sample_spec" in tab.param:
+        def follow(event=None):
+            tab.sample_spec = sample_spec(app)
+
+        app.param.watch(follow, ["sample", "time_index", "field"])
+        follow()
+        app._experiments_tab = tab
+    return tab
+
+
+def sample_spec(app) -> str:
+    """The sidebar's data as an experiment case, ``sample[:time][@y0:y1,x0:x1]`` (dipcore.experiments.parse_case);
+    '' for an upload or an in-memory field (no sample to name)."""
+    from dipcore.samples import SAMPLES
+
+    if app._upload is not None or app.field is None or app.sample not in SAMPLES or "sample" not in app.source:
+        return ""
+    spec = app.sample if app.time_index == SAMPLES[app.sample].time else f"{app.sample}:{app.time_index}"
+    box = crop_box_of(app)
+    return spec + (f"@{box[0]}:{box[1]},{box[2]}:{box[3]}" if box else "")
+
+
+def crop_box_of(app) -> tuple[int, int, int, int] | None:
+    """(y0, y1, x0, x1) of the shown field within the loaded one, None when uncropped (or not locatable)."""
+    full, f = app._full, app.field
+    if full is None or f is None or f.shape == full.shape:
+        return None
+    gf, gc = views.Geometry.of(full), views.Geometry.of(f)
+    if gf.xlabel.startswith("x (cell"):  # index geometry: only the typed index box tells where the crop is
+        try:
+            y0, y1, x0, x1 = (int(v) for v in app.index_crop.replace(",", " ").split())
+            return y0, y1, x0, x1
+        except ValueError:
+            return None
+    y0 = int(np.argmin(np.abs(gf.ys - gc.ys[0])))
+    x0 = int(np.argmin(np.abs(gf.xs - gc.xs[0])))
+    return y0, y0 + f.shape[0], x0, x0 + f.shape[1]

@@ -27,11 +27,11 @@ from contextlib import nullcontext
 
 import numpy as np
 from bokeh.events import SelectionGeometry, Tap
-from bokeh.models import (BasicTickFormatter, ColorBar, ColumnDataSource, CustomJS, HoverTool, LinearColorMapper,
-                          Range1d)
+from bokeh.models import (BasicTickFormatter, ColorBar, ColumnDataSource, CustomJS, CustomJSHover, HoverTool,
+                          LinearColorMapper, Range1d)
 from bokeh.plotting import figure
 
-from explorer.views import CM, LAND, Geometry
+from explorer.views import CM, LAND, Geometry, is_lonlat
 
 MAX_DISPLAY = 512  # a streamed map has at most this many cells per side (larger fields are rasterised down;
 #                    a map frame is ~300 px wide: 512 leaves zoom headroom at 1/2.6 of the bytes of 1024²)
@@ -44,6 +44,19 @@ requestAnimationFrame(() => setTimeout(() => { ack.tags = [seq]; }, 0));
 """
 # the classical baselines' reference lines on the score curves: (legend label, colour, dash)
 IBP_COLOR = "#2ca02c"
+MAP_WIDTH, MAP_HEIGHT = 345, 250  # three maps and the 300 px sidebar fit a 1440 px wide screen (no side scroll)
+CURVE_WIDTH = 520                 # two curves (or the pixel plots) side by side under the maps
+TITLE_SIZE = "12px"               # every figure's title: fixed, so no title changes size with its text
+# a map's hover value: "land" on land (NaN), else the value with two decimals and its unit. Read from the image at
+# the pointer (hooked on $sx, never NaN): Bokeh prints a NaN field as "NaN" without calling a custom formatter
+VALUE_JS = """
+const img = src.data.image[0], shape = img.shape || [1, img.length], ny = shape[0], nx = shape[1];
+const i = Math.floor((special_vars.x - src.data.x[0]) / src.data.dw[0] * nx);
+const j = Math.floor((special_vars.y - src.data.y[0]) / src.data.dh[0] * ny);
+if (i < 0 || j < 0 || i >= nx || j >= ny) return "";
+const v = img[j * nx + i];
+return Number.isFinite(v) ? v.toFixed(2) + " UNIT" : "land";
+"""
 REFS = {"bicubic": ("bicubic", "#555555", "dashed"), "ibp": ("IBP", IBP_COLOR, "dotdash")}
 log = logging.getLogger(__name__)
 
@@ -74,10 +87,11 @@ class LiveMap:
     """One map: image glyph, colour bar, hover with units, tap and (optionally) box-select events."""
 
     def __init__(self, title: str, palette: list[str], label: str, x_range: Range1d, y_range: Range1d,
-                 on_tap=None, on_box=None, unit: str = "cm", width: int = 390, height: int = 280):
+                 on_tap=None, on_box=None, unit: str = "cm", width: int = MAP_WIDTH, height: int = MAP_HEIGHT):
         tools = "pan,wheel_zoom,box_zoom,reset,tap,save" + (",box_select" if on_box else "")
         self.fig = figure(title=title, x_range=x_range, y_range=y_range, width=width, height=height, tools=tools,
                           active_scroll="wheel_zoom", toolbar_location="right", match_aspect=False)
+        self.fig.title.text_font_size = TITLE_SIZE
         self.mapper = LinearColorMapper(palette=palette, nan_color=LAND, low=-1, high=1)
         self.source = ColumnDataSource(data=dict(image=[np.full((1, 1), np.nan, np.float32)], x=[0.0], y=[0.0],
                                                  dw=[1.0], dh=[1.0]))
@@ -87,8 +101,11 @@ class LiveMap:
         self.fig.add_layout(ColorBar(color_mapper=self.mapper, title=f"{label} ({unit})", width=10,
                                      formatter=BasicTickFormatter(use_scientific=False)), "right")
         # the image only: over a tap mark a hover listing every renderer would show "???" for its value
-        self.fig.add_tools(HoverTool(renderers=[img], tooltips=[(label, f"@image{{0.00}} {unit}"),
-                                                                ("x", "$x{0.00}"), ("y", "$y{0.00}")]))
+        self.label, self.unit = label, unit
+        self.hover = HoverTool(renderers=[img], tooltips=self._tooltips(None),
+                               formatters={"$sx": CustomJSHover(args=dict(src=self.source),
+                                                                code=VALUE_JS.replace("UNIT", unit))})
+        self.fig.add_tools(self.hover)
         self.marks = ColumnDataSource(data=dict(x=[], y=[]))
         self._marks = [self.fig.scatter("x", "y", source=self.marks, marker="x", size=14, color="black", line_width=2,
                                         visible=False),
@@ -114,8 +131,20 @@ class LiveMap:
     def clim(self, lo: float, hi: float) -> None:
         self.mapper.update(low=float(lo), high=float(hi))
 
+    def _tooltips(self, geom: Geometry | None) -> list[tuple[str, str]]:
+        """Hover rows: the value in its unit ("land" on land) and where, as lon/lat (°E, °N) or x/y."""
+        value = (self.label, "$sx{custom}")
+        if geom is not None and is_lonlat(geom):
+            return [value, ("lon", "$x{0.00} °E"), ("lat", "$y{0.00} °N")]
+        xl = geom.xlabel if geom is not None else "x"
+        yl = geom.ylabel if geom is not None else "y"
+        return [value, (xl, "$x{0.0}"), (yl, "$y{0.0}")]
+
     def axes(self, geom: Geometry) -> None:
         self.fig.xaxis.axis_label, self.fig.yaxis.axis_label = geom.xlabel, geom.ylabel
+        tips = self._tooltips(geom)
+        if self.hover.tooltips != tips:
+            self.hover.tooltips = tips
 
     def mark(self, points: list[tuple[float, float]]) -> None:
         self.marks.data = dict(x=[p[0] for p in points], y=[p[1] for p in points])
@@ -131,16 +160,19 @@ class LiveCurve:
 
     REF_SPAN = 1e9
 
-    def __init__(self, title: str, ylabel: str, width: int = 560, height: int = 230):
+    def __init__(self, title: str, ylabel: str, width: int = CURVE_WIDTH, height: int = 230):
+        # an explicit x range: an auto range over an empty curve is NaN before the first run, and BokehJS then
+        # logs "could not set initial ranges" at every repaint
         self.fig = figure(title=title, width=width, height=height, tools="pan,wheel_zoom,box_zoom,reset,save,hover",
-                          x_axis_label="iteration", y_axis_label=ylabel)
+                          x_axis_label="iteration", y_axis_label=ylabel, x_range=Range1d(0, 1))
+        self.fig.title.text_font_size = TITLE_SIZE
         self.dip = ColumnDataSource(data=dict(x=[], y=[]))
         self.refs = {k: ColumnDataSource(data=dict(x=[], y=[])) for k in REFS}
         line = self.fig.line("x", "y", source=self.dip, color="#1f77b4", line_width=2, legend_label="DIP")
         for k, (label, color, dash) in REFS.items():
             self.fig.line("x", "y", source=self.refs[k], color=color, line_dash=dash, line_width=2, legend_label=label)
-        self.fig.x_range.renderers = [line]  # the x axis follows the DIP curve only
-        self.fig.legend.location = "top_right"
+        self.fig.legend.orientation = "horizontal"
+        self.fig.add_layout(self.fig.legend[0], "above")  # outside the plot: it never covers the curves
         self._shown = (np.zeros(0), np.zeros(0))  # what the browser has (to stream only the new points)
         self._refs: dict = {}
 
@@ -158,6 +190,9 @@ class LiveCurve:
         else:
             self.dip.data = dict(x=steps, y=values)
         self._shown = (steps, values)
+        end = float(steps.max()) if steps.size else 1.0  # the x axis follows the DIP curve only
+        if self.fig.x_range.end != max(end, 1.0) or self.fig.x_range.start != 0:
+            self.fig.x_range.update(start=0, end=max(end, 1.0))
         for k, v in refs.items():
             if k in self.refs and v != self._refs.get(k):
                 self._refs[k] = v
@@ -326,15 +361,43 @@ class LiveMaps:
             self._update(k, app._pipes[k].data)
 
 
+def _fit_range(rng: Range1d, values, pad: float = 0.08, floor: float = 0.5) -> None:
+    """Set ``rng`` to the finite ``values`` with a margin (at least ``floor`` wide); unchanged when none is finite.
+
+    The pixel plots use explicit ranges: an auto range over empty or all-NaN data (before two taps, on land) is NaN,
+    which BokehJS logs as "could not set initial ranges" and draws as empty axes."""
+    v = np.concatenate([np.ravel(np.asarray(a, dtype=float)) for a in values]) if values else np.zeros(0)
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return
+    lo, hi = float(v.min()), float(v.max())
+    span = max(hi - lo, floor)
+    mid = (lo + hi) / 2
+    start, end = mid - span * (0.5 + pad), mid + span * (0.5 + pad)
+    if (rng.start, rng.end) != (start, end):
+        rng.update(start=start, end=end)
+
+
+def _legend_above(fig) -> None:
+    """Move the figure's legend above the plot area (one row): inside it covered the curves."""
+    lg = fig.legend[0]
+    lg.orientation = "horizontal"
+    lg.background_fill_alpha = 0.0
+    lg.label_text_font_size = "11px"
+    lg.spacing, lg.padding, lg.margin = 4, 2, 0
+    fig.add_layout(lg, "above")
+
+
 class PixelPlots:
     """Tapped-pixel view (members, mean ± std, truth, bicubic, IBP; the estimate over iterations) and the
-    transect."""
+    transect. One estimate everywhere: the title, the member dots and the end of the line over the iterations
+    show the same (current, or final) estimate at the cell. A tap on land says so instead of drawing NaN."""
 
-    def __init__(self, app, width: int = 560, height: int = 250):
+    def __init__(self, app, width: int = CURVE_WIDTH, height: int = 270):
         self.app = app
         kw = dict(width=width, height=height, tools="pan,wheel_zoom,box_zoom,reset,save,hover")
         self.members = figure(title="Pixel: tap any map to inspect a cell", x_axis_label="ensemble member",
-                              y_axis_label="SSH (cm)", **kw)
+                              y_axis_label="SSH (cm)", x_range=Range1d(0.5, 1.5), y_range=Range1d(0, 1), **kw)
         self.m_pts = ColumnDataSource(data=dict(x=[], y=[]))
         self.m_mean = ColumnDataSource(data=dict(x=[], y=[], lo=[], hi=[]))
         self.m_truth = ColumnDataSource(data=dict(x=[], y=[]))
@@ -351,7 +414,7 @@ class PixelPlots:
         self.members.line("x", "y", source=self.m_ibp, color=IBP_COLOR, line_dash="dotdash", line_width=2,
                           legend_label="IBP")
         self.evo = figure(title="Estimate at this pixel over the iterations (± std)", x_axis_label="iteration",
-                          y_axis_label="SSH (cm)", **kw)
+                          y_axis_label="SSH (cm)", x_range=Range1d(0, 1), y_range=Range1d(0, 1), **kw)
         self.e_src = ColumnDataSource(data=dict(x=[], y=[], lo=[], hi=[]))
         self.e_truth = ColumnDataSource(data=dict(x=[], y=[]))
         self.e_bic = ColumnDataSource(data=dict(x=[], y=[]))
@@ -362,8 +425,8 @@ class PixelPlots:
         self.evo.line("x", "y", source=self.e_bic, color="#d62728", line_dash="dotted", legend_label="bicubic")
         self.evo.line("x", "y", source=self.e_ibp, color=IBP_COLOR, line_dash="dotdash", legend_label="IBP")
         self.transect = figure(title="Transect: tap two points on a map", x_axis_label="distance along the line",
-                               y_axis_label="SSH (cm)", width=2 * width, height=height,
-                               tools="pan,wheel_zoom,box_zoom,reset,save,hover")
+                               y_axis_label="SSH (cm)", width=2 * width, height=height, x_range=Range1d(0, 1),
+                               y_range=Range1d(0, 1), tools="pan,wheel_zoom,box_zoom,reset,save,hover")
         self.t_src = ColumnDataSource(data=dict(d=[], truth=[], bicubic=[], ibp=[], est=[], lo=[], hi=[]))
         self.transect.varea("d", "lo", "hi", source=self.t_src, fill_alpha=0.25, color="#1f77b4",
                             legend_label="estimate ± 2 std")
@@ -373,11 +436,19 @@ class PixelPlots:
         self.transect.line("d", "ibp", source=self.t_src, color=IBP_COLOR, line_dash="dotdash", legend_label="IBP")
         self.transect.line("d", "est", source=self.t_src, color="#1f77b4", line_width=2, legend_label="estimate")
         for f in (self.members, self.evo, self.transect):
-            f.legend.location = "top_left"
-            f.legend.background_fill_alpha = 0.6
+            f.title.text_font_size = TITLE_SIZE
+            _legend_above(f)
 
     def show_pixel(self, info: dict) -> None:
         if not info:
+            return
+        if info.get("land"):  # no data here: say so, and leave no NaN lines behind
+            for src in (self.m_pts, self.m_truth, self.m_bic, self.m_ibp, self.e_truth, self.e_bic, self.e_ibp):
+                src.data = dict(x=[], y=[])
+            for src in (self.m_mean, self.e_src):
+                src.data = dict(x=[], y=[], lo=[], hi=[])
+            self.members.title.text = f"land (no data) at {info.get('place', info['where'])}: tap the ocean"
+            self.evo.title.text = "Estimate at this pixel over the iterations: land (no data)"
             return
         truth, bic, ibp = info["truth"] * CM, info["bicubic"] * CM, info.get("ibp", np.nan) * CM
         mem = np.asarray(info.get("members", []), dtype=float) * CM
@@ -390,6 +461,9 @@ class PixelPlots:
         self.m_truth.data = dict(x=span, y=[truth, truth])
         self.m_bic.data = dict(x=span, y=[bic, bic])
         self.m_ibp.data = dict(x=span, y=[ibp, ibp])
+        if self.members.x_range.end != span[1]:
+            self.members.x_range.update(start=span[0], end=span[1])
+        _fit_range(self.members.y_range, [mem, [truth, bic, ibp], [mean - std, mean + std]])
         title = f"{info['where']}: truth {truth:.1f}, bicubic {bic:.1f}, IBP {ibp:.1f}"
         if np.isfinite(mean):
             title += f", DIP {mean:.1f} ± {std:.1f}"
@@ -402,6 +476,14 @@ class PixelPlots:
         self.e_truth.data = dict(x=end, y=[truth, truth])
         self.e_bic.data = dict(x=end, y=[bic, bic])
         self.e_ibp.data = dict(x=end, y=[ibp, ibp])
+        x1 = max(end[1], end[0] + 1.0)
+        if (self.evo.x_range.start, self.evo.x_range.end) != (end[0], x1):
+            self.evo.x_range.update(start=end[0], end=x1)
+        _fit_range(self.evo.y_range, [hm - hd, hm + hd, [truth, bic, ibp]])
+        note = "" if info.get("hist_exact", True) else " (earlier steps: a nearby stored cell)"
+        self.evo.title.text = (f"Estimate here over the iterations (± std): now {mean:.1f} cm{note}"
+                               if hs.size and np.isfinite(mean) else "Estimate at this pixel over the iterations "
+                                                                     "(± std): press Run")
 
     def show_transect(self, info: dict) -> None:
         if not info:
@@ -411,6 +493,9 @@ class PixelPlots:
         est, std = g("estimate"), np.nan_to_num(g("std"))
         self.t_src.data = dict(d=d, truth=g("truth"), bicubic=g("bicubic"), ibp=g("ibp"), est=est,
                                lo=est - 2 * std, hi=est + 2 * std)
+        if d.size:
+            self.transect.x_range.update(start=float(d.min()), end=float(max(d.max(), d.min() + 1.0)))
+        _fit_range(self.transect.y_range, [g("truth"), g("bicubic"), g("ibp"), est - 2 * std, est + 2 * std])
         self.transect.title.text = info.get("title", "Transect")
         unit = f" ({info['xunit']})" if info.get("xunit") else ""
         self.transect.xaxis.axis_label = info.get("xlabel", "distance") + unit

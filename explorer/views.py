@@ -66,6 +66,8 @@ class Geometry:
             if c.dims == (xdim,) and _regular(c.values):
                 xs = c.values.astype(np.float64)
                 xlabel = "Longitude (°E)" if "lon" in name.lower() else str(name)
+                if "lon" in name.lower():
+                    xs = signed_longitudes(xs)
             if c.dims == (ydim,) and _regular(c.values):
                 ys = c.values.astype(np.float64)
                 ylabel = "Latitude (°N)" if "lat" in name.lower() else str(name)
@@ -86,6 +88,33 @@ class Geometry:
 
     def point_of(self, iy: int, ix: int) -> tuple[float, float]:
         return float(self.xs[ix]), float(self.ys[iy])
+
+
+def signed_longitudes(lon: np.ndarray) -> np.ndarray:
+    """Longitudes in −180…180 (°E, as oceanographers read them: 70° W is −70, not 290).
+
+    A grid that crosses the antimeridian keeps 0…360, where it is continuous: wrapped, its coordinates would jump
+    from 180 to −180 in mid-map.
+    """
+    lon = np.asarray(lon, dtype=np.float64)
+    wrapped = (lon + 180.0) % 360.0 - 180.0
+    if lon.size > 1 and _regular(wrapped):
+        return wrapped
+    return wrapped if lon.size == 1 else lon
+
+
+def is_lonlat(geom: "Geometry") -> bool:
+    """True when the map's axes are longitude and latitude (not cell indices or projected x/y)."""
+    return geom.xlabel.startswith("Longitude") and geom.ylabel.startswith("Latitude")
+
+
+def place(x: float, y: float, geom: "Geometry") -> str:
+    """A map point as people write it: '75.12°W 35.12°N' on a lon/lat grid, 'x 12, y 30' (with the unit of the
+    axes) otherwise."""
+    if is_lonlat(geom):
+        lon = ((x + 180.0) % 360.0) - 180.0  # a 0…360 grid (across the antimeridian) still reads as E/W
+        return f"{abs(lon):.2f}°{'W' if lon < 0 else 'E'} {abs(y):.2f}°{'S' if y < 0 else 'N'}"
+    return f"x {x:g}, y {y:g}"
 
 
 def _regular(v: np.ndarray) -> bool:
@@ -160,33 +189,82 @@ def error_std_plot(std: np.ndarray | None, estimate: np.ndarray | None, truth: n
 
 def figure_png(panels: list[tuple[str, np.ndarray | None, str]], geom: Geometry, ssh_clim, err_lim: float,
                suptitle: str = "") -> bytes:
-    """A matplotlib PNG of the maps: ``panels`` is a list of (title, array in metres, kind) where kind is
-    ``ssh``, ``error`` or ``std``."""
+    """The maps as a PNG file (:func:`figure`, saved at 90 dpi)."""
+    import matplotlib.pyplot as plt
+
+    fig = figure(panels, geom, ssh_clim, err_lim, suptitle)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90)
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def figure(panels: list[tuple[str, np.ndarray | None, str]], geom: Geometry, ssh_clim, err_lim: float,
+           suptitle: str = ""):
+    """A matplotlib figure of the maps, three per row, each with its colour bar and labelled axes.
+
+    Parameters
+    ----------
+    panels : list of (str, ndarray or None, str)
+        (title, array in metres, kind) where kind is ``ssh``, ``error`` or ``std``; None arrays are left out.
+    geom : Geometry
+        Coordinates and axis labels of the maps.
+    ssh_clim : (float, float)
+        Colour range of the SSH maps (cm), shared by truth and estimates.
+    err_lim : float
+        Symmetric colour limit of the error maps (cm).
+    suptitle : str
+        The figure's title; wrapped to the figure's width (a long source name must not be cut).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure (the caller closes it).
+    """
+    import textwrap
+
     import matplotlib.pyplot as plt
 
     panels = [p for p in panels if p[1] is not None]
     ncol = 3
     nrow = int(np.ceil(len(panels) / ncol))
     ny, nx = panels[0][1].shape
-    fig, axes = plt.subplots(nrow, ncol, figsize=(4.2 * ncol, 4.2 * nrow * ny / nx + 0.8), squeeze=False,
-                             constrained_layout=True)
+    lines = textwrap.wrap(suptitle, width=int(13 * ncol * 2.6)) if suptitle else []  # ~2.6 chars per inch at 11 pt
+    fig, axes = plt.subplots(nrow, ncol, figsize=(4.4 * ncol, 4.2 * nrow * ny / nx + 1.0 + 0.25 * len(lines)),
+                             squeeze=False, constrained_layout=True)
     extent = [geom.xs.min(), geom.xs.max(), geom.ys.min(), geom.ys.max()]
-    for ax, (title, arr, kind) in zip(axes.flat, panels):
+    for i, (ax, (title, arr, kind)) in enumerate(zip(axes.flat, panels)):
         cmap = {"ssh": cmocean.cm.balance, "error": cmocean.cm.balance, "std": cmocean.cm.amp}[kind].copy()
         cmap = cmap.with_extremes(bad=LAND)
-        lim = {"ssh": ssh_clim, "error": (-err_lim, err_lim), "std": (0, err_lim)}[kind]
         a = np.asarray(arr, dtype=float) * CM
+        # a spread is often far below the SSH or error scale (0.001 cm against 35 cm): its own range from 0
+        lim = {"ssh": ssh_clim, "error": (-err_lim, err_lim), "std": (0.0, std_top(a))}[kind]
         if geom.ys[0] > geom.ys[-1]:  # imshow with origin="lower" wants rows from south to north
             a = a[::-1]
         im = ax.imshow(np.ma.masked_invalid(a), origin="lower", extent=extent, cmap=cmap, vmin=lim[0],
                        vmax=lim[1], aspect="auto", interpolation="nearest")
         ax.set_title(title, fontsize=10)
-        fig.colorbar(im, ax=ax, label="cm", shrink=0.8)
+        if i % ncol == 0:
+            ax.set_ylabel(geom.ylabel, fontsize=9)
+        if i + ncol >= len(panels):  # the lowest map of its column
+            ax.set_xlabel(geom.xlabel, fontsize=9)
+        ax.tick_params(labelsize=8)
+        fig.colorbar(im, ax=ax, label=f"{'std' if kind == 'std' else 'SSH' if kind == 'ssh' else 'error'} (cm)",
+                     shrink=0.8)
     for ax in list(axes.flat)[len(panels):]:
         ax.axis("off")
-    if suptitle:
-        fig.suptitle(suptitle, fontsize=11)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90)
-    plt.close(fig)
-    return buf.getvalue()
+    if lines:
+        fig.suptitle("\n".join(lines), fontsize=11)
+    return fig
+
+
+def std_top(a_cm: np.ndarray) -> float:
+    """Upper colour limit (cm) of a spread map: its 99th percentile (a few outliers do not wash it out), > 0."""
+    a = np.asarray(a_cm, dtype=float)
+    ok = np.isfinite(a)
+    if not ok.any():
+        return 1.0
+    hi = float(np.percentile(a[ok], 99))
+    if not hi > 0:
+        hi = float(a[ok].max())
+    return hi if hi > 0 else 1e-3

@@ -453,3 +453,190 @@ def test_closing_the_session_stops_the_fit(app):
     app._on_destroyed(None)                          # what pn.state.on_session_destroyed calls
     app._thread.join(60)
     assert not app._thread.is_alive() and app._run.events < 5000
+
+
+# ---- issue 10: the explorer as a teacher and a scientist meet it ----------------------------------------------
+
+def slow_fit(rate: float = 50.0, stop_early_at: int | None = None):
+    """A stand-in for ``dipcore.fit.fit`` at ``rate`` events/s; with ``stop_early_at`` it ends there with
+    ``done=True`` (what a held-out recipe's early stop looks like), each member's best step in ``selected``."""
+    from dipcore import metrics
+    from dipcore.fit import Progress
+
+    def fake(observation, degradation, recipe=None, *, members=1, iters=3, truth=None, **kw):
+        t0 = time.perf_counter()
+        for step in range(1, iters + 1):
+            time.sleep(1 / rate)
+            est = (truth + 0.01 / step).astype(np.float32)
+            last = step == iters or step == stop_early_at
+            yield Progress(step=step, iters=iters, loss=np.zeros(members, np.float32), estimate=est,
+                           member_std=None, elapsed=time.perf_counter() - t0,
+                           metrics={"rmse": metrics.rmse(est, truth), "ssim": 0.9}, done=last,
+                           selected=np.array([step - 2] * members) if last and stop_early_at else None)
+            if last:
+                return
+    return fake
+
+
+def _nc_attrs(app) -> dict:
+    data = app.netcdf()
+    ds = xr.open_dataset(io.BytesIO(data), engine="h5netcdf") if _has("h5netcdf") else _open_nc(data)
+    return dict(ds.attrs)
+
+
+def test_a_stopped_run_says_where_its_estimate_comes_from_in_the_file_and_on_the_page(app, monkeypatch):
+    small(app, iters=300, members=1)
+    monkeypatch.setattr(_fit_module(), "fit", slow_fit(50.0))
+    assert app.run()
+    flush_until_step(app, 5)
+    app.stop()
+    assert app.wait(30) and app.result is not None
+    step = app.result.step
+    assert 5 <= step < 300
+    attrs = _nc_attrs(app)
+    assert attrs["config_iters"] == 300                       # what was asked for …
+    assert attrs["config_last_step"] == step                  # … and where the run ended, and why
+    assert attrs["config_end_reason"] == "stopped by the user"
+    assert str(attrs["config_estimate_steps"]) == str(step)
+    assert app.progress_text.startswith(f"stopped at step {step}/300")
+    assert "stopped by the user" in app.progress_text and f"estimate from step {step}" in app.progress_text
+    assert app.summary()["best"] in ("estimate", "ibp", "bicubic", "level")
+
+
+@pytest.mark.parametrize("early, reason", [(None, "finished"), (4, "early-stopped")])
+def test_a_run_that_ends_by_itself_says_why(app, monkeypatch, early, reason):
+    small(app, iters=8, members=1)
+    monkeypatch.setattr(_fit_module(), "fit", slow_fit(200.0, stop_early_at=early))
+    assert app.run() and app.wait(30) and app.error == ""
+    attrs = _nc_attrs(app)
+    last = early or 8
+    assert attrs["config_last_step"] == last and attrs["config_end_reason"] == reason
+    assert app.progress_text.startswith(f"done at step {last}/8") and reason in app.progress_text
+    if early:  # a held-out recipe's answer is each member's best step, and the page says which
+        assert str(attrs["config_estimate_steps"]) == str(early - 2)
+        assert f"estimate from step {early - 2}" in app.progress_text
+
+
+def test_eta_waits_for_a_few_steps_and_uses_recent_speed():
+    from explorer.progress import ETA_AFTER, eta_text, recent_rate
+
+    # a slow first step (warm-up: 10 s), then 10 steps/s: the speed is the recent one, not 1134 s to go
+    times = [(1, 10.0)] + [(s, 10.0 + (s - 1) * 0.1) for s in range(2, 40)]
+    assert recent_rate(times) == pytest.approx(10.0)
+    assert eta_text(39, 300, recent_rate(times)) == "ETA 26 s"
+    assert eta_text(ETA_AFTER - 1, 300, 10.0) == ""          # no guess from the first steps
+    assert np.isnan(recent_rate(times[:1]))
+    assert eta_text(10, 10_000, 1.0) == "ETA 166.5 min"
+
+
+def test_the_pixel_inspector_shows_one_estimate_and_says_land(app, monkeypatch):
+    small(app, iters=6, members=2)
+    monkeypatch.setattr(_fit_module(), "fit", slow_fit(200.0))
+    assert app.run() and app.wait(30)
+    ocean = np.argwhere(np.isfinite(app.twin.truth))[0]
+    x, y = app.geom.point_of(*ocean)
+    app.tap_at(x, y)                                          # a tap after the run: the final estimate
+    info = app.pixel_info()
+    assert info["mean"] == pytest.approx(float(app.result.estimate[tuple(ocean)]))
+    assert info["hist_mean"][-1] == pytest.approx(info["mean"]) and info["hist_steps"][-1] == app.result.step
+    assert "°W" in info["where"] and "°N" in info["where"]   # lon/lat as people write them
+    # the plots: the title, the dots' mean and the line's end read the same number
+    from explorer.live import PixelPlots
+
+    plots = PixelPlots(app)
+    plots.show_pixel(info)
+    shown = f"DIP {info['mean'] * 100:.1f}"
+    assert shown in plots.members.title.text
+    assert plots.e_src.data["y"][-1] == pytest.approx(info["mean"] * 100)
+    # land: a message, no NaN lines
+    land = np.argwhere(np.isnan(app.twin.truth))
+    if land.size == 0:
+        app.reset_crop()                                     # the full sample has land
+        land = np.argwhere(np.isnan(app.twin.truth))
+    app.tap_at(*app.geom.point_of(*land[0]))
+    info = app.pixel_info()
+    assert info.get("land") and "mean" not in info
+    plots.show_pixel(info)
+    assert plots.members.title.text.startswith("land (no data) at ") and "°" in plots.members.title.text
+    assert len(plots.m_truth.data["y"]) == 0
+
+
+def test_longitudes_read_minus_180_to_180_unless_the_grid_crosses_the_antimeridian(app):
+    from explorer.views import place, signed_longitudes
+
+    assert app.geom.xs.min() < -60 and app.geom.xs.max() < 0       # the Gulf Stream sample: 280–343 °E stored
+    np.testing.assert_allclose(signed_longitudes(np.arange(280.0, 300.0, 5)), np.arange(-80.0, -60.0, 5))
+    across = np.arange(170.0, 200.0, 5)                            # across the antimeridian: continuous 0–360
+    np.testing.assert_allclose(signed_longitudes(across), across)
+    assert place(-75.5, 35.25, app.geom) == "75.50°W 35.25°N"
+    # box selection in the shown (signed) longitudes still crops the 0–360 grid
+    lon, lat = app.geom.xs, app.geom.ys
+    assert app.crop(box=(float(lon[10]), float(lat[20]), float(lon[73]), float(lat[51]))), app.error
+    assert app.field.shape == (32, 64)
+
+
+def test_the_png_figure_has_a_full_title_labelled_axes_and_a_std_scale_of_its_own(app, monkeypatch):
+    import matplotlib.pyplot as plt
+
+    from explorer import views
+
+    small(app, iters=4, members=3)
+    monkeypatch.setattr(_fit_module(), "fit", stand_in_members(spread=1e-5))
+    assert app.run() and app.wait(30)
+    figs = []
+    real = views.figure
+    monkeypatch.setattr(views, "figure", lambda *a, **k: figs.append(real(*a, **k)) or figs[-1])
+    assert app.png()[:4] == b"\x89PNG"
+    fig = figs[-1]
+    fig.canvas.draw()
+    title = fig._suptitle
+    box = title.get_window_extent()
+    assert box.x0 >= 0 and box.x1 <= fig.bbox.width, "the title is cut"
+    assert "Copernicus" in title.get_text() and "finished at step 4/4" in title.get_text().replace("\n", " ")
+    axes = {ax.get_title(): ax for ax in fig.axes if ax.get_title()}
+    lo, hi = axes["Ensemble std"].images[0].get_clim()
+    assert lo == 0 and 0 < hi < 0.01                          # its own range (cm), not the 0–35 cm of the errors
+    assert any(ax.get_xlabel().startswith("Longitude") for ax in axes.values())
+    assert any(ax.get_ylabel().startswith("Latitude") for ax in axes.values())
+    plt.close(fig)
+
+
+def stand_in_members(spread: float):
+    """Three members of the truth plus tiny noise (std ~``spread`` m)."""
+    from dipcore import metrics
+    from dipcore.fit import Progress
+
+    def fake(observation, degradation, recipe=None, *, members=1, iters=3, truth=None, **kw):
+        rng = np.random.default_rng(0)
+        for step in range(1, iters + 1):
+            mem = (truth[None] + rng.standard_normal((members, *truth.shape)) * spread).astype(np.float32)
+            est = mem.mean(axis=0)
+            yield Progress(step=step, iters=iters, loss=np.zeros(members, np.float32), estimate=est,
+                           member_std=mem.std(axis=0, ddof=1), elapsed=0.01 * step, members=mem,
+                           metrics={"rmse": metrics.rmse(est, truth), "ssim": 0.9}, done=step == iters)
+    return fake
+
+
+def test_the_credit_stays_after_a_run_and_the_experiments_tab_sweeps_the_sidebar_sample(app, monkeypatch):
+    from bokeh.document import Document
+
+    from explorer.layout import sample_spec
+
+    app.__panel__().get_root(Document())
+    assert "Copernicus" in app.credit
+    small(app, iters=2, members=1)
+    monkeypatch.setattr(_fit_module(), "fit", slow_fit(200.0))
+    assert app.run() and app.wait(30)
+    assert "Copernicus" in app.credit and "Copernicus" not in app.message   # its own line, not the message's
+    assert sample_spec(app) == "gulfstream@0:32,0:64"
+    sizes = {m.fig.title.text_font_size for m in app._live.maps.values()}
+    app.sample = "blacksea"
+    assert sample_spec(app) == "blacksea" and "Copernicus" in app.credit
+    # the map titles keep one size whatever their text (a new sample's titles must not jump)
+    assert {m.fig.title.text_font_size for m in app._live.maps.values()} == sizes and len(sizes) == 1
+    tab = app._experiments_tab
+    assert tab.cases() == ["blacksea"]
+    assert tab.run_button.label == "Run sweep" and tab.stop_button.label == "Stop sweep"
+    tab.use_sidebar_sample = False
+    assert tab.cases() is None
+

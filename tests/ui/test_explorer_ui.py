@@ -312,3 +312,87 @@ def test_a_1024_field_streams_rasterised_maps_and_stops(page, server, artifacts,
     print(f"1024²: {rate:.2f} pushes/s; Stop shown {reacted:.2f} s after the click")
     assert reacted < 1.5, f"Stop took {reacted:.2f} s"
     assert app._pipes["estimate"].data is app.result.estimate
+
+
+# Titles of the page's Bokeh figures as the browser has them (they are drawn on canvas, not in the DOM).
+TITLES_JS = """() => {
+    const out = [];
+    for (const doc of Bokeh.documents) for (const m of doc.all_models)
+        if (m.constructor.__name__ === "Title" && m.text) out.push(m.text);
+    return out;
+}"""
+# what the browser itself says about its own GPU-less screenshots, not about the page
+BROWSER_NOISE = re.compile(r"GL Driver Message|GPU stall due to ReadPixels")
+
+
+def _fits(page) -> tuple[int, int]:
+    return page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+
+
+def test_a_1440x900_screen_holds_the_page_and_the_console_stays_quiet(browser, server, artifacts, monkeypatch,
+                                                                       ui_helpers):
+    """Issue 10: at 1440×900 no sideways scroll and Run on the first screen; one Run per tab; hover and pixel view
+    speak lon/lat and say "land"; the credit stays after a run; and a load and a run log no console warning or
+    error (the "could not set initial ranges" of empty auto ranges included)."""
+    import importlib
+
+    monkeypatch.setattr(importlib.import_module("dipcore.fit"), "fit", ui_helpers.stand_in_fit(20.0))
+    ctx = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = ctx.new_page()
+    page.set_default_timeout(60_000)
+    noise = []
+    page.on("console", lambda m: m.type in ("warning", "error") and not BROWSER_NOISE.search(m.text)
+            and noise.append(f"{m.type}: {m.text}"))
+    page.on("pageerror", lambda e: noise.append(f"pageerror: {e}"))
+    try:
+        _open(page, server)
+        app = server["apps"][-1]
+        width, inner = _fits(page)
+        assert width <= inner, f"the page is {width} px wide in a {inner} px window"
+        run = page.get_by_role("button", name="Run", exact=True)
+        box = run.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 1440 and box["y"] + box["height"] <= 900, box
+        assert page.locator(".ssh-credit").get_by_text("Copernicus").is_visible()
+        # before any run the Uncertainty tab says what will be there, not an empty axis
+        page.get_by_text("Uncertainty", exact=True).first.click()
+        page.get_by_text(re.compile(r"Run a fit with K > 1")).first.wait_for()
+        page.get_by_text("Explore", exact=True).first.click()
+        page.locator(".map-truth canvas").first.wait_for(state="visible")
+        time.sleep(0.5)
+        # hover: the value in cm and where in lon/lat; "land" on land (the Gulf Stream sample's top left)
+        truth = page.locator(".map-truth canvas").first.bounding_box()
+        page.mouse.move(truth["x"] + 0.45 * truth["width"], truth["y"] + 0.8 * truth["height"])
+        page.get_by_text(re.compile(r"^-?\d+\.\d\d cm$")).first.wait_for(state="visible", timeout=10_000)
+        page.get_by_text(re.compile(r"^-?\d+\.\d\d °E$")).first.wait_for(state="visible", timeout=10_000)
+        page.mouse.move(truth["x"] + 0.15 * truth["width"], truth["y"] + 0.12 * truth["height"])
+        page.get_by_text("land", exact=True).first.wait_for(state="visible", timeout=10_000)
+
+        _set(page, "w-iters", "20")
+        run.click()
+        page.locator(".ssh-progress pre").get_by_text("done at step 20/20").wait_for()
+        assert "finished" in _progress(page) and "estimate from step 20" in _progress(page)
+        assert page.locator(".ssh-credit").get_by_text("Copernicus").is_visible(), "the credit left with the run"
+        # tap the ocean, then land: one estimate in the pixel view; land is named, not drawn as NaN
+        est = page.locator(".map-estimate canvas").first.bounding_box()
+        page.mouse.click(est["x"] + 0.45 * est["width"], est["y"] + 0.8 * est["height"])
+        page.wait_for_function(f"({TITLES_JS})().some(t => t.includes('DIP ') && t.includes('°N'))")
+        page.mouse.click(est["x"] + 0.15 * est["width"], est["y"] + 0.12 * est["height"])
+        page.wait_for_function(f"({TITLES_JS})().some(t => t.startsWith('land (no data) at '))")
+        width, inner = _fits(page)
+        assert width <= inner, f"after a run the page is {width} px wide in a {inner} px window"
+
+        page.get_by_text("Experiments", exact=True).first.click()
+        page.get_by_role("button", name="Run sweep").wait_for()
+        assert page.get_by_role("button", name="Run", exact=True).count() == 1     # the sidebar's only
+        assert page.get_by_role("button", name="Stop", exact=True).count() == 1
+        page.get_by_text("Run sweep uses gulfstream").wait_for()                  # the sidebar's sample
+        width, inner = _fits(page)
+        assert width <= inner, f"the Experiments tab is {width} px wide in a {inner} px window"
+        time.sleep(1.0)                                                            # late repaints log too
+        assert noise == [], "\n".join(noise)
+        page.get_by_text("Explore", exact=True).first.click()
+        page.locator(".map-estimate canvas").first.wait_for(state="visible")
+        time.sleep(1.0)
+        page.screenshot(path=os.path.join(artifacts, "ui_1440x900.png"))
+    finally:
+        ctx.close()
