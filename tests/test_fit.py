@@ -57,16 +57,17 @@ def test_the_estimate_is_in_metres_around_the_field(twin):
     assert 0.8 < np.nanstd(e.estimate) / truth.std() < 1.2
 
 
-@pytest.mark.parametrize("iters, atol", [(1, 2e-5), (2, 2e-3)])
-def test_batched_members_equal_independent_fits(twin, iters, atol):
+@pytest.mark.parametrize("iters, atol, recipe", [(1, 2e-5, "paper"), (2, 2e-3, "paper_redraw")])
+def test_batched_members_equal_independent_fits(twin, iters, atol, recipe):
     # Grouped and plain convolutions sum in different orders; Adam's first steps are ~lr·sign(grad), so
     # float-level differences grow step by step (measured: 2e-6 m after 1 step, 2e-4 m after 2, 2e-2 m
-    # after 6). Equality is therefore checked over the first two steps, to float tolerance.
+    # after 6). Equality is therefore checked over the first two steps, to float tolerance (measured with the
+    # redrawn latent; the fixed one learns faster and the differences grow faster after step 1).
     kw = dict(iters=iters, every=iters, device="cpu", keep_members=True)
-    batched = run(twin.observation, twin.degradation, recipe="paper", members=3, seed=10, **kw)
+    batched = run(twin.observation, twin.degradation, recipe=recipe, members=3, seed=10, **kw)
     assert batched.members.shape == (3, *twin.truth.shape) and batched.loss.shape == (3,)
     for k in range(3):
-        alone = run(twin.observation, twin.degradation, recipe="paper", members=1, seed=10 + k, **kw)
+        alone = run(twin.observation, twin.degradation, recipe=recipe, members=1, seed=10 + k, **kw)
         np.testing.assert_allclose(batched.members[k], alone.members[0], rtol=0, atol=atol)
         assert batched.loss[k] == pytest.approx(alone.loss[0], rel=1e-4)
     m = twin.mask
