@@ -514,7 +514,7 @@ def open_coarse(source: str | os.PathLike, var: str | None = None, times: str | 
     SSHDipError
         For a broken file, a missing variable, times out of range, or a crop with no ocean at any selected time.
     """
-    from dipcore.io import UNIT_SCALE, Field, _open, _select_2d, find_ssh_variable
+    from dipcore.io import UNIT_SCALE, Field, _open, _select_2d, crop_field, find_ssh_variable
 
     ds, label = _open(source)
     if var is not None and var not in ds.data_vars:
@@ -549,16 +549,7 @@ def open_coarse(source: str | os.PathLike, var: str | None = None, times: str | 
     any_ocean = np.isfinite(series.values).any(axis=0)
     tmpl = series.isel({tdim: 0}, drop=True).copy(data=np.where(any_ocean, 0.0, np.nan).astype(np.float32))
     tmpl = tmpl.assign_coords(_iy=(ydim, np.arange(tmpl.sizes[ydim])), _ix=(xdim, np.arange(tmpl.sizes[xdim])))
-    f = Field(tmpl.drop_vars(INDEX_COORD, errors="ignore"), name=name, source=label)
-    if crop is not None:
-        if len(crop) != 4:
-            raise SSHDipError("crop needs four numbers: LAT0 LAT1 LON0 LON1")
-        f = f.crop_box(*crop)
-    if index_crop is not None:
-        if len(index_crop) != 4:
-            raise SSHDipError("index crop needs four integers: Y0 Y1 X0 X1")
-        f = f.crop_index(*[int(i) for i in index_crop])
-    f.check()
+    f = crop_field(Field(tmpl.drop_vars(INDEX_COORD, errors="ignore"), name=name, source=label), crop, index_crop)
     iy, ix = f.data["_iy"].values, f.data["_ix"].values
     series = series.isel({ydim: slice(int(iy[0]), int(iy[-1]) + 1), xdim: slice(int(ix[0]), int(ix[-1]) + 1)})
     prov = {"input": label, "variable": name, "credit": ds.attrs.get("credit", ""),

@@ -304,7 +304,11 @@ def load_field(source: str | os.PathLike | bytes, var: str | None = None, time: 
     attrs = {"credit": ds.attrs.get("credit", ""), "title": ds.attrs.get("title", "")}
     if stamp:
         attrs["time"] = stamp
-    f = Field(out, name=name, source=label, attrs=attrs)
+    return crop_field(Field(out, name=name, source=label, attrs=attrs), crop, index_crop)
+
+
+def crop_field(f: Field, crop=None, index_crop=None) -> Field:
+    """Apply a geographic box (LAT0 LAT1 LON0 LON1) and/or an index box (Y0 Y1 X0 X1), then check the field."""
     if crop is not None:
         if len(crop) != 4:
             raise SSHDipError("crop needs four numbers: LAT0 LAT1 LON0 LON1")

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
+from test_cli import run_cli  # noqa: E402  (tests/ is on sys.path under pytest)
 from dipcore.cli import main
 from dipcore.degrade import pool
 from dipcore.downscale import MASK_RULE, downscale, open_coarse, parse_times, refine_axis
@@ -163,13 +164,7 @@ def test_all_land_refused(med_result):
         downscale(med_result[0] * np.nan, 4, members=1, iters=1, device="cpu")
 
 
-def _cli(capsys, *argv):
-    try:
-        code = main(list(argv))
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
+_cli = run_cli  # the CLI in-process, as tests/test_cli.py runs it
 
 
 def test_cli_one_map(capsys, tmp_path):
