@@ -23,8 +23,7 @@ stamp "§0: with 5 % noise"
 $P --cases $TURB gulfstream --ratios 8 16 --noise 0.05 --methods bicubic ibp default:4 \
     --csv $S/default_k4_noise.csv | tee $S/default_k4_noise.md
 stamp "§0: the paper's recipe as read now (fixed latent centre) and as read before (z redrawn every step)"
-$P --cases $TURB --ratios 16 --noise 0 --methods paper paper_redraw --csv $S/paper_x16.csv | tee $S/paper_x16.md
-$P --cases $TURB --ratios 8 --noise 0 --methods paper_redraw --csv $S/paper_x8.csv | tee $S/paper_x8.md
+$P --cases $TURB --ratios 8 16 --noise 0 --methods paper paper_redraw --csv $S/paper.csv | tee $S/paper.md
 [ "${STANDING_ONLY:-0}" = 1 ] && exit 0
 if [ "${SKIP_FIT:-0}" != 1 ]; then
 stamp "fit: Gulf Stream x8, K=4, default recipe and iterations"
