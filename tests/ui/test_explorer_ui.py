@@ -116,16 +116,21 @@ def test_page_loads_with_the_sample(page, server, artifacts):
     assert elapsed < 30  # generous on a loaded 2-core CI box; measured typical value is reported by the benchmark
 
 
-def test_run_streams_and_stop_halts(page, server, artifacts):
-    _open(page, server)
+def _run_small(page) -> None:
+    """Start a 2000-step run with K = 2 on a 64×128 crop: half the work per step on a busy CPU."""
     _crop_small(page, "0 64 0 128")
     _set(page, "w-iters", "2000")
     handle = page.locator(".w-members .noUi-handle").first
     handle.focus()
     handle.press("ArrowLeft")
-    handle.press("ArrowLeft")                          # K = 2: half the work per step on a busy CPU
+    handle.press("ArrowLeft")
     page.get_by_text("Ensemble members K: 2").wait_for()
     page.get_by_role("button", name="Run", exact=True).click()
+
+
+def test_run_streams_and_stop_halts(page, server, artifacts):
+    _open(page, server)
+    _run_small(page)
     deadline = time.time() + 120
     while not _progress(page).startswith("step 2/") and time.time() < deadline:
         time.sleep(0.1)                                # a curve needs two points
@@ -191,14 +196,7 @@ def test_default_recipe_rmse_moves_during_a_run(page, server, artifacts):
     _open(page, server)
     app = server["apps"][-1]
     assert app.recipe == DEFAULT_RECIPE
-    _crop_small(page, "0 64 0 128")
-    _set(page, "w-iters", "2000")
-    handle = page.locator(".w-members .noUi-handle").first
-    handle.focus()
-    handle.press("ArrowLeft")
-    handle.press("ArrowLeft")                          # K = 2: half the work per step on a busy CPU
-    page.get_by_text("Ensemble members K: 2").wait_for()
-    page.get_by_role("button", name="Run", exact=True).click()
+    _run_small(page)
     early = later = None
     deadline = time.time() + 240
     while time.time() < deadline and (later is None or later[0] < 200) and not (app.step > 0 and not app.running):
