@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from dipcore.degrade import Degradation
-from dipcore.fit import resolve_device
+from dipcore.solver import resolve_device
 from dipcore.generators import LATENT_CHANNELS, Ensemble, PaperGenerator
 
 

@@ -3,7 +3,7 @@
 Field: 256×256 real altimetry, the Gulf Stream sample (128×256) stacked above the Kuroshio sample (128×256), ratio ×8,
 K=4 members, CPU. Four measurements, same process, one after the other:
 
-1. ``dipcore.fit`` alone (every=1, keep_members=True, truth given: what the app's worker asks for);
+1. ``dipcore.solver`` alone (every=1, keep_members=True, truth given: what the app's worker asks for);
 2. the app's worker without any page (no session: nothing is pushed until the end);
 3. the app served by Panel and opened in headless Chromium: progress-text changes per second seen in the browser,
    server pushes per second, and the fit's iterations/s;
@@ -38,7 +38,7 @@ def field_256():
 
 
 def bench_fit_alone(f, iters, members):
-    from dipcore.fit import fit
+    from dipcore.solver import fit
     from dipcore.twin import make_twin
 
     t = make_twin(f, 8, 0.0, 0)
@@ -91,7 +91,7 @@ def bench_app_page(f, iters, members, window, synthetic: float = 0.0, stop: bool
 
         from conftest import stand_in_fit
 
-        importlib.import_module("dipcore.fit").fit = stand_in_fit(synthetic)
+        importlib.import_module("dipcore.solver").fit = stand_in_fit(synthetic)
     port = free_port()
     srv = pn.serve({"/": factory}, port=port, threaded=True, show=False, start=True)
     wait_port(port)
@@ -183,7 +183,7 @@ def _real(f, args):
     alone = bench_fit_alone(f, args.iters, args.members)
     nopage = bench_app_no_page(f, args.iters, args.members)
     page = bench_app_page(f, args.iters, args.members, args.window)
-    print(f"{'dipcore.fit alone (it/s)':<56} {alone:.2f}")
+    print(f"{'dipcore.solver alone (it/s)':<56} {alone:.2f}")
     print(f"{'app worker, no page (it/s)':<56} {nopage:.2f}")
     print(f"{'app worker, page streaming (it/s)':<56} {page['fit_iters_per_s']:.2f}")
     _report("real fit", page)

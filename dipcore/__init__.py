@@ -1,13 +1,44 @@
-"""ssh-dip core: downscale sea surface height with a deep image prior (no UI imports here)."""
+"""ssh-dip core: downscale sea surface height with a deep image prior (no UI imports here).
 
-from dipcore.degrade import Degradation, ladder, pool
-from dipcore.errors import SSHDipError
-from dipcore.fit import RECIPES, Progress, Recipe, fit, get_recipe
-from dipcore.io import Field, inspect_file, load_field
-from dipcore.samples import SAMPLES, load_sample
+The public names below are imported lazily (PEP 562): ``import dipcore`` alone loads neither torch nor xarray, so
+the CLI's ``--help`` and argument checks start instantly; the first use of a name imports its module.
+"""
 
-__all__ = [
-    "Degradation", "Field", "Progress", "RECIPES", "Recipe", "SAMPLES", "SSHDipError",
-    "fit", "get_recipe", "inspect_file", "ladder", "load_field", "load_sample", "pool",
-]
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
+
+_WHERE = {  # public name -> the module that defines it
+    "Degradation": "dipcore.degrade", "ladder": "dipcore.degrade", "pool": "dipcore.degrade",
+    "SSHDipError": "dipcore.errors",
+    "RECIPES": "dipcore.recipes", "Recipe": "dipcore.recipes", "get_recipe": "dipcore.recipes",
+    "Progress": "dipcore.solver", "fit": "dipcore.solver",
+    "Field": "dipcore.io", "inspect_file": "dipcore.io", "load_field": "dipcore.io",
+    "SAMPLES": "dipcore.samples", "load_sample": "dipcore.samples",
+    "downscale": "dipcore.downscale",
+}
+__all__ = sorted(_WHERE)
+
+if TYPE_CHECKING:  # for type checkers and IDEs only
+    from dipcore.degrade import Degradation, ladder, pool
+    from dipcore.downscale import downscale
+    from dipcore.errors import SSHDipError
+    from dipcore.io import Field, inspect_file, load_field
+    from dipcore.recipes import RECIPES, Recipe, get_recipe
+    from dipcore.samples import SAMPLES, load_sample
+    from dipcore.solver import Progress, fit
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module 'dipcore' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_WHERE[name]), name)
+    globals()[name] = value  # cache: the next access is a plain attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(list(globals()) + __all__)

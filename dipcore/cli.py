@@ -12,7 +12,7 @@ import traceback
 from pathlib import Path
 from typing import Sequence
 
-from dipcore.degrade import RATIOS
+from dipcore.constants import RATIOS
 from dipcore.errors import SSHDipError
 from dipcore.samples import SAMPLES
 
@@ -170,7 +170,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
     from dipcore.export import result_dataset, summary, write_netcdf
     from dataclasses import replace
 
-    from dipcore.fit import fit, get_recipe, resolve_device
+    from dipcore.solver import fit, get_recipe, resolve_device
     from dipcore.twin import make_twin
 
     out = Path(args.out)
@@ -231,7 +231,7 @@ def cmd_downscale(args: argparse.Namespace) -> int:
     import os
 
     from dipcore.downscale import open_coarse
-    from dipcore.fit import resolve_device
+    from dipcore.solver import resolve_device
     from dipcore.samples import get_sample
 
     out = Path(args.out)

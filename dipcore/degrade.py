@@ -16,12 +16,9 @@ import torch
 import torch.nn.functional as F
 from scipy import ndimage
 
+from dipcore.constants import IBP_ROUNDS, LADDER_NAMES, MIN_COARSE, RATIOS  # noqa: F401  (re-exported)
 from dipcore.errors import SSHDipError
 
-RATIOS = (1, 2, 4, 8, 16, 32)
-LADDER_NAMES = {1: "R03", 2: "R06", 4: "R12", 8: "R24", 16: "R48", 32: "R96"}
-IBP_ROUNDS = 50  # most back-projection rounds of the IBP estimate (noise-free fields converge in fewer)
-MIN_COARSE = 2  # coarse cells per side below which super-resolution is meaningless
 
 
 def pool(x: np.ndarray, ratio: int) -> np.ndarray:

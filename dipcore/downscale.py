@@ -142,7 +142,7 @@ def _fine_mask(obs: np.ndarray, factor: int, mask) -> tuple[np.ndarray, str]:
 
 def check_options(factor: int, members: int, recipe, device, iters: int | None, noise_sigma: float) -> None:
     """Refuse a bad configuration before any snapshot is touched (a bad snapshot is a data problem)."""
-    from dipcore.fit import get_recipe, resolve_device
+    from dipcore.solver import get_recipe, resolve_device
 
     if factor not in RATIOS:
         raise SSHDipError(f"factor must be one of {', '.join(map(str, RATIOS))}; got {factor}")
@@ -165,7 +165,7 @@ def _attrs(sn: str, long: str, cct: str, std: bool = False, **extra) -> dict:
 def _downscale_2d(da: xr.DataArray, factor: int, *, members, recipe, seed, device, iters, mask, keep_members,
                   noise_sigma, progress, every) -> xr.Dataset:
     from dipcore.export import ssh_standard_name
-    from dipcore.fit import fit, get_recipe
+    from dipcore.solver import fit, get_recipe
 
     obs = np.asarray(da.values, dtype=np.float32)
     h, w = obs.shape
@@ -262,7 +262,7 @@ def downscale(da: xr.DataArray, factor: int, *, members: int = 4, recipe: str = 
     members : int
         Ensemble size K (K > 1 gives ``std``).
     recipe, seed, device, iters
-        As for :func:`dipcore.fit.fit` (``iters`` overrides the recipe's). Every snapshot uses the same seed.
+        As for :func:`dipcore.solver.fit` (``iters`` overrides the recipe's). Every snapshot uses the same seed.
     mask : array-like, optional
         Fine ocean mask (True = ocean), shape (y·factor, x·factor). Default: a fine cell is ocean iff its
         coarse parent is (stated in the ``fine_mask_rule`` attribute).
@@ -271,7 +271,7 @@ def downscale(da: xr.DataArray, factor: int, *, members: int = 4, recipe: str = 
     noise_sigma : float
         Known noise std of the input in metres: the answer is made consistent with the data down to it.
     progress : callable, optional
-        Called with every :class:`dipcore.fit.Progress` event (every ``every`` steps and the last one).
+        Called with every :class:`dipcore.solver.Progress` event (every ``every`` steps and the last one).
     provenance : dict, optional
         ``input`` (file or sample), ``variable``, ``crop``, ``credit``, ``title``… recorded in the attributes
         (default: the DataArray's name and source file).

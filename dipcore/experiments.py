@@ -53,7 +53,7 @@ class ExperimentCancelled(RuntimeError):
 
 def _fit_module():
     # dipcore/__init__ re-exports the function ``fit``, which shadows the module attribute: go via importlib.
-    return importlib.import_module("dipcore.fit")
+    return importlib.import_module("dipcore.solver")
 
 
 def default_recipe() -> str:

@@ -13,7 +13,7 @@ import xarray as xr
 
 from dipcore import metrics
 from dipcore.degrade import pool
-from dipcore.fit import Progress
+from dipcore.solver import Progress
 from dipcore.twin import Twin
 from dipcore.uncertainty import fit_stds
 
@@ -283,7 +283,7 @@ def summary(twin: Twin, final: Progress, config: dict, events: list[Progress] | 
     ``bicubic`` and ``ibp``; ``best`` names the lowest-RMSE one; ``history`` holds the scored events when
     ``events`` are given; ``uncertainty.ensemble`` scores the members' spread (K > 1).
     """
-    from dipcore.fit import get_recipe
+    from dipcore.solver import get_recipe
 
     est, bic, ibp, truth = final.estimate, twin.bicubic, twin.ibp, twin.truth
     three = {"estimate": est, "bicubic": bic, "ibp": ibp}

@@ -47,6 +47,27 @@ def get_sample(name: str) -> Sample:
         raise SSHDipError(f"unknown sample {name!r}; choose one of: {', '.join(SAMPLES)}") from None
 
 
+def parse_spec(spec: str) -> tuple[str, int]:
+    """``"name[:time]"`` → (sample name, time index): the one parser of sample specifications.
+
+    The time defaults to the sample's own (``Sample.time``).
+
+    Raises
+    ------
+    SSHDipError
+        For an unknown sample, or a time that is not an integer ≥ 0.
+    """
+    name, _, t = spec.strip().partition(":")
+    sample = get_sample(name)
+    try:
+        time = int(t) if t.strip() else sample.time
+    except ValueError:
+        raise SSHDipError(f"{spec!r}: the time index after ':' must be an integer") from None
+    if time < 0:
+        raise SSHDipError(f"{spec!r}: the time index must be ≥ 0")
+    return name, time
+
+
 def load_sample(name: str, **kwargs):
     """Load an embedded sample as a :class:`dipcore.io.Field` (keyword arguments go to ``load_field``)."""
     s = get_sample(name)

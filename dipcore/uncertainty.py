@@ -99,7 +99,7 @@ def try_subgrid_std(estimate: np.ndarray, observation: np.ndarray, degradation: 
 
 
 def fit_stds(twin, final) -> tuple[np.ndarray, np.ndarray] | None:
-    """(sub-grid std, total std) of a finished fit ``final`` (a ``dipcore.fit.Progress``) of a twin experiment;
+    """(sub-grid std, total std) of a finished fit ``final`` (a ``dipcore.solver.Progress``) of a twin experiment;
     None when its observation is too small to calibrate the sub-grid part."""
     sub = try_subgrid_std(final.estimate, twin.observation, twin.degradation, twin.mask)
     return None if sub is None else (sub.std, total_std(final.member_std, sub.std))

@@ -1,7 +1,7 @@
 """The live explorer: one :class:`ExplorerApp` per browser session.
 
 State lives in a :class:`param.Parameterized` (a Panel ``Viewer``); views are built from it. A Run starts the fit
-(a ``dipcore.fit`` generator) in a background thread of this session; the thread writes its newest event into a
+(a ``dipcore.solver`` generator) in a background thread of this session; the thread writes its newest event into a
 locked slot ("latest wins") and a periodic callback of the session (:meth:`ExplorerApp.flush`, every ``FLUSH_MS``;
 slower for large fields) pushes it to ``hv.streams.Pipe`` objects, all of one update in one document message, and
 not before the browser has painted the previous image update (back-pressure, see ``explorer/live.py``). Nothing
@@ -40,7 +40,7 @@ from explorer import views
 from explorer.views import CM, Geometry
 
 if TYPE_CHECKING:
-    from dipcore.fit import Recipe
+    from dipcore.solver import Recipe
 
 hv.extension("bokeh", logo=False)
 pn.extension("tabulator")  # tabulator: for the Experiments tab's tables (extensions load before the page)
@@ -89,7 +89,7 @@ class ExplorerApp(pn.viewable.Viewer):
     members = param.Integer(default=4, bounds=(1, 32), doc="Ensemble members K (independent generators).")
     latent_samples = param.Integer(default=0, bounds=(0, 256), doc="Latent draws M at the end (latent std).")
     iters = param.Integer(default=300, bounds=(1, 20000), doc="Iterations.")
-    recipe = param.Selector(default=None, objects=[], doc="Fit recipe (dipcore.fit.RECIPES).")
+    recipe = param.Selector(default=None, objects=[], doc="Fit recipe (dipcore.solver.RECIPES).")
     arch = param.Selector(default="paper", objects=list(ARCHITECTURES),
                           doc="Generator architecture (dipcore.generators.ARCHITECTURES); follows the recipe's.")
     device = param.Selector(default="auto", objects=["auto", "cpu", "cuda"], doc="Torch device.")
@@ -114,7 +114,7 @@ class ExplorerApp(pn.viewable.Viewer):
                                                        "with the first).")
 
     def __init__(self, load: bool = True, **params):
-        from dipcore.fit import DEFAULT_RECIPE, RECIPES, get_recipe
+        from dipcore.solver import DEFAULT_RECIPE, RECIPES, get_recipe
 
         super().__init__(**params)
         names = list(RECIPES)  # read at run time: the recipe list may grow
@@ -351,7 +351,7 @@ class ExplorerApp(pn.viewable.Viewer):
 
     def _on_recipe(self, event):
         """A recipe comes with its own architecture: the architecture choice follows it (and can be changed)."""
-        from dipcore.fit import get_recipe
+        from dipcore.solver import get_recipe
 
         self.arch = get_recipe(event.new).arch
 
@@ -381,7 +381,7 @@ class ExplorerApp(pn.viewable.Viewer):
 
     def run(self, *_) -> bool:
         """Start a fit in a background thread of this session (returns at once)."""
-        from dipcore.fit import resolve_device
+        from dipcore.solver import resolve_device
 
         if self.running:
             return False
@@ -764,10 +764,10 @@ def _scores(estimate: np.ndarray, truth: np.ndarray) -> tuple[float, float]:
 
 
 def fit_recipe(recipe: str, arch: str | None = None) -> str | Recipe:
-    """What the app hands to ``dipcore.fit.fit``: the recipe's name, or, when ``arch`` is not the recipe's own
+    """What the app hands to ``dipcore.solver.fit``: the recipe's name, or, when ``arch`` is not the recipe's own
     architecture, a copy of the recipe with that architecture (its ``arch_opts`` dropped: they are keyword
     arguments of the recipe's own architecture)."""
-    from dipcore.fit import get_recipe
+    from dipcore.solver import get_recipe
 
     rec = get_recipe(recipe)
     if arch is None or arch == rec.arch:
@@ -896,7 +896,7 @@ class _Run:
         return hist, trace
 
     def work(self) -> None:
-        from dipcore.fit import fit
+        from dipcore.solver import fit
 
         twin, cfg, s = self.twin, self.cfg, self.stride
         every_hist = max(1, cfg["iters"] // HIST_SNAPSHOTS)

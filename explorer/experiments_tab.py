@@ -24,7 +24,7 @@ DEFAULT_LOAD_DIR = str(Path(__file__).resolve().parent.parent / "docs" / "result
 
 
 def _recipes() -> list[str]:
-    from dipcore.fit import RECIPES
+    from dipcore.solver import RECIPES
 
     return list(RECIPES)  # read at construction: the list may grow
 
@@ -51,7 +51,7 @@ class ExperimentsTab(pn.viewable.Viewer):
     status = param.String(default="idle", precedence=-1)
 
     def __init__(self, **params):
-        from dipcore.fit import DEFAULT_RECIPE
+        from dipcore.solver import DEFAULT_RECIPE
 
         super().__init__(**params)
         names = _recipes()

@@ -1,7 +1,7 @@
 """How a run is reported: its speed and ETA while it runs, and, once it ends, why it ended and which step the
 estimate comes from (on the page and in the downloaded NetCDF's ``config_*`` attributes).
 
-Pure functions of ``dipcore.fit.Progress`` events and (step, elapsed) pairs, so the app and the tests share them.
+Pure functions of ``dipcore.solver.Progress`` events and (step, elapsed) pairs, so the app and the tests share them.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Sequence
 import numpy as np
 
 if TYPE_CHECKING:
-    from dipcore.fit import Progress
+    from dipcore.solver import Progress
 
 ETA_AFTER = 5      # steps before an ETA is shown: the first steps pay for warm-up (allocation, JIT, caches)
 RATE_WINDOW = 20   # the speed is measured over this many recent steps, not since the start

@@ -3,7 +3,7 @@
     python scripts/levers.py [--iters 1500] [--members 1] [--cases gulfstream kuroshio] [--ratios 8 16]
                              [--noise 0 0.05] [--variants paper residual ...] [--csv out.csv]
 
-Each variant is a :class:`dipcore.fit.Recipe` (a named preset or a modified copy); ``ibp`` and ``ibp_morozov`` are
+Each variant is a :class:`dipcore.solver.Recipe` (a named preset or a modified copy); ``ibp`` and ``ibp_morozov`` are
 non-DIP references: bicubic made consistent with the observation by iterative back-projection, exactly or down to
 the noise level.
 """
@@ -19,7 +19,7 @@ from dataclasses import replace
 import numpy as np
 
 from dipcore import metrics
-from dipcore.fit import RECIPES, run
+from dipcore.solver import RECIPES, run
 from dipcore.samples import load_sample
 from dipcore.twin import make_twin
 

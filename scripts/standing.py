@@ -24,7 +24,7 @@ import torch
 
 from dipcore import metrics
 from dipcore.experiments import parse_case
-from dipcore.fit import get_recipe, run
+from dipcore.solver import get_recipe, run
 from dipcore.io import Field
 from dipcore.synthetic import turbulence
 from dipcore.twin import make_twin

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from dipcore.export import netcdf_bytes, result_dataset, write_netcdf
-from dipcore.fit import run
+from dipcore.solver import run
 from dipcore.io import Field
 from dipcore.samples import load_sample
 from dipcore.twin import make_twin

@@ -152,10 +152,10 @@ def test_run_streams_estimates_curves_and_a_netcdf_download(app):
 
 
 def fake_fit(make_estimate, calls: list | None = None):
-    """A stand-in for ``dipcore.fit.fit``: three events whose estimate is ``make_estimate(truth)``; the recipe it
+    """A stand-in for ``dipcore.solver.fit``: three events whose estimate is ``make_estimate(truth)``; the recipe it
     was given is appended to ``calls``."""
     from dipcore import metrics
-    from dipcore.fit import Progress
+    from dipcore.solver import Progress
 
     def fake(observation, degradation, recipe=None, *, members=1, iters=3, truth=None, **kw):
         if calls is not None:
@@ -171,7 +171,7 @@ def fake_fit(make_estimate, calls: list | None = None):
 def _fit_module():
     import importlib
 
-    return importlib.import_module("dipcore.fit")  # the package re-exports fit(), shadowing the module
+    return importlib.import_module("dipcore.solver")  # the package re-exports fit(), shadowing the module
 
 
 def test_baseline_scores_include_ibp_and_are_cached_per_twin(app):
@@ -229,7 +229,7 @@ def test_a_finished_run_says_which_estimate_won(app, monkeypatch):
 
 
 def test_architecture_choice_follows_the_recipe_and_reaches_the_fit(app, monkeypatch):
-    from dipcore.fit import DEFAULT_RECIPE, Recipe, get_recipe
+    from dipcore.solver import DEFAULT_RECIPE, Recipe, get_recipe
     from dipcore.generators import ARCHITECTURES
 
     assert app.param.arch.objects == list(ARCHITECTURES)
@@ -300,7 +300,7 @@ def test_stop_halts_within_a_second_and_keeps_the_estimate(app):
 def test_worker_exception_is_shown_and_the_session_lives_on(app, monkeypatch):
     import importlib
 
-    fitmod = importlib.import_module("dipcore.fit")  # the package re-exports fit(), shadowing the module
+    fitmod = importlib.import_module("dipcore.solver")  # the package re-exports fit(), shadowing the module
 
     def boom(*a, **k):
         raise RuntimeError("simulated failure")
@@ -317,12 +317,12 @@ def test_worker_exception_is_shown_and_the_session_lives_on(app, monkeypatch):
 
 
 def test_out_of_gpu_memory_is_a_message_and_the_session_lives_on(app, monkeypatch):
-    """torch's OutOfMemoryError, raised inside the real dipcore.fit, reaches the page as dipcore's message."""
+    """torch's OutOfMemoryError, raised inside the real dipcore.solver, reaches the page as dipcore's message."""
     import importlib
 
     import torch
 
-    fitmod = importlib.import_module("dipcore.fit")
+    fitmod = importlib.import_module("dipcore.solver")
 
     def oom(*a, **k):
         raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
@@ -458,10 +458,10 @@ def test_closing_the_session_stops_the_fit(app):
 # ---- issue 10: the explorer as a teacher and a scientist meet it ----------------------------------------------
 
 def slow_fit(rate: float = 50.0, stop_early_at: int | None = None):
-    """A stand-in for ``dipcore.fit.fit`` at ``rate`` events/s; with ``stop_early_at`` it ends there with
+    """A stand-in for ``dipcore.solver.fit`` at ``rate`` events/s; with ``stop_early_at`` it ends there with
     ``done=True`` (what a held-out recipe's early stop looks like), each member's best step in ``selected``."""
     from dipcore import metrics
-    from dipcore.fit import Progress
+    from dipcore.solver import Progress
 
     def fake(observation, degradation, recipe=None, *, members=1, iters=3, truth=None, **kw):
         t0 = time.perf_counter()
@@ -604,7 +604,7 @@ def test_the_png_figure_has_a_full_title_labelled_axes_and_a_std_scale_of_its_ow
 def stand_in_members(spread: float):
     """Three members of the truth plus tiny noise (std ~``spread`` m)."""
     from dipcore import metrics
-    from dipcore.fit import Progress
+    from dipcore.solver import Progress
 
     def fake(observation, degradation, recipe=None, *, members=1, iters=3, truth=None, **kw):
         rng = np.random.default_rng(0)

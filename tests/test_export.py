@@ -9,7 +9,7 @@ import pytest
 import xarray as xr
 
 from dipcore.export import netcdf_bytes, result_dataset, summary, write_netcdf
-from dipcore.fit import run
+from dipcore.solver import run
 from dipcore.samples import load_sample
 from dipcore.twin import make_twin
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from dipcore import metrics
-from dipcore.fit import run
+from dipcore.solver import run
 from dipcore.io import Field
 from dipcore.samples import load_sample
 from dipcore.synthetic import turbulence

@@ -105,10 +105,10 @@ def wait_port(port: int, timeout: float = 30.0) -> None:
 
 
 def stand_in_fit(rate: float):
-    """A stand-in for ``dipcore.fit.fit`` yielding Progress events of the truth plus shrinking noise at ``rate``
+    """A stand-in for ``dipcore.solver.fit`` yielding Progress events of the truth plus shrinking noise at ``rate``
     per second (or as fast as it can): what the page receives from a fast (GPU) fit, without its cost."""
     from dipcore import metrics
-    from dipcore.fit import Progress
+    from dipcore.solver import Progress
 
     def fake(observation, degradation, recipe=None, *, members=1, latent_samples=0, iters=100, seed=0,
              device="cpu", every=1, truth=None, dx_km=None, keep_members=False, **kw):

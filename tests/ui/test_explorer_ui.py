@@ -191,7 +191,7 @@ def test_run_streams_and_stop_halts(page, server, artifacts):
 def test_default_recipe_rmse_moves_during_a_run(page, server, artifacts):
     """The network must visibly learn: with the default recipe (a real fit, K = 2 on a 64×128 crop) the RMSE the
     progress text shows at a later step differs from the one at an early step by at least 5 %."""
-    from dipcore.fit import DEFAULT_RECIPE
+    from dipcore.solver import DEFAULT_RECIPE
 
     _open(page, server)
     app = server["apps"][-1]
@@ -239,7 +239,7 @@ def test_two_tabs_run_two_fits_and_closing_one_stops_its_fit(page, server, monke
     The fits are stand-ins at 10 events/s (the real fit's independence: tests/test_explorer.py)."""
     import importlib
 
-    monkeypatch.setattr(importlib.import_module("dipcore.fit"), "fit", ui_helpers.stand_in_fit(10.0))
+    monkeypatch.setattr(importlib.import_module("dipcore.solver"), "fit", ui_helpers.stand_in_fit(10.0))
     apps = server["apps"]
     _open(page, server)
     a = apps[-1]
@@ -285,7 +285,7 @@ def test_a_1024_field_streams_rasterised_maps_and_stops(page, server, artifacts,
     from explorer.app import LARGE_PERIOD
     from explorer.live import MAX_DISPLAY
 
-    monkeypatch.setattr(importlib.import_module("dipcore.fit"), "fit", ui_helpers.stand_in_fit(20.0))
+    monkeypatch.setattr(importlib.import_module("dipcore.solver"), "fit", ui_helpers.stand_in_fit(20.0))
     _open(page, server)
     app = server["apps"][-1]
     t0 = time.perf_counter()
@@ -334,7 +334,7 @@ def test_a_1440x900_screen_holds_the_page_and_the_console_stays_quiet(browser, s
     error (the "could not set initial ranges" of empty auto ranges included)."""
     import importlib
 
-    monkeypatch.setattr(importlib.import_module("dipcore.fit"), "fit", ui_helpers.stand_in_fit(20.0))
+    monkeypatch.setattr(importlib.import_module("dipcore.solver"), "fit", ui_helpers.stand_in_fit(20.0))
     ctx = browser.new_context(viewport={"width": 1440, "height": 900})
     page = ctx.new_page()
     page.set_default_timeout(60_000)

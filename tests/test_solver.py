@@ -11,7 +11,7 @@ import torch
 from dipcore import metrics
 from dipcore.degrade import Degradation
 from dipcore.errors import SSHDipError
-from dipcore.fit import RECIPES, Progress, fit, get_recipe, holdout_cells, resolve_device, run
+from dipcore.solver import RECIPES, Progress, fit, get_recipe, holdout_cells, resolve_device, run
 from dipcore.twin import make_twin
 
 
