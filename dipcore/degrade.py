@@ -90,9 +90,12 @@ def bicubic_up(x_lr: np.ndarray, ratio: int) -> np.ndarray:
     return (cubic_matrix(h, ratio) @ x_lr.astype(np.float64) @ cubic_matrix(w, ratio).T).astype(np.float32)
 
 
-@dataclass
+@dataclass(frozen=True, eq=False)
 class Degradation:
     """The forward operator d: pooling by ``ratio`` plus white noise of std ``sigma`` metres.
+
+    Immutable, as a physics object should be: the mask is fixed (and made read-only) at construction, so every
+    caller sees the same operator; build a new one (``dataclasses.replace``) for another mask or noise.
 
     Parameters
     ----------
@@ -116,6 +119,10 @@ class Degradation:
             raise SSHDipError(f"ratio must be one of {', '.join(map(str, RATIOS))}; got {self.ratio}")
         if not np.isfinite(self.sigma) or self.sigma < 0:
             raise SSHDipError(f"noise sigma must be a finite number ≥ 0; got {self.sigma}")
+        if self.mask is not None:  # a private read-only copy: nobody can change the operator after the fact
+            mask = np.array(self.mask, dtype=bool)
+            mask.setflags(write=False)
+            object.__setattr__(self, "mask", mask)
 
     @classmethod
     def relative(cls, ratio: int, fraction: float, field: np.ndarray, seed: int = 0) -> "Degradation":
@@ -254,7 +261,7 @@ class Projector:
         self.cy = torch.from_numpy(cubic_matrix(h, r).astype(np.float32)).to(device)
         self.cx = torch.from_numpy(cubic_matrix(w, r).astype(np.float32)).to(device)
 
-    def misfit(self, x: torch.Tensor) -> torch.Tensor:
+    def misfit(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Per-field mean squared misfit over ocean coarse cells, and the residual (…, h, w)."""
         res = (self.y - self.degradation.forward_torch(x, self.m_hr)) * self.ok
         return (res ** 2).sum(dim=(-2, -1)) / self.n_ok, res

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -44,10 +44,10 @@ def make_twin(field: Field, ratio: int, noise: float = 0.0, seed: int = 0) -> Tw
     SSHDipError
         For a ratio the grid is too small for, or a crop with no ocean at the observation's scale.
     """
-    deg = Degradation.relative(ratio, noise, field.values, seed=seed)
-    ny, nx = deg.crop_shape(field.shape)
+    whole = Degradation.relative(ratio, noise, field.values, seed=seed)  # noise σ from the whole field's std
+    ny, nx = whole.crop_shape(field.shape)
     cropped = field if (ny, nx) == field.shape else field.crop_index(0, ny, 0, nx)
-    deg.mask = cropped.mask
+    deg = replace(whole, mask=cropped.mask)  # the operator of the cropped grid, fixed from here on
     obs = deg.forward(cropped.values)
     bic = deg.bicubic(obs)
     return Twin(cropped, obs, bic, deg, noise, deg.ibp(obs, bic))

@@ -185,3 +185,17 @@ def test_backprojection_stops_at_the_noise_level(gulf_small):
 def test_projector_refuses_an_all_land_observation(gulf_small):
     with pytest.raises(SSHDipError, match="all land"):
         Projector(Degradation(4), np.full((16, 16), np.nan, np.float32), np.ones((64, 64), bool))
+
+
+def test_degradation_is_immutable():
+    """The physics object cannot change after construction: its fields are frozen and its mask read-only."""
+    import dataclasses
+
+    mask = np.ones((16, 16), bool)
+    deg = Degradation(2, sigma=0.1, mask=mask)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        deg.mask = np.zeros((16, 16), bool)
+    with pytest.raises(ValueError):
+        deg.mask[0, 0] = False
+    mask[0, 0] = False  # the caller's array is not the operator's
+    assert deg.mask.all()
