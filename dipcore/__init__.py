@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from dipcore.constants import VERSION as __version__  # noqa: E402
 
 _WHERE = {  # public name -> the module that defines it
     "Degradation": "dipcore.degrade", "ladder": "dipcore.degrade", "pool": "dipcore.degrade",

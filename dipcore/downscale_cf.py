@@ -28,9 +28,9 @@ def time_indices(da: xr.DataArray) -> list[int]:
 
 
 def _version() -> str:
-    import dipcore
+    from dipcore.constants import VERSION
 
-    return dipcore.__version__
+    return VERSION
 
 
 def _provenance(da: xr.DataArray, provenance: dict | None) -> dict:

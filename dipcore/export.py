@@ -75,9 +75,9 @@ def ssh_standard_name(attrs: dict) -> str:
 
 
 def _version() -> str:
-    import dipcore
+    from dipcore.constants import VERSION
 
-    return dipcore.__version__
+    return VERSION
 
 
 def _utc_now() -> str:

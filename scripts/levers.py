@@ -1,11 +1,11 @@
 """Recipe levers: what each change to the fit does to RMSE/SSIM against bicubic, on the embedded real samples.
 
     python scripts/levers.py [--iters 1500] [--members 1] [--cases gulfstream kuroshio] [--ratios 8 16]
-                             [--noise 0 0.05] [--variants paper residual ...] [--csv out.csv]
+                             [--noise 0 0.05] [--variants ibp paper residual dip ...] [--csv out.csv]
 
-Each variant is a :class:`dipcore.solver.Recipe` (a named preset or a modified copy); ``ibp`` and ``ibp_morozov`` are
-non-DIP references: bicubic made consistent with the observation by iterative back-projection, exactly or down to
-the noise level.
+Each variant is a :class:`dipcore.recipes.Recipe`: a recipe of ``dipcore.recipes.RECIPES`` by name, or the residual
+recipe with one lever changed; ``ibp`` and ``ibp_morozov`` are non-DIP references: bicubic made consistent with the
+observation by iterative back-projection, exactly or down to the noise level. Cases are ``sample[:time]``.
 """
 
 from __future__ import annotations
@@ -19,8 +19,9 @@ from dataclasses import replace
 import numpy as np
 
 from dipcore import metrics
-from dipcore.solver import RECIPES, run
-from dipcore.samples import load_sample
+from dipcore.recipes import DEFAULT_RECIPE, RECIPES
+from dipcore.samples import load_sample, parse_spec
+from dipcore.solver import run
 from dipcore.twin import make_twin
 
 
@@ -30,10 +31,10 @@ def ibp(twin, tau: float = 0.0) -> np.ndarray:
     return twin.degradation.backproject(twin.bicubic, twin.observation, tau=tau, rounds=50)
 
 
+REFERENCES = ("ibp", "ibp_morozov")  # classical estimates, no network
 _R = RECIPES["residual"]
 VARIANTS = {  # the shipped recipes, and the residual recipe with one lever changed at a time
-    "paper": RECIPES["paper"],
-    "residual": _R,
+    **RECIPES,
     "residual_no_zero_init": replace(_R, name="residual_no_zero_init", zero_init=False),
     "residual_no_ema": replace(_R, name="residual_no_ema", ema=0.0),
     "residual_discrepancy": replace(_R, name="residual_discrepancy", discrepancy=True),
@@ -47,8 +48,9 @@ VARIANTS = {  # the shipped recipes, and the residual recipe with one lever chan
 
 
 def case(spec: str):
-    name, _, t = spec.partition(":")
-    return load_sample(name, time=int(t or 0))
+    """A sample ``name[:time]`` (:func:`dipcore.samples.parse_spec`)."""
+    name, t = parse_spec(spec)
+    return load_sample(name, time=t)
 
 
 def main() -> None:
@@ -58,7 +60,9 @@ def main() -> None:
     p.add_argument("--cases", nargs="+", default=["gulfstream", "kuroshio"])
     p.add_argument("--ratios", type=int, nargs="+", default=[8, 16])
     p.add_argument("--noise", type=float, nargs="+", default=[0.0])
-    p.add_argument("--variants", nargs="+", default=["ibp", "residual", "residual_zero"])
+    p.add_argument("--variants", nargs="+", choices=[*REFERENCES, *VARIANTS], metavar="VARIANT",
+                   default=["ibp", "residual", DEFAULT_RECIPE],
+                   help=f"among {', '.join([*REFERENCES, *VARIANTS])} (default: ibp residual {DEFAULT_RECIPE})")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--csv")
     a = p.parse_args()
@@ -74,7 +78,7 @@ def main() -> None:
                 for v in a.variants:
                     t = time.perf_counter()
                     std = None
-                    if v in ("ibp", "ibp_morozov"):
+                    if v in REFERENCES:
                         est = ibp(tw, tau=1.0 if v == "ibp_morozov" else 0.0)
                     else:
                         ev = run(tw.observation, tw.degradation, recipe=VARIANTS[v], members=a.members,

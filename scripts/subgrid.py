@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 
 from dipcore import metrics
-from dipcore.samples import load_sample
+from dipcore.samples import load_sample, parse_spec
 from dipcore.twin import make_twin
 from dipcore.uncertainty import try_subgrid_std
 
@@ -24,8 +24,8 @@ def main() -> None:
     a = p.parse_args()
     print(f"{'case':>16} {'×':>3} {'noise':>5} {'RMSE cm':>8} {'corr':>6} {'spr/sk':>6} {'c':>6}")
     for spec in a.cases:
-        name, _, t = spec.partition(":")
-        field = load_sample(name, time=int(t or 0))
+        name, t = parse_spec(spec)
+        field = load_sample(name, time=t)
         for r in a.ratios:
             for nz in a.noise:
                 tw = make_twin(field, r, nz)

@@ -14,6 +14,7 @@ import xarray as xr
 
 from dipcore.cli import main
 from dipcore.samples import get_sample
+from dipcore.verdict import verdict
 
 
 def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
@@ -60,9 +61,9 @@ def test_fit_happy_path_writes_netcdf_and_summary(capsys, tmp_path):
     assert s["params_per_member"] > 10_000 and s["recipe"] and s["arch"] in ("paper", "skip", "decoder")
     assert [h["step"] for h in s["history"]] == [10, 12] and all(0 < h["ssim"] <= 1 for h in s["history"])
     assert set(s["uncertainty"]["ensemble"]) == {"spread_skill", "corr"}
-    # the one-line verdict names the winner in the words of the summary
-    assert ("beats IBP" in stdout) == (s["rmse"]["estimate"] <= s["rmse"]["ibp"]
-                                       and s["ssim"]["estimate"] >= s["ssim"]["ibp"])
+    # the one-line verdict is dipcore.verdict's sentence for the summary's numbers (RMSE in cm, SSIM)
+    r = s["rmse"]
+    assert verdict(100 * r["estimate"], 100 * r["ibp"], 100 * r["bicubic"], ssim=s["ssim"]) in stdout.splitlines()
     with xr.open_dataset(out) as ds:
         for v in ("truth", "lowres", "bicubic", "ibp", "estimate", "std", "latent_std"):
             assert v in ds and ds[v].attrs["units"] == "m"

@@ -1,0 +1,34 @@
+"""argparse ``type=`` checks shared by every subcommand: a bad value is a one-line usage error (exit 2)."""
+
+from __future__ import annotations
+
+import argparse
+import math
+from collections.abc import Callable
+
+_KIND = {int: "integer", float: "number"}
+
+
+def at_least(kind: type, minimum: float) -> Callable[[str], int | float]:
+    """A parser of ``kind`` (``int`` or ``float``) that refuses values below ``minimum``, NaN and infinities.
+
+    >>> at_least(float, 0)("0.05")
+    0.05
+    """
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a valid {_KIND.get(kind, kind.__name__)}") from None
+        if kind is float and not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"{text!r} must be a finite number ≥ {minimum:g}")
+        if not value >= minimum:
+            raise argparse.ArgumentTypeError(f"{text!r} must be ≥ {minimum:g}")
+        return value
+    return parse
+
+
+#: A noise fraction or std: a finite float ≥ 0.
+non_negative = at_least(float, 0.0)
+
+__all__ = ["at_least", "non_negative"]

@@ -1,0 +1,149 @@
+"""Pure scoring helpers and the tidy tables of the sweeps: their columns, rows from arrays, and their summaries.
+
+No fit and no file here: every function turns arrays (metres, NaN on land) or tables into rows or tables.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from dipcore import metrics
+from dipcore.errors import SSHDipError
+
+RATIO_COLUMNS = ["experiment", "case", "grid", "ratio", "level", "noise", "method", "recipe", "members", "iters",
+                 "seed", "rmse_cm", "ssim", "nrmse", "eff_res_km", "seconds", "note"]
+ENSEMBLE_COLUMNS = ["experiment", "case", "grid", "ratio", "noise", "recipe", "iters", "seed", "k", "method",
+                    "rmse_cm", "ssim", "nrmse", "eff_res_km"]
+ENSEMBLE_METHODS = ("ensemble_mean", "mean_member", "best_member", "ibp", "bicubic")
+UNCERTAINTY_COLUMNS = ["experiment", "case", "grid", "ratio", "noise", "recipe", "members", "latent_samples",
+                       "iters", "seed", "source", "mean_std_cm", "rms_std_cm", "rmse_cm", "bicubic_rmse_cm",
+                       "corr_abs_error", "spread_skill", "crps_cm", "crps_gauss_cm"]
+
+
+def cumulative_means(members: np.ndarray) -> np.ndarray:
+    """Mean of the first k members for every k: ``out[k-1] = members[:k].mean(axis=0)``.
+
+    Parameters
+    ----------
+    members : np.ndarray
+        (K, ...) stack of member fields.
+
+    Returns
+    -------
+    np.ndarray
+        (K, ...) float64; NaN (land) propagates.
+    """
+    m = np.asarray(members, dtype=np.float64)
+    if m.ndim < 1 or m.shape[0] < 1:
+        raise SSHDipError("cumulative_means needs at least one member")
+    counts = np.arange(1, m.shape[0] + 1, dtype=np.float64).reshape(-1, *([1] * (m.ndim - 1)))
+    return np.cumsum(m, axis=0) / counts
+
+
+def gaussian_crps(mean: np.ndarray, std: np.ndarray, truth: np.ndarray) -> float:
+    """Mean CRPS of a Gaussian forecast N(mean, std²) over cells where all three are finite (metres).
+
+    Used for the latent-sample spread, for which only the mean and std are kept.
+    """
+    from scipy.stats import norm
+
+    m = np.isfinite(mean) & np.isfinite(std) & np.isfinite(truth)
+    s = np.maximum(std[m].astype(np.float64), 1e-12)
+    z = (truth[m] - mean[m]) / s
+    crps = s * (z * (2 * norm.cdf(z) - 1) + 2 * norm.pdf(z) - 1 / np.sqrt(np.pi))
+    return float(crps.mean()) if crps.size else float("nan")
+
+
+def score_row(estimate: np.ndarray, truth: np.ndarray, dx_km: float | None) -> dict[str, float]:
+    """RMSE (cm), SSIM, nRMSE µ and effective resolution (km, NaN when the spacing is unknown)."""
+    s = metrics.scores(estimate, truth, dx_km)
+    return {"rmse_cm": 100 * s["rmse"], "ssim": s["ssim"], "nrmse": s["nrmse"],
+            "eff_res_km": s.get("eff_res_km", float("nan"))}
+
+
+def ensemble_size_rows(members: np.ndarray, truth: np.ndarray, bicubic: np.ndarray,
+                       dx_km: float | None, ibp: np.ndarray | None = None) -> list[dict]:
+    """Scores per k = 1…K of the mean of the first k members, the mean and best score of those k members
+    (each scored alone), and the bicubic and (when given) IBP baselines (the same for every k).
+
+    Parameters
+    ----------
+    members : np.ndarray
+        (K, H, W) member fields, metres, NaN on land.
+    truth, bicubic : np.ndarray
+        (H, W) truth and baseline.
+    dx_km : float, optional
+        Grid spacing for the effective resolution.
+    """
+    single = [score_row(m, truth, dx_km) for m in members]
+    means = cumulative_means(members)
+    bic = score_row(bicubic, truth, dx_km)
+    keys = ("rmse_cm", "ssim", "nrmse", "eff_res_km")
+    lower_is_better = {"rmse_cm": True, "ssim": False, "nrmse": False, "eff_res_km": True}
+    rows = []
+    for k in range(1, members.shape[0] + 1):
+        first = single[:k]
+        best = {key: (min if lower_is_better[key] else max)(s[key] for s in first) for key in keys}
+        rows.append({"k": k, "method": "ensemble_mean", **score_row(means[k - 1], truth, dx_km)})
+        rows.append({"k": k, "method": "mean_member", **{key: float(np.mean([s[key] for s in first]))
+                                                         for key in keys}})
+        rows.append({"k": k, "method": "best_member", **best})
+        rows.append({"k": k, "method": "bicubic", **bic})
+        if ibp is not None:
+            rows.append({"k": k, "method": "ibp", **score_row(ibp, truth, dx_km)})
+    return rows
+
+
+def uncertainty_rows(estimate: np.ndarray, truth: np.ndarray, member_std: np.ndarray, latent_std: np.ndarray,
+                     members: np.ndarray | None, total: np.ndarray | None = None) -> list[dict]:
+    """Diagnostics of the spreads: ``ensemble`` across members, ``latent`` across latent draws and, when given,
+    ``total``: the ensemble spread and the calibrated sub-grid std (:mod:`dipcore.uncertainty`) in quadrature.
+
+    ``crps_cm`` is the empirical ensemble CRPS (ensemble only: latent draws are not kept); ``crps_gauss_cm``
+    treats each spread as a Gaussian around the estimate, so the sources compare on the same footing.
+    """
+    rows = []
+    ocean = np.isfinite(truth) & np.isfinite(estimate)
+    sources = [("ensemble", member_std), ("latent", latent_std)]
+    if total is not None:
+        sources.append(("total", total))
+    for source, std in sources:
+        ok = ocean & np.isfinite(std)
+        rows.append({
+            "source": source,
+            "mean_std_cm": 100 * float(std[ok].mean()),
+            "rms_std_cm": 100 * float(np.sqrt(np.mean(std[ok] ** 2))),
+            "rmse_cm": 100 * metrics.rmse(estimate, truth),
+            "corr_abs_error": metrics.error_std_correlation(std, estimate, truth),
+            "spread_skill": metrics.spread_skill(std, estimate, truth),
+            "crps_cm": 100 * metrics.crps_ensemble(members, truth) if source == "ensemble" and members is not None
+            else float("nan"),
+            "crps_gauss_cm": 100 * gaussian_crps(estimate, std, truth),
+        })
+    return rows
+
+
+def ratios_summary(table: pd.DataFrame) -> pd.DataFrame:
+    """Mean over cases of each score, per ratio × noise × method, with the number of cases averaged."""
+    ok = table[table["note"].fillna("") == ""]
+    if ok.empty:
+        return pd.DataFrame(columns=["ratio", "noise", "method", "n_cases", "rmse_cm", "ssim", "nrmse",
+                                     "eff_res_km"])
+    g = ok.groupby(["ratio", "noise", "method"], as_index=False)
+    out = g.agg(n_cases=("case", "nunique"), rmse_cm=("rmse_cm", "mean"), ssim=("ssim", "mean"),
+                nrmse=("nrmse", "mean"), eff_res_km=("eff_res_km", "mean"))
+    return out.sort_values(["noise", "ratio", "method"], ascending=[True, True, False]).reset_index(drop=True)
+
+
+def ensemble_summary(table: pd.DataFrame) -> pd.DataFrame:
+    """Wide view: per ratio × noise × k, the RMSE (cm) and SSIM of each method, averaged over cases."""
+    g = table.groupby(["ratio", "noise", "k", "method"])[["rmse_cm", "ssim"]].mean().unstack("method")
+    g.columns = [f"{score}_{method}" for score, method in g.columns]
+    order = [f"{s}_{m}" for s in ("rmse_cm", "ssim") for m in ENSEMBLE_METHODS if f"{s}_{m}" in g.columns]
+    return g[order].reset_index()
+
+
+__all__ = ["ENSEMBLE_COLUMNS", "ENSEMBLE_METHODS", "RATIO_COLUMNS", "UNCERTAINTY_COLUMNS", "cumulative_means",
+           "ensemble_size_rows", "ensemble_summary", "gaussian_crps", "ratios_summary", "score_row",
+           "uncertainty_rows"]
