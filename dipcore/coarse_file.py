@@ -52,14 +52,7 @@ def open_coarse(source: str | os.PathLike, var: str | None = None, times: str | 
     SSHDipError
         For a broken file, a missing variable, times out of range, or a crop with no ocean at any selected time.
     """
-    from dipcore.io import (
-        UNIT_SCALE,
-        Field,
-        _open,
-        _select_2d,
-        crop_field,
-        find_ssh_variable,
-    )
+    from dipcore.io import Field, _open, _select_2d, clean_values, crop_field, find_ssh_variable, unit_scale, warn
 
     ds, label = _open(source)
     if var is not None and var not in ds.data_vars:
@@ -72,16 +65,13 @@ def open_coarse(source: str | os.PathLike, var: str | None = None, times: str | 
     n = raw.sizes[extra[0]] if len(extra) == 1 else 1
     tdim = extra[0] if extra else (raw.dims[0] if raw.ndim > 2 else "time")
     idx = parse_times(times, n)
-    snaps = []
+    snaps, notes = [], []
     for t in idx:
         da2, _ = _select_2d(raw, t, label)  # its checks and messages (dims, range)
         # the value cleaning of load_field (which reads one step per call): units, ROMS mask, fill values
-        scale = UNIT_SCALE.get(str(da2.attrs.get("units", "m")).strip().lower(), 1.0)
-        values = da2.values.astype(np.float64) * scale
+        values = clean_values(da2.values, unit_scale(da2, name, label, notes), f"{label} (time {t})", notes)
         if "mask_rho" in ds and ds["mask_rho"].shape == da2.shape:
             values[ds["mask_rho"].values == 0] = np.nan
-        values[~np.isfinite(values)] = np.nan
-        values[np.abs(values) > 1e3] = np.nan
         out = da2.copy(data=values.astype(np.float32))
         out.attrs = {k: v for k, v in da2.attrs.items() if k in ("long_name", "standard_name")}
         out.attrs["units"] = "m"
@@ -92,7 +82,8 @@ def open_coarse(source: str | os.PathLike, var: str | None = None, times: str | 
     # the crop box: from the coordinates, on the cells that are ocean at some selected time
     ydim, xdim = series.dims[-2:]
     any_ocean = np.isfinite(series.values).any(axis=0)
-    tmpl = series.isel({tdim: 0}, drop=True).copy(data=np.where(any_ocean, 0.0, np.nan).astype(np.float32))
+    ramp = np.arange(any_ocean.size, dtype=np.float32).reshape(any_ocean.shape)  # any non-constant ocean value
+    tmpl = series.isel({tdim: 0}, drop=True).copy(data=np.where(any_ocean, ramp, np.nan).astype(np.float32))
     tmpl = tmpl.assign_coords(_iy=(ydim, np.arange(tmpl.sizes[ydim])), _ix=(xdim, np.arange(tmpl.sizes[xdim])))
     f = crop_field(Field(tmpl.drop_vars(INDEX_COORD, errors="ignore"), name=name, source=label), crop, index_crop)
     iy, ix = f.data["_iy"].values, f.data["_ix"].values
@@ -101,4 +92,5 @@ def open_coarse(source: str | os.PathLike, var: str | None = None, times: str | 
             "title": ds.attrs.get("title", ""),
             **({"crop": [float(c) for c in crop]} if crop is not None else {}),
             **({"index_crop": [int(i) for i in index_crop]} if index_crop is not None else {})}
+    warn(notes)
     return series, prov

@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from scipy import ndimage
 
-from dipcore.constants import IBP_ROUNDS, LADDER_NAMES, MIN_COARSE, RATIOS  # noqa: F401  (re-exported)
+from dipcore.constants import IBP_ROUNDS, LADDER_NAMES, MAX_NOISE_FRACTION, MIN_COARSE, RATIOS  # noqa: F401  (re-exported)
 from dipcore.errors import SSHDipError
 
 
@@ -127,8 +127,9 @@ class Degradation:
     @classmethod
     def relative(cls, ratio: int, fraction: float, field: np.ndarray, seed: int = 0) -> "Degradation":
         """Noise given as a fraction of the field's std over the ocean (0.05 = 5 %)."""
-        if not np.isfinite(fraction) or fraction < 0:
-            raise SSHDipError(f"noise fraction must be ≥ 0; got {fraction}")
+        if not np.isfinite(fraction) or not 0 <= fraction <= MAX_NOISE_FRACTION:
+            raise SSHDipError(f"noise fraction must be between 0 and {MAX_NOISE_FRACTION:g} (of the field's std); "
+                              f"got {fraction}")
         std = float(np.nanstd(field)) if np.isfinite(field).any() else 0.0
         return cls(ratio, sigma=fraction * std, mask=np.isfinite(field), seed=seed)
 

@@ -7,3 +7,10 @@ class SSHDipError(ValueError):
     Raised for broken files, missing variables, all-land crops, grids too small for the ratio and the like.
     The CLI prints it on one line (exit code 2); the explorer shows it on the page.
     """
+
+
+class SSHDipWarning(UserWarning):
+    """A usable input that needed a repair the user should know about (non-finite cells, sorted coordinates…).
+
+    The CLI prints each on one line (``ssh-dip: warning: …``); the explorer shows it on the page.
+    """

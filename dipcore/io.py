@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -16,7 +17,7 @@ from typing import Sequence
 import numpy as np
 import xarray as xr
 
-from dipcore.errors import SSHDipError
+from dipcore.errors import SSHDipError, SSHDipWarning
 
 SSH_STANDARD_NAMES = (
     "sea_surface_height_above_geoid",
@@ -136,6 +137,10 @@ class Field:
                               "this tool handles; crop a region first")
         if not self.mask.any():
             raise SSHDipError(f"the selected region of {self.source or 'the field'} is all land (no ocean value)")
+        ocean = self.values[self.mask]
+        if float(ocean.max()) - float(ocean.min()) <= 1e-9 * max(1.0, float(np.abs(ocean).max())):
+            raise SSHDipError(f"the selected region of {self.source or 'the field'} is constant "
+                              f"({float(ocean[0]):.4g} m everywhere): there is nothing to downscale")
 
 
 def grid_spacing_km(da: xr.DataArray) -> tuple[float, float] | None:
@@ -199,6 +204,10 @@ def find_ssh_variable(ds: xr.Dataset, source: str = "the file") -> str:
             return lower[n]
     if not ds.data_vars:
         raise SSHDipError(f"{source} holds no data variables: it is empty or not an SSH NetCDF file")
+    if not grids:
+        listing = ", ".join(f"{n}{tuple(ds[n].dims)}" for n in ds.data_vars)
+        raise SSHDipError(f"{source} holds no 2-D variable (variables: {listing}): an SSH map on a (y, x) grid "
+                          "is needed")
     listing = ", ".join(f"{n}{tuple(ds[n].dims)}" for n in ds.data_vars)
     raise SSHDipError(f"no sea surface height variable found in {source} (variables: {listing}); "
                       "name one with --var")
@@ -219,7 +228,15 @@ def _open(source: str | os.PathLike | bytes) -> tuple[xr.Dataset, str]:
         if Path(path).is_dir():
             raise SSHDipError(f"{path} is a folder, not a NetCDF file")
     try:
+        if os.path.getsize(path) == 0:
+            raise SSHDipError(f"{label} is empty (0 bytes): not a NetCDF file")
         with xr.open_dataset(path, engine="netcdf4") as ds:
+            for name, var in ds.data_vars.items():  # refuse before reading: a lazy variable costs nothing yet
+                if var.ndim >= 2 and var.shape[-1] * var.shape[-2] > MAX_CELLS:
+                    ny, nx = var.shape[-2:]
+                    raise SSHDipError(f"variable {name!r} in {label} is {ny}×{nx} = {ny * nx:,} cells, more than "
+                                      f"the {MAX_CELLS:,} this tool handles; crop a region first (e.g. with "
+                                      "ncks or xarray) and pass the smaller file")
             return ds.load(), label
     except SSHDipError:
         raise
@@ -236,8 +253,10 @@ def _select_2d(da: xr.DataArray, time: int, label: str) -> tuple[xr.DataArray, s
         raise SSHDipError(f"variable {da.name!r} in {label} has dims {da.dims}; a 2-D (y, x) grid is needed")
     extra = [d for d in da.dims[:-2] if da.sizes[d] > 1]
     if len(extra) > 1:
-        raise SSHDipError(f"variable {da.name!r} in {label} has dims {da.dims}: only one dimension besides "
-                          "(y, x) can be selected (time)")
+        sizes = ", ".join(f"{d} ({da.sizes[d]})" for d in extra)
+        raise SSHDipError(f"variable {da.name!r} in {label} has dims {da.dims}: besides (y, x) only one "
+                          f"dimension (time) can be chosen, but {sizes} have several values; select one level "
+                          f"first (e.g. ncks -d {extra[-1]},0 IN OUT, or xarray's .isel)")
     stamp = None
     if extra:
         d = extra[0]
@@ -252,6 +271,44 @@ def _select_2d(da: xr.DataArray, time: int, label: str) -> tuple[xr.DataArray, s
     for d in da.dims[:-2]:
         da = da.isel({d: 0})
     return da, stamp
+
+
+def unit_scale(da: xr.DataArray, name: str, label: str, notes: list[str]) -> float:
+    """Factor to metres from the variable's ``units``; none → metres (noted); unknown units → error.
+
+    The first word counts ("m above geoid" is metres), so products that decorate their units still load.
+    """
+    raw = da.attrs.get("units")
+    if raw is None or not str(raw).strip():
+        notes.append(f"variable {name!r} in {label} has no units attribute: values taken as metres")
+        return 1.0
+    word = str(raw).strip().lower().split()[0]
+    if word not in UNIT_SCALE:
+        raise SSHDipError(f"variable {name!r} in {label} has units {raw!r}, which is not a length this tool "
+                          f"understands (use one of: {', '.join(sorted(UNIT_SCALE))})")
+    return UNIT_SCALE[word]
+
+
+def clean_values(raw: np.ndarray, scale: float, label: str, notes: list[str]) -> np.ndarray:
+    """float64 metres with land as NaN; inf and undecoded fill values (|v| > 1 km) become missing (noted)."""
+    values = np.asarray(raw, dtype=np.float64) * scale
+    bad = np.isinf(values) | (np.isfinite(values) & (np.abs(values) > 1e3))  # e.g. 9.96e36: not a sea level
+    if bad.any():
+        notes.append(f"{int(bad.sum())} non-finite or fill-value cells in {label} treated as missing (land)")
+    values[bad | ~np.isfinite(values)] = np.nan
+    return values
+
+
+def _sorted_axes(da: xr.DataArray, label: str, notes: list[str]) -> xr.DataArray:
+    """Sort 1-D latitude/longitude that are not monotonic (noted); descending axes are left as they are."""
+    for dim in da.dims[-2:]:
+        if dim not in da.coords or da.coords[dim].ndim != 1 or da.sizes[dim] < 2:
+            continue
+        step = np.diff(np.asarray(da.coords[dim].values, dtype=np.float64))
+        if not (np.all(step > 0) or np.all(step < 0)):
+            notes.append(f"coordinate {dim!r} of {label} is not monotonic: cells sorted by {dim}")
+            da = da.sortby(dim)
+    return da
 
 
 def load_field(source: str | os.PathLike | bytes, var: str | None = None, time: int = 0,
@@ -290,13 +347,12 @@ def load_field(source: str | os.PathLike | bytes, var: str | None = None, time: 
     if not np.issubdtype(da.dtype, np.number):
         raise SSHDipError(f"variable {name!r} in {label} is not numeric ({da.dtype})")
     da, stamp = _select_2d(da, time, label)
-    units = str(da.attrs.get("units", "m")).strip().lower()
-    scale = UNIT_SCALE.get(units, 1.0)
-    values = da.values.astype(np.float64) * scale
+    notes: list[str] = []  # repairs the user should know about, said only once the field is usable
+    scale = unit_scale(da, name, label, notes)
+    da = _sorted_axes(da, label, notes)
+    values = clean_values(da.values, scale, label, notes)
     if "mask_rho" in ds and ds["mask_rho"].shape == da.shape:  # ROMS land mask when zeta is not NaN there
         values[ds["mask_rho"].values == 0] = np.nan
-    values[~np.isfinite(values)] = np.nan
-    values[np.abs(values) > 1e3] = np.nan  # undecoded fill values (e.g. 9.96e36) are not sea levels
     out = da.copy(data=values.astype(np.float32))
     out.name = name
     out.attrs = {k: v for k, v in da.attrs.items() if k in ("long_name", "standard_name")}
@@ -304,7 +360,15 @@ def load_field(source: str | os.PathLike | bytes, var: str | None = None, time: 
     attrs = {"credit": ds.attrs.get("credit", ""), "title": ds.attrs.get("title", "")}
     if stamp:
         attrs["time"] = stamp
-    return crop_field(Field(out, name=name, source=label, attrs=attrs), crop, index_crop)
+    f = crop_field(Field(out, name=name, source=label, attrs=attrs), crop, index_crop)
+    warn(notes)
+    return f
+
+
+def warn(notes: list[str]) -> None:
+    """Issue each note as an :class:`SSHDipWarning` (the CLI prints one line each, the explorer shows them)."""
+    for note in dict.fromkeys(notes):  # each once
+        warnings.warn(note, SSHDipWarning, stacklevel=3)
 
 
 def crop_field(f: Field, crop=None, index_crop=None) -> Field:

@@ -157,7 +157,7 @@ def test_bad_input_exits_2_with_one_clear_line(capsys, bad_inputs, case):
 
 EXPECTED_WORDS = {
     "missing file": "not found", "unknown sample": "neither an existing file nor a sample",
-    "random bytes": "cannot read", "empty file": "cannot read", "text file": "cannot read",
+    "random bytes": "cannot read", "empty file": "empty (0 bytes)", "text file": "cannot read",
     "truncated netcdf": "cannot read", "missing variable": "'sst' not found", "no ssh variable": "no sea surface",
     "all land": "all land", "all-land crop": "all land", "too small for ratio": "too small for ×32",
     "time out of range": "out of range", "crop outside grid": "contains no grid cell",

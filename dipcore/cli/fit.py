@@ -8,7 +8,7 @@ import json
 import sys
 from pathlib import Path
 
-from dipcore.cli.validators import at_least, non_negative
+from dipcore.cli.validators import at_least, noise_fraction
 from dipcore.constants import RATIOS
 from dipcore.constants import ARCHITECTURES  # without torch: --help stays instant
 from dipcore.errors import SSHDipError
@@ -27,7 +27,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
     f.add_argument("--crop", type=float, nargs=4, metavar=("LAT0", "LAT1", "LON0", "LON1"),
                    help="geographic box")
     f.add_argument("--index-crop", type=int, nargs=4, metavar=("Y0", "Y1", "X0", "X1"), help="index box")
-    f.add_argument("--noise", type=non_negative, default=0.0,
+    f.add_argument("--noise", type=noise_fraction, default=0.0,
                    help="noise std as a fraction of the field's std (0.05 = 5%%)")
     f.add_argument("--members", type=at_least(int, 1), default=DEFAULT_MEMBERS,
                    help=f"ensemble size K (default {DEFAULT_MEMBERS}; K > 1 gives the ensemble std)")

@@ -10,10 +10,11 @@ from __future__ import annotations
 import argparse
 import sys
 import traceback
+import warnings
 from collections.abc import Sequence
 
 from dipcore.cli import downscale, experiment, fit, info
-from dipcore.errors import SSHDipError
+from dipcore.errors import SSHDipError, SSHDipWarning
 
 EXIT_BAD_INPUT = 2
 
@@ -38,13 +39,27 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+_default_show = warnings.showwarning
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """dipcore's warnings about the input on one plain line; other warnings as Python prints them."""
+    if issubclass(category, SSHDipWarning):
+        print(f"ssh-dip: warning: {message}", file=sys.stderr)
+    else:
+        _default_show(message, category, filename, lineno, file, line)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``ssh-dip`` console script; returns the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
     args.command_line = "ssh-dip " + " ".join(sys.argv[1:] if argv is None else argv)  # the files' history
     try:
-        return int(args.func(args) or 0)
+        with warnings.catch_warnings():  # restores the warning machinery after the command
+            warnings.simplefilter("always", SSHDipWarning)
+            warnings.showwarning = _show_warning
+            return int(args.func(args) or 0)
     except SSHDipError as exc:
         if args.debug:
             traceback.print_exc()

@@ -6,11 +6,14 @@ import argparse
 import math
 from collections.abc import Callable
 
+from dipcore.constants import MAX_NOISE_FRACTION
+
 _KIND = {int: "integer", float: "number"}
 
 
-def at_least(kind: type, minimum: float) -> Callable[[str], int | float]:
-    """A parser of ``kind`` (``int`` or ``float``) that refuses values below ``minimum``, NaN and infinities.
+def at_least(kind: type, minimum: float, maximum: float | None = None) -> Callable[[str], int | float]:
+    """A parser of ``kind`` (``int`` or ``float``) that refuses values below ``minimum`` (or above ``maximum``),
+    NaN and infinities.
 
     >>> at_least(float, 0)("0.05")
     0.05
@@ -24,11 +27,15 @@ def at_least(kind: type, minimum: float) -> Callable[[str], int | float]:
             raise argparse.ArgumentTypeError(f"{text!r} must be a finite number ≥ {minimum:g}")
         if not value >= minimum:
             raise argparse.ArgumentTypeError(f"{text!r} must be ≥ {minimum:g}")
+        if maximum is not None and value > maximum:
+            raise argparse.ArgumentTypeError(f"{text!r} must be ≤ {maximum:g}")
         return value
     return parse
 
 
-#: A noise fraction or std: a finite float ≥ 0.
+#: A noise std (metres): a finite float ≥ 0.
 non_negative = at_least(float, 0.0)
+#: A noise fraction of the field's std: 0 … MAX_NOISE_FRACTION.
+noise_fraction = at_least(float, 0.0, MAX_NOISE_FRACTION)
 
-__all__ = ["at_least", "non_negative"]
+__all__ = ["at_least", "noise_fraction", "non_negative"]
