@@ -9,8 +9,9 @@ K=4 members, CPU. Four measurements, same process, one after the other:
    server pushes per second, and the fit's iterations/s;
 4. the same page fed by a stand-in fit emitting 256² K-member events at 20/s: what the streaming pipeline
    (worker slot → flush → one Bokeh message → Chromium paints → ack) delivers when the fit is not the
-   bottleneck, and how long a Stop click takes to show "stopped". ``--size 1024`` feeds a 1024² field instead (rasterised
-   for display, pushed at most every ``LARGE_PERIOD``).
+   bottleneck, and how long a Stop click takes to show "stopped". ``--size 1024`` feeds a 1024² field instead
+   (rasterised for display, pushed at most every ``LARGE_PERIOD``). The stand-in is injected into each page's app
+   (``ExplorerApp(fit=…)``); the push counters are the session's (``app.session.stats``).
 
 Usage: .venv/bin/python benchmarks/bench_explorer.py [--iters 20] [--window 10] [--only-synthetic] [--size 1024]
 """
@@ -84,14 +85,12 @@ def bench_app_page(f, iters, members, window, synthetic: float = 0.0, stop: bool
     from playwright.sync_api import sync_playwright
 
     apps = []
-    factory = session_factory(apps)
-
-    if synthetic:
-        import importlib
-
+    if synthetic:  # the stand-in is injected into each page's app (ExplorerApp(fit=…))
         from conftest import stand_in_fit
 
-        importlib.import_module("dipcore.solver").fit = stand_in_fit(synthetic)
+        factory = session_factory(apps, {"fit": stand_in_fit(synthetic)})
+    else:
+        factory = session_factory(apps)
     port = free_port()
     srv = pn.serve({"/": factory}, port=port, threaded=True, show=False, start=True)
     wait_port(port)
@@ -113,14 +112,14 @@ def bench_app_page(f, iters, members, window, synthetic: float = 0.0, stop: bool
             page.get_by_role("button", name="Run", exact=True).click()
             page.locator(".ssh-progress pre").get_by_text("step").wait_for(timeout=120_000)
             page.locator(".ssh-progress").first.evaluate(OBSERVE_JS)
-            live = app._live
-            pushes0, acked0, t1 = app.stats["pushes"], live.acked, time.perf_counter()
+            live, stats = app.live, app.session.stats  # the push counters live in the session
+            pushes0, acked0, t1 = stats["pushes"], live.acked, time.perf_counter()
             time.sleep(window)
             dt = time.perf_counter() - t1
             changes = page.evaluate("window.__ssh_dip_changes")
             out["browser_updates_per_s"] = len(changes) / dt
             out["browser_acks_per_s"] = (live.acked - acked0) / dt
-            out["server_pushes_per_s"] = (app.stats["pushes"] - pushes0) / dt
+            out["server_pushes_per_s"] = (stats["pushes"] - pushes0) / dt
             out["ack_ms_median"] = 1000 * float(np.median(live.rtts[-50:])) if live.rtts else float("nan")
             if stop or synthetic:  # a plain mouse click (no Playwright actionability waits), timed in the page
                 box = page.get_by_role("button", name="Stop", exact=True).bounding_box()
@@ -129,12 +128,12 @@ def bench_app_page(f, iters, members, window, synthetic: float = 0.0, stop: bool
                 page.locator(".ssh-progress pre").get_by_text("stopped").wait_for(timeout=30_000)
                 t_click, t_shown = page.evaluate("[window.__ssh_dip_click, window.__ssh_dip_stopped]")
                 out["stop_s"] = (t_shown - t_click) / 1000
-                out["stop_server_s"] = app.stats.get("end_shown", float("nan")) - stop_at
-                out["stop_called_s"] = app.stats.get("stop_called", float("nan")) - stop_at
+                out["stop_server_s"] = stats.get("end_shown", float("nan")) - stop_at
+                out["stop_called_s"] = stats.get("stop_called", float("nan")) - stop_at
             app.wait(600)
             p_last = app.result or app.last
             out["fit_iters_per_s"] = p_last.iters_per_s if p_last is not None else float("nan")
-            out["push_ms_mean"] = 1000 * app.stats["push_seconds"] / max(1, app.stats["pushes"])
+            out["push_ms_mean"] = 1000 * stats["push_seconds"] / max(1, stats["pushes"])
             b.close()
     finally:
         srv.stop()

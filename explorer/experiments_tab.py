@@ -1,26 +1,42 @@
 """The explorer's Experiments tab: run a paper-figure sweep (``dipcore.experiments``) in a background thread,
 watch its progress, then read its table and PNG figures; or load an output folder written earlier.
 
-Threading follows the explorer's pattern: the worker never touches widgets; it writes the newest progress and
-its final outcome into a locked slot, and :meth:`ExperimentsTab.flush` (a periodic callback in a served page,
-called by hand in tests) moves them to the widgets. Stop sets an event the sweep polls between fit steps.
+The sweep runs in an :class:`explorer.jobs.Job`, the explorer's one background job (the fit runs in one too):
+the worker never touches widgets; it puts the newest progress and its final outcome into the job's latest-wins
+slot, and :meth:`ExperimentsTab.flush` (a periodic callback in a served page, called by hand in tests) moves them
+to the widgets. Stop asks the job to stop; the sweep polls it between fit steps.
 """
 
 from __future__ import annotations
 
 import tempfile
-import threading
 from pathlib import Path
 
 import pandas as pd
 import panel as pn
-from bokeh.models.widgets.tables import NumberFormatter
 import param
+from bokeh.models.widgets.tables import NumberFormatter
 
 from dipcore import experiments as ex
+from explorer.jobs import Job
 
 FLUSH_MS = 300
 DEFAULT_LOAD_DIR = str(Path(__file__).resolve().parent.parent / "docs" / "results" / "ratios")
+
+
+def _sweep(job: Job, name: str, kwargs: dict) -> None:
+    """The worker: run experiment ``name``, putting its progress and then its outcome into ``job``'s slot."""
+    def progress(message: str, fraction: float) -> None:
+        job.put({"message": message, "fraction": fraction})
+
+    try:
+        res = ex.run_experiment(name, on_progress=progress, should_stop=lambda: job.stop_requested, **kwargs)
+        outcome = {"result": res}
+    except ex.ExperimentCancelled:
+        outcome = {"cancelled": True}
+    except Exception as exc:
+        outcome = {"error": f"{type(exc).__name__}: {exc}" if not isinstance(exc, ValueError) else str(exc)}
+    job.put(outcome)
 
 
 def _recipes() -> list[str]:
@@ -58,10 +74,9 @@ class ExperimentsTab(pn.viewable.Viewer):
         self.param.recipe.objects = names
         if self.recipe not in names:
             self.recipe = DEFAULT_RECIPE if DEFAULT_RECIPE in names else names[0]
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._slot: dict | None = None   # newest {"message", "fraction"} / {"result"} / {"error"}: latest wins
+        # the running (or last) sweep; its slot holds the newest {"message", "fraction"} / {"result"} /
+        # {"cancelled"} / {"error"}
+        self.job: Job | None = None
         self._periodic = None
         self._panel = None
         self.figures: list[Path] = []
@@ -97,15 +112,12 @@ class ExperimentsTab(pn.viewable.Viewer):
         cases = self.cases()
         kwargs = dict(quick=self.quick, recipe=self.recipe, iters=self.iters or None, device=self.device,
                       out=out, cases=cases)
-        self._stop = threading.Event()
-        stop = self._stop
         self.running = True
         on = ", ".join(cases) if cases else "its own cases"
         self.status = f"running {self.experiment} ({'quick' if self.quick else 'full'}) on {on} → {out}"
         self.progress.value = 0
-        self._thread = threading.Thread(target=self._work, args=(self.experiment, kwargs, stop), daemon=True,
-                                        name="ssh-dip-experiment")
-        self._thread.start()
+        name = self.experiment
+        self.job = Job(lambda job: _sweep(job, name, kwargs), name="ssh-dip-experiment").start()
         self._sync_buttons()
         self._ensure_periodic()
 
@@ -124,7 +136,8 @@ class ExperimentsTab(pn.viewable.Viewer):
 
     def stop(self) -> None:
         """Ask the running sweep to stop at its next fit step."""
-        self._stop.set()
+        if self.job is not None:
+            self.job.stop()
 
     def load(self) -> None:
         """Read an existing output folder (CSV + PNG) and show it; errors go to the alert."""
@@ -138,26 +151,9 @@ class ExperimentsTab(pn.viewable.Viewer):
         self.status = f"loaded {res.name} from {res.out}"
         self.status_pane.object = self.status
 
-    # ---- worker ---------------------------------------------------------------------------------------------
-    def _work(self, name: str, kwargs: dict, stop: threading.Event) -> None:
-        def progress(message: str, fraction: float) -> None:
-            with self._lock:
-                self._slot = {"message": message, "fraction": fraction}
-
-        try:
-            res = ex.run_experiment(name, on_progress=progress, should_stop=stop.is_set, **kwargs)
-            outcome = {"result": res}
-        except ex.ExperimentCancelled:
-            outcome = {"cancelled": True}
-        except Exception as exc:
-            outcome = {"error": f"{type(exc).__name__}: {exc}" if not isinstance(exc, ValueError) else str(exc)}
-        with self._lock:
-            self._slot = outcome
-
     def flush(self) -> None:
         """Move the worker's newest news to the widgets (the periodic callback; safe to call any time)."""
-        with self._lock:
-            slot, self._slot = self._slot, None
+        slot = self.job.take() if self.job is not None else None
         if slot is None:
             return
         if "message" in slot:

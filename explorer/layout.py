@@ -1,11 +1,25 @@
-"""The page of one :class:`explorer.app.ExplorerApp`: sidebar controls and the tabs."""
+"""The page of one explorer session: :class:`ExplorerView`, a Panel ``Viewer`` of the app's state. The sidebar's
+widgets are bound to the state's parameters; the Explore tab holds the live maps and curves (:mod:`explorer.live`)
+and, after the first tap, the pixel view (:mod:`explorer.pixel`); then the Uncertainty, Resolution ladder,
+Experiments and About tabs.
+
+Arrows point one way: this module reads the state and calls the app's public methods (``run``, ``stop``,
+``load_upload``, ``reset_crop``, ``netcdf``, ``png``, ``total_std``, ``report``); it builds with
+:mod:`explorer.views`, :mod:`explorer.live` and :mod:`explorer.pixel`, and writes nothing onto the state but its
+parameters, through the widgets.
+"""
 
 from __future__ import annotations
 
-import numpy as np
+import io
+
 import panel as pn
 
+from dipcore.samples import SAMPLES
 from explorer import views
+from explorer.live import LiveMaps
+from explorer.pixel import PixelPlots
+from explorer.state import MAX_UPLOAD_MB
 from explorer.views import AMP
 
 TEACHER_NOTES = """
@@ -50,176 +64,220 @@ negative). Keyboard: **Tab** moves between the controls; on **Run** or **Stop**,
 KEYS_HINT = "Keyboard: Tab to **Run** or **Stop**, then Enter."
 
 
-def maps_view(app):
-    """Six linked maps (truth, observation, baseline; estimate, error, std), the baseline switch (bicubic or IBP)
-    and the two score curves."""
-    from explorer.live import LiveMaps
+class ExplorerView(pn.viewable.Viewer):
+    """The page of one app (see the module docstring).
 
-    live = LiveMaps(app)
-    app._live = live
-    names = {"truth": "truth", "obs": "observation", "bicubic": "bicubic", "estimate": "estimate",
-             "error": "error", "std": "std"}
-    panes = [pn.Column(pn.pane.Bokeh(live.maps[k].fig), css_classes=[f"map-{n}"]) for k, n in names.items()]
-    curves = pn.Row(pn.Column(pn.pane.Bokeh(live.rmse.fig), css_classes=["curve-rmse"]),
-                    pn.Column(pn.pane.Bokeh(live.ssim.fig), css_classes=["curve-ssim"]))
-    switch = pn.Row(pn.pane.Markdown("Baseline map (top right):", margin=(8, 5, 0, 10)),
-                    pn.widgets.RadioButtonGroup.from_param(app.param.baseline_map, name="", color="default",
-                                                           css_classes=["w-baseline"]))
-    return pn.Column(pn.GridBox(*panes, ncols=3), switch, curves)
+    Parameters
+    ----------
+    app : explorer.app.ExplorerApp
+        The session's state with its actions (``run``, ``stop``, ``netcdf``, ``png``, ``total_std``…).
 
+    Attributes
+    ----------
+    live : explorer.live.LiveMaps
+        The maps and score curves (the app's session shows its updates through them).
+    pixel : explorer.pixel.PixelPlots or None
+        The pixel and transect plots, built at the first tap (they cost ~1 s).
+    experiments : explorer.experiments_tab.ExperimentsTab or a pane
+        The Experiments tab (a message when it cannot start).
+    """
 
-def pixel_view(app):
-    """Tapped-pixel and transect plots, fed from the app's pixel/transect pipes."""
-    from explorer.live import PixelPlots
+    def __init__(self, app, **params):
+        super().__init__(**params)
+        self.app = app
+        self.live = LiveMaps(app)
+        self.pixel: PixelPlots | None = None
+        self.experiments = experiments_tab(app)
+        self._panel = pn.Row(self._sidebar(), self._main(), sizing_mode="stretch_width")
 
-    plots = PixelPlots(app)
-    live = app._live
-    app._pipes["pixel"].add_subscriber(lambda data: live._later("pixel", lambda: plots.show_pixel(data or {})))
-    app._pipes["transect"].add_subscriber(
-        lambda data: live._later("transect", lambda: plots.show_transect(data or {})))
-    plots.show_pixel(app._pipes["pixel"].data or {})
-    plots.show_transect(app._pipes["transect"].data or {})
-    return pn.Column(pn.Row(pn.pane.Bokeh(plots.members), pn.pane.Bokeh(plots.evo)), pn.pane.Bokeh(plots.transect),
-                     css_classes=["pixel-view"])
+    def __panel__(self):
+        return self._panel
 
+    def _download(self, make):
+        """A download button's callback: the bytes ``make()`` builds, or the error shown on the page."""
+        def callback():
+            try:
+                return io.BytesIO(make())
+            except Exception as exc:
+                self.app.report(exc)
+                return None
+        return callback
 
-def build_layout(app):
-    from explorer.app import MAX_UPLOAD_MB, comparison_images, ladder_images, uncertainty_text
+    # ---- the sidebar --------------------------------------------------------------------------------------
+    def _sidebar(self):
+        app, w = self.app, pn.widgets
+        upload = w.FileInput(accept=".nc,.nc4,.cdf,.netcdf", multiple=False, sizing_mode="stretch_width",
+                             css_classes=["w-upload"])
 
-    w = pn.widgets
-    upload = w.FileInput(accept=".nc,.nc4,.cdf,.netcdf", multiple=False, sizing_mode="stretch_width",
-                         css_classes=["w-upload"])
-    app._upload_widget = upload
-    upload.param.watch(app._on_upload, "value")
-    run = w.Button(label="Run", color="primary", sizing_mode="stretch_width")
-    stop = w.Button(label="Stop", color="danger", sizing_mode="stretch_width", disabled=True)
-    run.on_click(app.run)
-    stop.on_click(app.stop)
+        def uploaded(event):
+            if event.new is not None:
+                app.load_upload(event.new, upload.filename or "upload.nc")
 
-    def running_changed(event=None):
-        run.disabled = app.running
-        stop.disabled = not app.running
+        upload.param.watch(uploaded, "value")
+        run = w.Button(label="Run", color="primary", sizing_mode="stretch_width")
+        stop = w.Button(label="Stop", color="danger", sizing_mode="stretch_width", disabled=True)
+        run.on_click(app.run)
+        stop.on_click(app.stop)
 
-    app.param.watch(running_changed, "running")
-    reset = w.Button(label="Reset crop", width=90, align="end", margin=(5, 4))
-    reset.on_click(app.reset_crop)
-    dev_note = ("CUDA GPU available" if app.cuda_available else "no CUDA GPU here: auto = CPU")
-    nc = w.FileDownload(callback=app._download_nc, filename="ssh-dip-result.nc", label="Download NetCDF",
-                        color="success", disabled=True, embed=False, width=142, margin=(5, 4))
-    png = w.FileDownload(callback=app._download_png, filename="ssh-dip-maps.png", label="Download PNG figure",
-                         disabled=False, embed=False, width=142, margin=(5, 4))
+        def running_changed(event=None):
+            run.disabled = app.running
+            stop.disabled = not app.running
 
-    def result_changed(event=None):
-        nc.disabled = app.result is None
+        app.param.watch(running_changed, "running")
+        reset = w.Button(label="Reset crop", width=90, align="end", margin=(5, 4))
+        reset.on_click(app.reset_crop)
+        dev_note = ("CUDA GPU available" if app.cuda_available else "no CUDA GPU here: auto = CPU")
+        nc = w.FileDownload(callback=self._download(app.netcdf), filename="ssh-dip-result.nc",
+                            label="Download NetCDF", color="success", disabled=True, embed=False, width=142,
+                            margin=(5, 4))
+        png = w.FileDownload(callback=self._download(app.png), filename="ssh-dip-maps.png",
+                             label="Download PNG figure", disabled=False, embed=False, width=142, margin=(5, 4))
 
-    app.param.watch(result_changed, "result")
+        def result_changed(event=None):
+            nc.disabled = app.result is None
 
-    half = dict(width=142, margin=(5, 4))
-    full = dict(sizing_mode="stretch_width")  # within the sidebar's 300 px (a default 300 px widget overflows it)
-    # the first screen (1440×900) holds what a class touches, down to Run; the method's settings follow
-    sidebar = pn.Column(
-        pn.pane.Markdown("## ssh-dip explorer\nDownscale sea surface height with a deep image prior.",
-                         margin=(0, 10)),
-        w.Select.from_param(app.param.sample, name="Sample", **full),
-        pn.pane.Markdown(f"**or upload a NetCDF** (≤ {MAX_UPLOAD_MB} MB)", margin=(0, 10)),
-        upload,
-        pn.Row(w.Select.from_param(app.param.variable, name="Variable", **half),
-               w.IntInput.from_param(app.param.time_index, name="Time step", **half)),
-        pn.Row(w.TextInput.from_param(app.param.index_crop, name="Crop y0 y1 x0 x1 (Enter)",
-                                      placeholder="e.g. 0 64 0 64", css_classes=["w-crop"], width=190,
-                                      margin=(5, 4)),
-               reset, margin=0),
-        pn.Row(w.Select.from_param(app.param.ratio, name="Ratio", **half),
-               w.IntInput.from_param(app.param.iters, name="Iterations", step=50, css_classes=["w-iters"], **half)),
-        w.FloatSlider.from_param(app.param.noise, name="Noise σ (fraction of field std)", **full),
-        w.IntSlider.from_param(app.param.members, name="Ensemble members K", end=16, css_classes=["w-members"],
-                               **full),
-        pn.Row(run, stop, sizing_mode="stretch_width"),
-        pn.pane.Markdown(KEYS_HINT, margin=(0, 10), styles={"font-size": "12px", "color": "#555"}),
-        pn.Row(nc, png, sizing_mode="stretch_width"),
-        pn.Card(
-            w.IntInput.from_param(app.param.latent_samples, name="Latent samples M", css_classes=["w-latent"],
-                                  **full),
-            w.Select.from_param(app.param.recipe, name="Recipe", **full),
-            w.Select.from_param(app.param.arch, name="Architecture (default: the recipe's)",
-                                css_classes=["w-arch"], **full),
-            w.Select.from_param(app.param.device, name=f"Device ({dev_note})", **full),
-            w.IntInput.from_param(app.param.seed, name="Seed", **full),
-            title="Method: recipe, network, device, seed", sizing_mode="stretch_width", collapsed=False),
-        width=300,
-    )
-    alert = pn.pane.Alert("", alert_type="danger", visible=False, sizing_mode="stretch_width",
-                          css_classes=["ssh-error"])
-    note = pn.pane.Markdown("", css_classes=["ssh-message"], sizing_mode="stretch_width", margin=(0, 10))
-    # the data's credit (Copernicus for the samples) stays whenever the data are shown, whatever the message says
-    credit = pn.pane.Markdown("", css_classes=["ssh-credit"], sizing_mode="stretch_width", margin=(0, 10),
-                              styles={"font-size": "12px", "color": "#555"})
+        app.param.watch(result_changed, "result")
 
-    def credit_changed(event=None):
-        credit.object = f"Data: {app.credit}" if app.credit else ""
-        credit.visible = bool(app.credit)
+        half = dict(width=142, margin=(5, 4))
+        full = dict(sizing_mode="stretch_width")  # within the sidebar's 300 px (a default 300 px widget overflows)
+        # the first screen (1440×900) holds what a class touches, down to Run; the method's settings follow
+        return pn.Column(
+            pn.pane.Markdown("## ssh-dip explorer\nDownscale sea surface height with a deep image prior.",
+                             margin=(0, 10)),
+            w.Select.from_param(app.param.sample, name="Sample", **full),
+            pn.pane.Markdown(f"**or upload a NetCDF** (≤ {MAX_UPLOAD_MB} MB)", margin=(0, 10)),
+            upload,
+            pn.Row(w.Select.from_param(app.param.variable, name="Variable", **half),
+                   w.IntInput.from_param(app.param.time_index, name="Time step", **half)),
+            pn.Row(w.TextInput.from_param(app.param.index_crop, name="Crop y0 y1 x0 x1 (Enter)",
+                                          placeholder="e.g. 0 64 0 64", css_classes=["w-crop"], width=190,
+                                          margin=(5, 4)),
+                   reset, margin=0),
+            pn.Row(w.Select.from_param(app.param.ratio, name="Ratio", **half),
+                   w.IntInput.from_param(app.param.iters, name="Iterations", step=50, css_classes=["w-iters"],
+                                         **half)),
+            w.FloatSlider.from_param(app.param.noise, name="Noise σ (fraction of field std)", **full),
+            w.IntSlider.from_param(app.param.members, name="Ensemble members K", end=16, css_classes=["w-members"],
+                                   **full),
+            pn.Row(run, stop, sizing_mode="stretch_width"),
+            pn.pane.Markdown(KEYS_HINT, margin=(0, 10), styles={"font-size": "12px", "color": "#555"}),
+            pn.Row(nc, png, sizing_mode="stretch_width"),
+            pn.Card(
+                w.IntInput.from_param(app.param.latent_samples, name="Latent samples M", css_classes=["w-latent"],
+                                      **full),
+                w.Select.from_param(app.param.recipe, name="Recipe", **full),
+                w.Select.from_param(app.param.arch, name="Architecture (default: the recipe's)",
+                                    css_classes=["w-arch"], **full),
+                w.Select.from_param(app.param.device, name=f"Device ({dev_note})", **full),
+                w.IntInput.from_param(app.param.seed, name="Seed", **full),
+                title="Method: recipe, network, device, seed", sizing_mode="stretch_width", collapsed=False),
+            width=300,
+        )
 
-    def error_changed(event=None):
-        alert.object = app.error
-        alert.visible = bool(app.error)
+    # ---- messages, progress and the tabs ------------------------------------------------------------------
+    def _main(self):
+        app = self.app
+        alert = pn.pane.Alert("", alert_type="danger", visible=False, sizing_mode="stretch_width",
+                              css_classes=["ssh-error"])
+        note = pn.pane.Markdown("", css_classes=["ssh-message"], sizing_mode="stretch_width", margin=(0, 10))
+        # the data's credit (Copernicus for the samples) stays whenever the data are shown, whatever the message
+        credit = pn.pane.Markdown("", css_classes=["ssh-credit"], sizing_mode="stretch_width", margin=(0, 10),
+                                  styles={"font-size": "12px", "color": "#555"})
+        # which estimate won the run: green when the network beat both classical baselines, amber otherwise
+        verdict = pn.pane.Alert("", alert_type="success", visible=False, sizing_mode="stretch_width",
+                                css_classes=["ssh-verdict"])
 
-    def message_changed(event=None):
-        note.object = app.message
+        def credit_changed(event=None):
+            credit.object = f"Data: {app.credit}" if app.credit else ""
+            credit.visible = bool(app.credit)
 
-    # which estimate won the run: green when the network beat both classical baselines, amber otherwise
-    verdict = pn.pane.Alert("", alert_type="success", visible=False, sizing_mode="stretch_width",
-                            css_classes=["ssh-verdict"])
+        def error_changed(event=None):
+            alert.object = app.error
+            alert.visible = bool(app.error)
 
-    def verdict_changed(event=None):
-        verdict.object = app.verdict
-        verdict.visible = bool(app.verdict)
-        verdict.alert_type = "success" if app.best == "estimate" else "warning"
+        def message_changed(event=None):
+            note.object = app.message
 
-    app.param.watch(error_changed, "error")
-    app.param.watch(message_changed, "message")
-    app.param.watch(verdict_changed, "verdict")
-    app.param.watch(credit_changed, "credit")
-    error_changed(), message_changed(), verdict_changed(), credit_changed()
-    bar = w.Progress(value=0, max=max(1, app.iters), bar_color="primary", width=200)
-    # a long line (step, speed, scores, how the run ended) wraps instead of widening the page
-    text = pn.pane.Str(app.progress_text, css_classes=["ssh-progress"], sizing_mode="stretch_width",
-                       stylesheets=["pre { white-space: pre-wrap; margin: 0; }"])
+        def verdict_changed(event=None):
+            verdict.object = app.verdict
+            verdict.visible = bool(app.verdict)
+            verdict.alert_type = "success" if app.best == "estimate" else "warning"
 
-    def progress_changed(event=None):
-        text.object = app.progress_text
-        p = app.last
-        bar.max = max(1, p.iters if p is not None else app.iters)
-        bar.value = min(app.step, bar.max)
+        app.param.watch(error_changed, "error")
+        app.param.watch(message_changed, "message")
+        app.param.watch(verdict_changed, "verdict")
+        app.param.watch(credit_changed, "credit")
+        error_changed(), message_changed(), verdict_changed(), credit_changed()
+        tabs = pn.Tabs(
+            ("Explore", self._explore()),
+            ("Uncertainty", pn.param.ParamFunction(pn.bind(self._guarded(self._uncertainty), app.param.result),
+                                                   lazy=True)),
+            ("Resolution ladder", pn.param.ParamFunction(pn.bind(self._guarded(self._teaching), app.param.twin,
+                                                                 app.param.result), lazy=True)),
+            ("Experiments", self.experiments),
+            ("About", pn.pane.Markdown(TEACHER_NOTES)),
+            dynamic=True,
+        )
+        return pn.Column(alert, note, credit, verdict, tabs, sizing_mode="stretch_width")
 
-    app.param.watch(progress_changed, ["progress_text", "step"])
+    def _explore(self):
+        """Progress, the six linked maps with the baseline switch and the two score curves; the pixel view is
+        added at the first tap."""
+        app, live = self.app, self.live
+        bar = pn.widgets.Progress(value=0, max=max(1, app.iters), bar_color="primary", width=200)
+        # a long line (step, speed, scores, how the run ended) wraps instead of widening the page
+        text = pn.pane.Str(app.progress_text, css_classes=["ssh-progress"], sizing_mode="stretch_width",
+                           stylesheets=["pre { white-space: pre-wrap; margin: 0; }"])
 
-    explore = pn.Column(pn.Row(bar, text), maps_view(app),
-                        pn.pane.Markdown("**Tap a map** to inspect a pixel; the last two taps draw a transect."))
+        def progress_changed(event=None):
+            text.object = app.progress_text
+            p = app.last
+            bar.max = max(1, p.iters if p is not None else app.iters)
+            bar.value = min(app.step, bar.max)
 
-    def first_tap(event):  # the pixel and transect plots cost ~1 s to build: only when first needed
-        if event.new >= 1 and len(explore) == 3:
-            explore.append(pixel_view(app))
+        app.param.watch(progress_changed, ["progress_text", "step"])
+        names = {"truth": "truth", "obs": "observation", "bicubic": "bicubic", "estimate": "estimate",
+                 "error": "error", "std": "std"}
+        panes = [pn.Column(pn.pane.Bokeh(live.maps[k].fig), css_classes=[f"map-{n}"]) for k, n in names.items()]
+        curves = pn.Row(pn.Column(pn.pane.Bokeh(live.rmse.fig), css_classes=["curve-rmse"]),
+                        pn.Column(pn.pane.Bokeh(live.ssim.fig), css_classes=["curve-ssim"]))
+        switch = pn.Row(pn.pane.Markdown("Baseline map (top right):", margin=(8, 5, 0, 10)),
+                        pn.widgets.RadioButtonGroup.from_param(app.param.baseline_map, name="", color="default",
+                                                               css_classes=["w-baseline"]))
+        explore = pn.Column(pn.Row(bar, text), pn.Column(pn.GridBox(*panes, ncols=3), switch, curves),
+                            pn.pane.Markdown("**Tap a map** to inspect a pixel; the last two taps draw a transect."))
 
-    app.param.watch(first_tap, "taps")
+        def first_tap(event):  # the pixel and transect plots cost ~1 s to build: only when first needed
+            if event.new >= 1 and self.pixel is None:
+                self.pixel = PixelPlots().follow(app.feed, live.schedule)
+                explore.append(pn.Column(pn.Row(pn.pane.Bokeh(self.pixel.members), pn.pane.Bokeh(self.pixel.evo)),
+                                         pn.pane.Bokeh(self.pixel.transect), css_classes=["pixel-view"]))
 
-    def uncertainty(result):
-        try:
-            return _uncertainty()
-        except Exception as exc:  # a view must never break the session
-            return pn.pane.Alert(f"cannot draw this view: {type(exc).__name__}: {exc}", alert_type="warning")
+        app.param.watch(first_tap, "taps")
+        return explore
 
-    def _uncertainty():
+    @staticmethod
+    def _guarded(build):
+        def view(*args):
+            try:
+                return build()
+            except Exception as exc:  # a view must never break the session
+                return pn.pane.Alert(f"cannot draw this view: {type(exc).__name__}: {exc}", alert_type="warning")
+        return view
+
+    def _uncertainty(self):
+        app = self.app
         p, t = app.result, app.run_twin
         if p is None:  # no empty axes: say what will appear here
             return pn.pane.Markdown("Run a fit with **K > 1** ensemble members to see its uncertainty here: the "
                                     "ensemble std against the actual error, and the total std map (add latent "
                                     "samples M > 0 for the latent std).", css_classes=["uncertainty-hint"])
-        items = [pn.pane.Markdown(uncertainty_text(app))]
+        tot = app.total_std()
+        items = [pn.pane.Markdown(views.uncertainty_text(p, t, tot))]
         if p.member_std is not None:
             plot = views.error_std_plot(p.member_std, p.estimate, t.truth,
                                         title="|error| vs ensemble std (cells) and RMS error per std bin")
             items.append(pn.pane.HoloViews(plot.opts(width=600, height=360)))
-        tot = app.total_std()
         if tot is not None:
             items.append(pn.pane.HoloViews(views.error_std_plot(
                 tot, p.estimate, t.truth, label="total std",
@@ -235,36 +293,22 @@ def build_layout(app):
             items.append(pn.Row(*[pn.pane.HoloViews(m.opts(width=420, height=280)) for m in maps]))
         return pn.Column(*items)
 
-    def teaching(twin, result):
-        try:
-            return _teaching()
-        except Exception as exc:
-            return pn.pane.Alert(f"cannot draw this view: {type(exc).__name__}: {exc}", alert_type="warning")
-
-    def _teaching():
+    def _teaching(self):
+        app = self.app
+        shown = app.run_twin if (app.result is not None and app.run_twin is not None) else app.twin
         return pn.Column(
             pn.pane.Markdown("### The resolution ladder (paper Fig. 2)\nThe truth average-pooled 2× at each "
                              "rung: R03 is the truth, R96 is 32× coarser. Zoom one map: all follow."),
-            pn.pane.HoloViews(ladder_images(app), linked_axes=False),
+            pn.pane.HoloViews(views.ladder_images(app.twin, app.ssh_clim), linked_axes=False),
             pn.pane.Markdown(f"### DIP vs IBP vs bicubic at ×{app.twin.degradation.ratio}"
                              + ("" if app.result is not None else " (press Run for the DIP estimate)")),
-            pn.pane.HoloViews(comparison_images(app), linked_axes=False))
-
-    tabs = pn.Tabs(
-        ("Explore", explore),
-        ("Uncertainty", pn.param.ParamFunction(pn.bind(uncertainty, app.param.result), lazy=True)),
-        ("Resolution ladder", pn.param.ParamFunction(pn.bind(teaching, app.param.twin, app.param.result),
-                                                     lazy=True)),
-        ("Experiments", experiments_tab(app)),
-        ("About", pn.pane.Markdown(TEACHER_NOTES)),
-        dynamic=True,
-    )
-    main = pn.Column(alert, note, credit, verdict, tabs, sizing_mode="stretch_width")
-    return pn.Row(sidebar, main, sizing_mode="stretch_width")
+            pn.pane.HoloViews(views.comparison_images(shown, app.result, app.baseline_scores(shown), app.ssh_clim,
+                                                      app.err_lim), linked_axes=False))
 
 
 def experiments_tab(app=None):
-    """The Experiments tab of another module, when it exists (imported lazily); it sweeps the sidebar's sample."""
+    """The Experiments tab (imported lazily: its failure must not take the explorer down); it sweeps the sidebar's
+    sample (:func:`sample_spec`)."""
     try:
         from explorer.experiments_tab import ExperimentsTab
     except ImportError:
@@ -280,34 +324,18 @@ def experiments_tab(app=None):
 
         app.param.watch(follow, ["sample", "time_index", "field"])
         follow()
-        app._experiments_tab = tab
     return tab
 
 
-def sample_spec(app) -> str:
-    """The sidebar's data as an experiment case, ``sample[:time][@y0:y1,x0:x1]`` (dipcore.experiments.parse_case);
-    '' for an upload or an in-memory field (no sample to name)."""
-    from dipcore.samples import SAMPLES
-
-    if app._upload is not None or app.field is None or app.sample not in SAMPLES or "sample" not in app.source:
+def sample_spec(state) -> str:
+    """The sidebar's data as an experiment case, ``sample[:time][@y0:y1,x0:x1]`` (what ``dipcore.experiments``
+    takes as a case; the part before '@' is what ``dipcore.samples.parse_spec`` reads); '' for an upload or an
+    in-memory field (no sample to name)."""
+    if state.uploaded or state.field is None or state.sample not in SAMPLES or "sample" not in state.source:
         return ""
-    spec = app.sample if app.time_index == SAMPLES[app.sample].time else f"{app.sample}:{app.time_index}"
-    box = crop_box_of(app)
+    spec = state.sample if state.time_index == SAMPLES[state.sample].time else f"{state.sample}:{state.time_index}"
+    box = state.crop_box()
     return spec + (f"@{box[0]}:{box[1]},{box[2]}:{box[3]}" if box else "")
 
 
-def crop_box_of(app) -> tuple[int, int, int, int] | None:
-    """(y0, y1, x0, x1) of the shown field within the loaded one, None when uncropped (or not locatable)."""
-    full, f = app._full, app.field
-    if full is None or f is None or f.shape == full.shape:
-        return None
-    gf, gc = views.Geometry.of(full), views.Geometry.of(f)
-    if gf.xlabel.startswith("x (cell"):  # index geometry: only the typed index box tells where the crop is
-        try:
-            y0, y1, x0, x1 = (int(v) for v in app.index_crop.replace(",", " ").split())
-            return y0, y1, x0, x1
-        except ValueError:
-            return None
-    y0 = int(np.argmin(np.abs(gf.ys - gc.ys[0])))
-    x0 = int(np.argmin(np.abs(gf.xs - gc.xs[0])))
-    return y0, y0 + f.shape[0], x0, x0 + f.shape[1]
+__all__ = ["KEYS_HINT", "TEACHER_NOTES", "ExplorerView", "experiments_tab", "sample_spec"]

@@ -1,21 +1,23 @@
-"""Streaming maps and curves as plain Bokeh figures fed from the app's ``hv.streams.Pipe`` objects.
+"""Streaming maps and curves as plain Bokeh figures fed from the state's :class:`explorer.feed.Feed`.
 
 Why not HoloViews DynamicMaps here: re-rendering a HoloViews element costs ~0.1–0.2 s per plot on this CPU (element
 construction, options, range computation), so five streaming plots capped the page near one update per second.
-Replacing a ``ColumnDataSource``'s data costs milliseconds. The pipes stay the interface: the app sends, these
-figures subscribe. Updates happen in the session's periodic flush or widget callbacks (the document lock is held),
-never from the worker thread.
+Replacing a ``ColumnDataSource``'s data costs milliseconds. The feed is the interface: the state and the session
+send, these figures subscribe (they read the state's public attributes and never write them). Updates happen in
+the session's periodic flush or widget callbacks (the document lock is held), never from the worker thread.
 
 What the browser costs (measured with a CDP CPU profile in headless Chromium, ``benchmarks/bench_explorer.py``):
 every Bokeh model change used to travel as its own PATCH-DOC message (ten per update: three images, a colour
 limit, four curve sources, progress bar and text), and each message made BokehJS repaint the plots it touched,
 re-reading computed CSS styles for every axis label and colour bar region. So one update is now one message: the
-flush runs under ``pn.io.hold`` and the map changes are applied in it (:meth:`LiveMaps._later`). Curves are
+flush runs under ``pn.io.hold`` and the map changes are applied in it (:meth:`LiveMaps.schedule`). Curves are
 streamed (only the new points travel); their bicubic and IBP reference lines change only with the field. And there is
 back-pressure: each image update carries a sequence number in ``tags`` of the estimate's source; a ``CustomJS``
-echoes it into :attr:`LiveMaps.ack` after the next animation frame (the repaint is done; the ack also triggers the
-next flush), and the app does not push a new image update while ``IN_FLIGHT`` are unacknowledged (for at most
-``ACK_TIMEOUT`` s), so no backlog builds up in the browser and a Stop is shown after at most two updates.
+echoes it into :attr:`LiveMaps.ack` after the next animation frame (the repaint is done; the ack also calls the
+listeners registered with :meth:`LiveMaps.on_painted`: the session's flush), and the session does not push a new
+image update while ``IN_FLIGHT`` are unacknowledged (for at most ``ACK_TIMEOUT`` s, :meth:`LiveMaps.busy`), so no
+backlog builds up in the browser and a Stop is shown after at most two updates. The tapped-pixel and transect
+plots: :mod:`explorer.pixel`.
 """
 
 from __future__ import annotations
@@ -27,11 +29,20 @@ from contextlib import nullcontext
 
 import numpy as np
 from bokeh.events import SelectionGeometry, Tap
-from bokeh.models import (BasicTickFormatter, ColorBar, ColumnDataSource, CustomJS, CustomJSHover, HoverTool,
-                          LinearColorMapper, Range1d)
+from bokeh.models import (
+    BasicTickFormatter,
+    ColorBar,
+    ColumnDataSource,
+    CustomJS,
+    CustomJSHover,
+    HoverTool,
+    LinearColorMapper,
+    Range1d,
+)
 from bokeh.plotting import figure
 
-from explorer.views import CM, LAND, Geometry, is_lonlat
+from explorer.geometry import CM, Geometry, is_lonlat
+from explorer.views import AMP, BALANCE, LAND
 
 MAX_DISPLAY = 512  # a streamed map has at most this many cells per side (larger fields are rasterised down;
 #                    a map frame is ~300 px wide: 512 leaves zoom headroom at 1/2.6 of the bytes of 1024²)
@@ -168,7 +179,7 @@ class LiveCurve:
         self.fig.title.text_font_size = TITLE_SIZE
         self.dip = ColumnDataSource(data=dict(x=[], y=[]))
         self.refs = {k: ColumnDataSource(data=dict(x=[], y=[])) for k in REFS}
-        line = self.fig.line("x", "y", source=self.dip, color="#1f77b4", line_width=2, legend_label="DIP")
+        self.fig.line("x", "y", source=self.dip, color="#1f77b4", line_width=2, legend_label="DIP")
         for k, (label, color, dash) in REFS.items():
             self.fig.line("x", "y", source=self.refs[k], color=color, line_dash=dash, line_width=2, legend_label=label)
         self.fig.legend.orientation = "horizontal"
@@ -200,31 +211,37 @@ class LiveCurve:
 
 
 class LiveMaps:
-    """The six linked maps and two curves of one session, subscribed to the app's pipes."""
+    """The six linked maps and two curves of one session, subscribed to the state's feed.
+
+    Parameters
+    ----------
+    state : explorer.state.ExplorerState
+        What is shown: its feed (maps, curves, tap marks), geometry and colour limits; taps on a map call its
+        ``tap_at`` and a box selection on the truth map its ``crop``.
+    """
 
     KEYS = ("truth", "obs", "bicubic", "estimate", "error", "std")
 
-    def __init__(self, app):
-        from explorer.views import AMP, BALANCE
-
+    def __init__(self, state):
         import panel as pn
 
-        self.app = app
+        self.state = state
         doc = pn.state.curdoc
         self.doc = doc if doc is not None and doc.session_context is not None else None
         self._loop_thread = threading.get_ident()  # built on the session's event loop
         self._pending: dict = {}
         self._scheduled = False
+        self._painted: list = []  # listeners of the browser's paint acknowledgements (the session's flush)
         self.sent, self.sent_at = 0, 0.0  # sequence number and time of the last image update
         self._sent_times: dict[int, float] = {}
         self.ack = ColumnDataSource(data={}, tags=[0], name="ssh-dip-ack")  # the browser echoes it back here
         self.ack.on_change("tags", self._acked)
         self.rtts: list[float] = []  # seconds from sending an image update to the browser's ack (last 200)
         self.x_range, self.y_range = Range1d(0, 1), Range1d(0, 1)
-        tap = app.tap_at
-        mk = lambda t, pal, lab, **kw: LiveMap(t, pal, lab, self.x_range, self.y_range, on_tap=tap, **kw)  # noqa
+        tap = state.tap_at
+        mk = lambda t, pal, lab, **kw: LiveMap(t, pal, lab, self.x_range, self.y_range, on_tap=tap, **kw)  # noqa: E731
         self.maps = {
-            "truth": mk("Truth (box-select here to crop)", BALANCE, "SSH", on_box=lambda b: app.crop(box=b)),
+            "truth": mk("Truth (box-select here to crop)", BALANCE, "SSH", on_box=lambda b: state.crop(box=b)),
             "obs": mk("Observation", BALANCE, "SSH"),
             "bicubic": mk(self._baseline_title(), BALANCE, "SSH"),
             "estimate": mk("DIP estimate (ensemble mean)", BALANCE, "SSH"),
@@ -234,18 +251,17 @@ class LiveMaps:
         self.maps["estimate"].source.js_on_change("tags", CustomJS(args=dict(ack=self.ack), code=ACK_JS))
         self.rmse = LiveCurve("RMSE vs iteration (cm)", "RMSE (cm)")
         self.ssim = LiveCurve("SSIM vs iteration", "SSIM")
+        feed = state.feed
         for k in self.KEYS:
-            app._pipes[k].add_subscriber(lambda data, k=k: self._later(k, lambda: self._update(k, data)))
-        app._pipes["rmse"].add_subscriber(lambda data: self._later("rmse", lambda: self.rmse.show(data)))
-        app._pipes["ssim"].add_subscriber(lambda data: self._later("ssim", lambda: self.ssim.show(data)))
-        app._pipes["marks"].add_subscriber(lambda data: self._later("marks", lambda: [
+            feed.subscribe(k, lambda data, k=k: self.schedule(k, lambda: self._update(k, data)))
+        feed.subscribe("rmse", lambda data: self.schedule("rmse", lambda: self.rmse.show(data)))
+        feed.subscribe("ssim", lambda data: self.schedule("ssim", lambda: self.ssim.show(data)))
+        feed.subscribe("marks", lambda data: self.schedule("marks", lambda: [
             self.maps[k].mark(data or []) for k in ("truth", "estimate", "error")]))
-        app.param.watch(lambda e: self._later("restyle", self.restyle), ["twin"])
+        state.param.watch(lambda e: self.schedule("restyle", self.restyle), ["twin"])
         self.restyle()
-        for k in self.KEYS:
-            self._update(k, app._pipes[k].data)
-        self.rmse.show(app._pipes["rmse"].data)
-        self.ssim.show(app._pipes["ssim"].data)
+        self.rmse.show(feed["rmse"])
+        self.ssim.show(feed["ssim"])
 
     # ---- one message per update, back-pressure ------------------------------------------------------------
     def hold(self):
@@ -259,7 +275,7 @@ class LiveMaps:
     def _in_hold(self) -> bool:
         return (threading.get_ident() == self._loop_thread and self.doc.callbacks.hold_value is not None)
 
-    def _later(self, key: str, fn) -> None:
+    def schedule(self, key: str, fn) -> None:
         """Apply a model change now when this is safe and batched (no session, or inside :meth:`hold` on the
         session's loop); otherwise on the session's next tick (latest wins per key), batched there."""
         if self.doc is None or self._in_hold():
@@ -291,15 +307,20 @@ class LiveMaps:
         self._sent_times = {k: v for k, v in self._sent_times.items() if k > self.sent - 10}
         self._sent_times[self.sent] = self.sent_at
         seq = self.sent
-        self._later("seq", lambda: setattr(self.maps["estimate"].source, "tags", [seq]))
+        self.schedule("seq", lambda: setattr(self.maps["estimate"].source, "tags", [seq]))
+
+    def on_painted(self, fn) -> None:
+        """Call ``fn()`` on the session's next tick whenever the browser acknowledges an image update."""
+        self._painted.append(fn)
 
     def _acked(self, attr, old, new) -> None:
-        """The browser painted an update: note the round trip and flush at once (the slot may hold a newer one)."""
+        """The browser painted an update: note the round trip and tell the listeners (the slot may hold more)."""
         seq = self.acked
         if seq in self._sent_times:
             self.rtts = (self.rtts + [time.perf_counter() - self._sent_times.pop(seq)])[-200:]
         if self.doc is not None:
-            self.doc.add_next_tick_callback(self.app.flush)
+            for fn in self._painted:
+                self.doc.add_next_tick_callback(fn)
 
     @property
     def acked(self) -> int:
@@ -313,189 +334,49 @@ class LiveMaps:
         return (time.perf_counter() if now is None else now) - self.sent_at < ACK_TIMEOUT
 
     def _update(self, key: str, data) -> None:
-        app = self.app
-        if app.geom is None:
+        s = self.state
+        if s.geom is None:
             return
-        g = app.coarse_geom if key == "obs" else app.geom
+        g = s.coarse_geom if key == "obs" else s.geom
         if data is not None and np.shape(data) != (len(g.ys), len(g.xs)):
             return  # data of another field (a field change in flight)
         self.maps[key].show(data, g)
         if key == "std":  # spread is often far below the error early in a fit: its own, moving scale
             sub = data[::2, ::2] if data is not None else None  # a quarter of the cells: the same scale, cheaper
             hi = float(np.nanpercentile(sub, 99)) * CM if sub is not None and np.isfinite(sub).any() else 0.0
-            self.maps["std"].clim(0.0, max(hi, 1e-3) if data is not None else app.err_lim)
+            self.maps["std"].clim(0.0, max(hi, 1e-3) if data is not None else s.err_lim)
         if key == "estimate":
             self.maps["estimate"].fig.title.text = ("DIP estimate (ensemble mean)" if data is not None
                                                     else "DIP estimate: press Run")
         if key == "bicubic":
             self.maps["bicubic"].fig.title.text = self._baseline_title()
         if key == "error":
-            base = "IBP" if app.baseline_map == "ibp" else "bicubic"
-            self.maps["error"].fig.title.text = ("Error: DIP − truth" if app.last is not None
+            base = "IBP" if s.baseline_map == "ibp" else "bicubic"
+            self.maps["error"].fig.title.text = ("Error: DIP − truth" if s.last is not None
                                                  else f"Error: {base} − truth (until a run)")
 
     def _baseline_title(self) -> str:
-        return ("IBP baseline (bicubic back-projected, no network)" if self.app.baseline_map == "ibp"
+        return ("IBP baseline (bicubic back-projected, no network)" if self.state.baseline_map == "ibp"
                 else "Bicubic baseline")
 
     def restyle(self) -> None:
         """New field: ranges, colour limits, axis labels and titles."""
-        app = self.app
-        if app.geom is None:
+        s = self.state
+        if s.geom is None:
             return
-        left, bottom, right, top = app.geom.bounds
+        left, bottom, right, top = s.geom.bounds
         self.x_range.update(start=left, end=right)
         self.y_range.update(start=bottom, end=top)
-        lo, hi = app.ssh_clim
+        lo, hi = s.ssh_clim
         for k, m in self.maps.items():
-            m.axes(app.geom)
+            m.axes(s.geom)
             if k == "error":
-                m.clim(-app.err_lim, app.err_lim)
+                m.clim(-s.err_lim, s.err_lim)
             elif k == "std":
                 pass  # set from the data in _update
             else:
                 m.clim(lo, hi)
-        t = app.twin
+        t = s.twin
         self.maps["obs"].fig.title.text = f"Observation (×{t.degradation.ratio}, noise {t.noise_fraction:g} σ)"
         for k in self.KEYS:
-            self._update(k, app._pipes[k].data)
-
-
-def _fit_range(rng: Range1d, values, pad: float = 0.08, floor: float = 0.5) -> None:
-    """Set ``rng`` to the finite ``values`` with a margin (at least ``floor`` wide); unchanged when none is finite.
-
-    The pixel plots use explicit ranges: an auto range over empty or all-NaN data (before two taps, on land) is NaN,
-    which BokehJS logs as "could not set initial ranges" and draws as empty axes."""
-    v = np.concatenate([np.ravel(np.asarray(a, dtype=float)) for a in values]) if values else np.zeros(0)
-    v = v[np.isfinite(v)]
-    if v.size == 0:
-        return
-    lo, hi = float(v.min()), float(v.max())
-    span = max(hi - lo, floor)
-    mid = (lo + hi) / 2
-    start, end = mid - span * (0.5 + pad), mid + span * (0.5 + pad)
-    if (rng.start, rng.end) != (start, end):
-        rng.update(start=start, end=end)
-
-
-def _legend_above(fig) -> None:
-    """Move the figure's legend above the plot area (one row): inside it covered the curves."""
-    lg = fig.legend[0]
-    lg.orientation = "horizontal"
-    lg.background_fill_alpha = 0.0
-    lg.label_text_font_size = "11px"
-    lg.spacing, lg.padding, lg.margin = 4, 2, 0
-    fig.add_layout(lg, "above")
-
-
-class PixelPlots:
-    """Tapped-pixel view (members, mean ± std, truth, bicubic, IBP; the estimate over iterations) and the
-    transect. One estimate everywhere: the title, the member dots and the end of the line over the iterations
-    show the same (current, or final) estimate at the cell. A tap on land says so instead of drawing NaN."""
-
-    def __init__(self, app, width: int = CURVE_WIDTH, height: int = 270):
-        self.app = app
-        kw = dict(width=width, height=height, tools="pan,wheel_zoom,box_zoom,reset,save,hover")
-        self.members = figure(title="Pixel: tap any map to inspect a cell", x_axis_label="ensemble member",
-                              y_axis_label="SSH (cm)", x_range=Range1d(0.5, 1.5), y_range=Range1d(0, 1), **kw)
-        self.m_pts = ColumnDataSource(data=dict(x=[], y=[]))
-        self.m_mean = ColumnDataSource(data=dict(x=[], y=[], lo=[], hi=[]))
-        self.m_truth = ColumnDataSource(data=dict(x=[], y=[]))
-        self.m_bic = ColumnDataSource(data=dict(x=[], y=[]))
-        self.m_ibp = ColumnDataSource(data=dict(x=[], y=[]))
-        self.members.varea("x", "lo", "hi", source=self.m_mean, fill_alpha=0.2, color="#1f77b4",
-                           legend_label="mean ± std")
-        self.members.line("x", "y", source=self.m_mean, color="#1f77b4", line_width=2)
-        self.members.scatter("x", "y", source=self.m_pts, size=9, color="#1f77b4", legend_label="members")
-        self.members.line("x", "y", source=self.m_truth, color="black", line_dash="dashed", line_width=2,
-                          legend_label="truth")
-        self.members.line("x", "y", source=self.m_bic, color="#d62728", line_dash="dotted", line_width=2,
-                          legend_label="bicubic")
-        self.members.line("x", "y", source=self.m_ibp, color=IBP_COLOR, line_dash="dotdash", line_width=2,
-                          legend_label="IBP")
-        self.evo = figure(title="Estimate at this pixel over the iterations (± std)", x_axis_label="iteration",
-                          y_axis_label="SSH (cm)", x_range=Range1d(0, 1), y_range=Range1d(0, 1), **kw)
-        self.e_src = ColumnDataSource(data=dict(x=[], y=[], lo=[], hi=[]))
-        self.e_truth = ColumnDataSource(data=dict(x=[], y=[]))
-        self.e_bic = ColumnDataSource(data=dict(x=[], y=[]))
-        self.e_ibp = ColumnDataSource(data=dict(x=[], y=[]))
-        self.evo.varea("x", "lo", "hi", source=self.e_src, fill_alpha=0.2, color="#1f77b4")
-        self.evo.line("x", "y", source=self.e_src, color="#1f77b4", line_width=2, legend_label="estimate")
-        self.evo.line("x", "y", source=self.e_truth, color="black", line_dash="dashed", legend_label="truth")
-        self.evo.line("x", "y", source=self.e_bic, color="#d62728", line_dash="dotted", legend_label="bicubic")
-        self.evo.line("x", "y", source=self.e_ibp, color=IBP_COLOR, line_dash="dotdash", legend_label="IBP")
-        self.transect = figure(title="Transect: tap two points on a map", x_axis_label="distance along the line",
-                               y_axis_label="SSH (cm)", width=2 * width, height=height, x_range=Range1d(0, 1),
-                               y_range=Range1d(0, 1), tools="pan,wheel_zoom,box_zoom,reset,save,hover")
-        self.t_src = ColumnDataSource(data=dict(d=[], truth=[], bicubic=[], ibp=[], est=[], lo=[], hi=[]))
-        self.transect.varea("d", "lo", "hi", source=self.t_src, fill_alpha=0.25, color="#1f77b4",
-                            legend_label="estimate ± 2 std")
-        self.transect.line("d", "truth", source=self.t_src, color="black", line_width=2, legend_label="truth")
-        self.transect.line("d", "bicubic", source=self.t_src, color="#d62728", line_dash="dotted",
-                           legend_label="bicubic")
-        self.transect.line("d", "ibp", source=self.t_src, color=IBP_COLOR, line_dash="dotdash", legend_label="IBP")
-        self.transect.line("d", "est", source=self.t_src, color="#1f77b4", line_width=2, legend_label="estimate")
-        for f in (self.members, self.evo, self.transect):
-            f.title.text_font_size = TITLE_SIZE
-            _legend_above(f)
-
-    def show_pixel(self, info: dict) -> None:
-        if not info:
-            return
-        if info.get("land"):  # no data here: say so, and leave no NaN lines behind
-            for src in (self.m_pts, self.m_truth, self.m_bic, self.m_ibp, self.e_truth, self.e_bic, self.e_ibp):
-                src.data = dict(x=[], y=[])
-            for src in (self.m_mean, self.e_src):
-                src.data = dict(x=[], y=[], lo=[], hi=[])
-            self.members.title.text = f"land (no data) at {info.get('place', info['where'])}: tap the ocean"
-            self.evo.title.text = "Estimate at this pixel over the iterations: land (no data)"
-            return
-        truth, bic, ibp = info["truth"] * CM, info["bicubic"] * CM, info.get("ibp", np.nan) * CM
-        mem = np.asarray(info.get("members", []), dtype=float) * CM
-        k = np.arange(1, mem.size + 1, dtype=float)
-        span = [0.5, max(mem.size, 1) + 0.5]
-        mean, std = info.get("mean", np.nan) * CM, info.get("std", np.nan) * CM
-        self.m_pts.data = dict(x=k, y=mem)
-        self.m_mean.data = (dict(x=span, y=[mean, mean], lo=[mean - std] * 2, hi=[mean + std] * 2)
-                            if np.isfinite(mean) else dict(x=[], y=[], lo=[], hi=[]))
-        self.m_truth.data = dict(x=span, y=[truth, truth])
-        self.m_bic.data = dict(x=span, y=[bic, bic])
-        self.m_ibp.data = dict(x=span, y=[ibp, ibp])
-        if self.members.x_range.end != span[1]:
-            self.members.x_range.update(start=span[0], end=span[1])
-        _fit_range(self.members.y_range, [mem, [truth, bic, ibp], [mean - std, mean + std]])
-        title = f"{info['where']}: truth {truth:.1f}, bicubic {bic:.1f}, IBP {ibp:.1f}"
-        if np.isfinite(mean):
-            title += f", DIP {mean:.1f} ± {std:.1f}"
-        self.members.title.text = title + " cm"
-        hs = np.asarray(info.get("hist_steps", []), dtype=float)
-        hm = np.asarray(info.get("hist_mean", []), dtype=float) * CM
-        hd = np.asarray(info.get("hist_std", []), dtype=float) * CM
-        self.e_src.data = dict(x=hs, y=hm, lo=hm - hd, hi=hm + hd)
-        end = [float(hs.min()), float(hs.max())] if hs.size else [0.0, 1.0]
-        self.e_truth.data = dict(x=end, y=[truth, truth])
-        self.e_bic.data = dict(x=end, y=[bic, bic])
-        self.e_ibp.data = dict(x=end, y=[ibp, ibp])
-        x1 = max(end[1], end[0] + 1.0)
-        if (self.evo.x_range.start, self.evo.x_range.end) != (end[0], x1):
-            self.evo.x_range.update(start=end[0], end=x1)
-        _fit_range(self.evo.y_range, [hm - hd, hm + hd, [truth, bic, ibp]])
-        note = "" if info.get("hist_exact", True) else " (earlier steps: a nearby stored cell)"
-        self.evo.title.text = (f"Estimate here over the iterations (± std): now {mean:.1f} cm{note}"
-                               if hs.size and np.isfinite(mean) else "Estimate at this pixel over the iterations "
-                                                                     "(± std): press Run")
-
-    def show_transect(self, info: dict) -> None:
-        if not info:
-            return
-        d = np.asarray(info["distance"], dtype=float)
-        g = lambda n: np.asarray(info.get(n, np.full(d.shape, np.nan)), dtype=float) * CM  # noqa: E731
-        est, std = g("estimate"), np.nan_to_num(g("std"))
-        self.t_src.data = dict(d=d, truth=g("truth"), bicubic=g("bicubic"), ibp=g("ibp"), est=est,
-                               lo=est - 2 * std, hi=est + 2 * std)
-        if d.size:
-            self.transect.x_range.update(start=float(d.min()), end=float(max(d.max(), d.min() + 1.0)))
-        _fit_range(self.transect.y_range, [g("truth"), g("bicubic"), g("ibp"), est - 2 * std, est + 2 * std])
-        self.transect.title.text = info.get("title", "Transect")
-        unit = f" ({info['xunit']})" if info.get("xunit") else ""
-        self.transect.xaxis.axis_label = info.get("xlabel", "distance") + unit
+            self._update(k, s.feed[k])

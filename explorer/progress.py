@@ -6,7 +6,8 @@ Pure functions of ``dipcore.solver.Progress`` events and (step, elapsed) pairs, 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 

@@ -1,13 +1,13 @@
-"""Plot builders of the explorer: colour maps, map images, curves, pixel and transect plots, the PNG figure.
+"""Plot builders of the explorer: colour maps, map images, the |error|-vs-std plot, the resolution ladder and the
+comparison at the chosen ratio, the PNG figure and the Uncertainty tab's text.
 
-Pure functions of NumPy arrays (no session state), so the app and the tests can call them directly. Values
-arrive in metres and are shown in centimetres.
+Pure functions of NumPy arrays and twins (no session state), so the app and the tests can call them directly.
+Values arrive in metres and are shown in centimetres. Coordinates: :mod:`explorer.geometry` (re-exported here).
 """
 
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
 
 import cmocean
 import holoviews as hv
@@ -16,9 +16,12 @@ import numpy as np
 from bokeh.models import BasicTickFormatter
 from matplotlib.colors import to_hex
 
+from dipcore.degrade import LADDER_NAMES, ladder
+from dipcore.metrics import error_std_correlation, rmse, spread_skill, ssim
+from explorer.geometry import CM, Geometry, clims, is_lonlat, place, signed_longitudes, transect_samples
+
 matplotlib.use("Agg")
 
-CM = 100.0  # metres → centimetres for display
 LAND = "#d9d9d9"
 MAP_HEIGHT = 260
 
@@ -30,99 +33,6 @@ def hex_cmap(cmap, n: int = 256) -> list[str]:
 
 BALANCE = hex_cmap(cmocean.cm.balance)   # diverging: SSH and error
 AMP = hex_cmap(cmocean.cm.amp)           # sequential: std
-
-
-@dataclass
-class Geometry:
-    """Display coordinates of a field: 1-D lon/lat when the grid is regular in them, else cell indices."""
-
-    xs: np.ndarray
-    ys: np.ndarray
-    xlabel: str
-    ylabel: str
-    dx_km: float | None = None
-    cell: tuple[float, float] = (1.0, 1.0)   # (dx, dy) cell size in display units
-
-    def __post_init__(self):
-        if self.cell == (1.0, 1.0) and len(self.xs) > 1 and len(self.ys) > 1:
-            self.cell = (abs(float(self.xs[1] - self.xs[0])), abs(float(self.ys[1] - self.ys[0])))
-
-    @property
-    def bounds(self) -> tuple[float, float, float, float]:
-        """(left, bottom, right, top) of the cells' outer edges."""
-        dx, dy = self.cell
-        return (float(self.xs.min()) - dx / 2, float(self.ys.min()) - dy / 2, float(self.xs.max()) + dx / 2,
-                float(self.ys.max()) + dy / 2)
-
-    @classmethod
-    def of(cls, field) -> "Geometry":
-        da = field.data
-        ydim, xdim = da.dims
-        ny, nx = da.shape
-        spacing = field.spacing_km
-        dx = spacing[1] if spacing else None
-        xs = ys = None
-        for name, c in da.coords.items():
-            if c.dims == (xdim,) and _regular(c.values):
-                xs = c.values.astype(np.float64)
-                xlabel = "Longitude (°E)" if "lon" in name.lower() else str(name)
-                if "lon" in name.lower():
-                    xs = signed_longitudes(xs)
-            if c.dims == (ydim,) and _regular(c.values):
-                ys = c.values.astype(np.float64)
-                ylabel = "Latitude (°N)" if "lat" in name.lower() else str(name)
-        if xs is None or ys is None:
-            return cls(np.arange(nx, dtype=np.float64), np.arange(ny, dtype=np.float64),
-                       "x (cell index)", "y (cell index)", dx)
-        return cls(xs, ys, xlabel, ylabel, dx)
-
-    def coarse(self, ratio: int) -> "Geometry":
-        """Block-mean coordinates of the observation grid."""
-        return Geometry(self.xs.reshape(-1, ratio).mean(axis=1), self.ys.reshape(-1, ratio).mean(axis=1),
-                        self.xlabel, self.ylabel, self.dx_km * ratio if self.dx_km else None,
-                        (self.cell[0] * ratio, self.cell[1] * ratio))
-
-    def index_of(self, x: float, y: float) -> tuple[int, int]:
-        """Nearest cell (iy, ix) to a point in display coordinates."""
-        return int(np.argmin(np.abs(self.ys - y))), int(np.argmin(np.abs(self.xs - x)))
-
-    def point_of(self, iy: int, ix: int) -> tuple[float, float]:
-        return float(self.xs[ix]), float(self.ys[iy])
-
-
-def signed_longitudes(lon: np.ndarray) -> np.ndarray:
-    """Longitudes in −180…180 (°E, as oceanographers read them: 70° W is −70, not 290).
-
-    A grid that crosses the antimeridian keeps 0…360, where it is continuous: wrapped, its coordinates would jump
-    from 180 to −180 in mid-map.
-    """
-    lon = np.asarray(lon, dtype=np.float64)
-    wrapped = (lon + 180.0) % 360.0 - 180.0
-    if lon.size > 1 and _regular(wrapped):
-        return wrapped
-    return wrapped if lon.size == 1 else lon
-
-
-def is_lonlat(geom: "Geometry") -> bool:
-    """True when the map's axes are longitude and latitude (not cell indices or projected x/y)."""
-    return geom.xlabel.startswith("Longitude") and geom.ylabel.startswith("Latitude")
-
-
-def place(x: float, y: float, geom: "Geometry") -> str:
-    """A map point as people write it: '75.12°W 35.12°N' on a lon/lat grid, 'x 12, y 30' (with the unit of the
-    axes) otherwise."""
-    if is_lonlat(geom):
-        lon = ((x + 180.0) % 360.0) - 180.0  # a 0…360 grid (across the antimeridian) still reads as E/W
-        return f"{abs(lon):.2f}°{'W' if lon < 0 else 'E'} {abs(y):.2f}°{'S' if y < 0 else 'N'}"
-    return f"x {x:g}, y {y:g}"
-
-
-def _regular(v: np.ndarray) -> bool:
-    v = np.asarray(v, dtype=np.float64)
-    if v.ndim != 1 or v.size < 2 or not np.all(np.isfinite(v)):
-        return False
-    d = np.diff(v)
-    return bool(np.all(d > 0) or np.all(d < 0)) and np.allclose(d, d[0], rtol=1e-3, atol=0)
 
 
 def kdims(geom: Geometry) -> list[hv.Dimension]:
@@ -144,22 +54,6 @@ def image(arr: np.ndarray | None, geom: Geometry, title: str, label: str, unit: 
     return img.opts(title=title, cmap=cmap, clim=clim or (np.nan, np.nan), colorbar=True, tools=["hover", "tap"],
                     clipping_colors={"NaN": LAND}, width=360, height=MAP_HEIGHT, clabel=f"{label} ({unit})",
                     active_tools=["wheel_zoom"], cformatter=BasicTickFormatter(use_scientific=False))
-
-
-def clims(truth: np.ndarray, bicubic: np.ndarray) -> tuple[tuple[float, float], float]:
-    """Fixed colour limits in cm: the SSH range of the truth, and the symmetric error limit (from bicubic)."""
-    lo, hi = np.nanpercentile(truth, [0.5, 99.5]) * CM
-    err = np.abs(bicubic - truth)
-    e = float(np.nanpercentile(err, 99.5)) * CM if np.isfinite(err).any() else 1.0
-    return (float(lo), float(hi)), max(e, 1e-3)
-
-
-def transect_samples(p0: tuple[int, int], p1: tuple[int, int], n: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Nearest-cell indices (iy, ix) of ``n`` evenly spaced points from cell p0 to cell p1."""
-    (y0, x0), (y1, x1) = p0, p1
-    n = n or max(2, int(np.hypot(y1 - y0, x1 - x0)) + 1)
-    t = np.linspace(0, 1, n)
-    return np.rint(y0 + t * (y1 - y0)).astype(int), np.rint(x0 + t * (x1 - x0)).astype(int)
 
 
 def error_std_plot(std: np.ndarray | None, estimate: np.ndarray | None, truth: np.ndarray,
@@ -190,12 +84,18 @@ def error_std_plot(std: np.ndarray | None, estimate: np.ndarray | None, truth: n
 def figure_png(panels: list[tuple[str, np.ndarray | None, str]], geom: Geometry, ssh_clim, err_lim: float,
                suptitle: str = "") -> bytes:
     """The maps as a PNG file (:func:`figure`, saved at 90 dpi)."""
+    return figure_bytes(figure(panels, geom, ssh_clim, err_lim, suptitle))
+
+
+def figure_bytes(fig, dpi: int = 90) -> bytes:
+    """A matplotlib figure as PNG bytes; the figure is closed."""
     import matplotlib.pyplot as plt
 
-    fig = figure(panels, geom, ssh_clim, err_lim, suptitle)
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90)
-    plt.close(fig)
+    try:
+        fig.savefig(buf, format="png", dpi=dpi)
+    finally:
+        plt.close(fig)
     return buf.getvalue()
 
 
@@ -268,3 +168,76 @@ def std_top(a_cm: np.ndarray) -> float:
     if not hi > 0:
         hi = float(a[ok].max())
     return hi if hi > 0 else 1e-3
+
+
+def scores(estimate: np.ndarray, truth: np.ndarray) -> tuple[float, float]:
+    """(RMSE in metres, SSIM) of ``estimate`` against ``truth``."""
+    return rmse(estimate, truth), ssim(estimate, truth)
+
+
+def ladder_images(twin, ssh_clim: tuple[float, float]) -> hv.Layout:
+    """The truth of ``twin`` at the six resolutions R03…R96 (paper Fig. 2), on one colour scale (cm)."""
+    g = Geometry.of(twin.field)
+    ims = []
+    for r, arr in ladder(twin.truth).items():
+        ny, nx = arr.shape
+        sub = Geometry(g.xs[:nx * r], g.ys[:ny * r], g.xlabel, g.ylabel, g.dx_km).coarse(r)
+        km = f", {g.dx_km * r:.0f} km" if g.dx_km else ""
+        ims.append(image(arr, sub, f"{LADDER_NAMES[r]} (×{r}{km}, {ny}×{nx})", "SSH",
+                         clim=ssh_clim).opts(width=330, height=200, tools=["hover"]))
+    return hv.Layout(ims).cols(3)
+
+
+def comparison_images(twin, result, baseline_scores: dict, ssh_clim: tuple[float, float],
+                      err_lim: float) -> hv.Layout:
+    """At the twin's ratio, three rows of three: truth, observation and a score table; bicubic, IBP and DIP (the
+    ``result`` event, or a hint before a run); their errors. ``baseline_scores``: ``{"bicubic": (rmse, ssim),
+    "ibp": (rmse, ssim)}`` in metres. Scores are in the titles too."""
+    t, p = twin, result
+    g = Geometry.of(t.field)
+    r = t.degradation.ratio
+    o = dict(width=330, height=200, tools=["hover"])
+    err = (-err_lim, err_lim)
+    rows = [("Bicubic", t.bicubic), ("IBP", t.ibp)] + ([("DIP", p.estimate)] if p is not None else [])
+    sc = {"Bicubic": baseline_scores["bicubic"], "IBP": baseline_scores["ibp"],
+          **({"DIP": scores(p.estimate, t.truth)} if p is not None else {})}
+    table = hv.Table([(name, round(e * CM, 2), round(s, 3)) for name, (e, s) in sc.items()],
+                     kdims=["estimate"], vdims=["RMSE (cm)", "SSIM"]).opts(title="Scores against the truth",
+                                                                            width=o["width"], height=o["height"])
+    ims = [image(t.truth, g, "Truth", "SSH", clim=ssh_clim).opts(**o),
+           image(t.observation, g.coarse(r), f"Observation ×{r}", "SSH", clim=ssh_clim).opts(**o), table]
+    ims += [image(arr, g, f"{name}: RMSE {sc[name][0] * CM:.2f} cm, SSIM {sc[name][1]:.3f}", "SSH",
+                  clim=ssh_clim).opts(**o) for name, arr in rows]
+    if p is None:  # keep the columns aligned: the DIP panel waits for a run
+        ims.append(hv.Div("<p><b>DIP</b>: press Run for the network's estimate.</p>").opts(width=330, height=200))
+    ims += [image(arr - t.truth, g, f"{name} − truth", "error", clim=err).opts(**o) for name, arr in rows]
+    return hv.Layout(ims).cols(3)
+
+
+def uncertainty_text(result, twin, total: np.ndarray | None = None) -> str:
+    """The Uncertainty tab's scores of a run's ``result`` on ``twin``: the ensemble std's correlation with the
+    error and its spread/skill, and the same for the ``total`` std (members and sub-grid) when given."""
+    p, t = result, twin
+    if p is None:
+        return "Run a fit to compare its uncertainty with the actual error."
+    lines = []
+    if p.member_std is not None:
+        c = error_std_correlation(p.member_std, p.estimate, t.truth)
+        ss = spread_skill(p.member_std, p.estimate, t.truth)
+        txt = (f"Ensemble std: **corr(|error|, std) = {c:.2f}** · **spread/skill = {ss:.2f}** "
+               "(√mean variance / RMSE; 1 = calibrated, < 1 = over-confident)")
+        if p.latent_std is not None:
+            txt += f" · corr(|error|, latent std) = {error_std_correlation(p.latent_std, p.estimate, t.truth):.2f}"
+        lines.append(txt)
+    else:
+        lines.append("Run a fit with K > 1 members to see the ensemble spread against the error.")
+    if total is not None:
+        lines.append(f"Total std (members and the sub-grid error no member sees, calibrated on the observation "
+                     f"itself): **corr = {error_std_correlation(total, p.estimate, t.truth):.2f}** · "
+                     f"**spread/skill = {spread_skill(total, p.estimate, t.truth):.2f}**")
+    return "\n\n".join(lines)
+
+
+__all__ = ["AMP", "BALANCE", "CM", "LAND", "Geometry", "clims", "comparison_images", "error_std_plot",
+           "figure", "figure_bytes", "figure_png", "image", "is_lonlat", "kdims", "ladder_images", "place", "scores",
+           "signed_longitudes", "std_top", "transect_samples", "uncertainty_text"]

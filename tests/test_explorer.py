@@ -1,4 +1,8 @@
-"""Server-side tests of the explorer's state (no browser): loading, degradation, errors, runs, stop, sessions."""
+"""Server-side tests of the explorer app (no browser): runs, stop, failures, sessions, the page, the downloads
+(the state alone: tests/test_state.py; the background job: tests/test_jobs.py).
+
+Fits are real (``dipcore.solver.fit``) or stand-ins injected into the app (``ExplorerApp(fit=…)``); the tests read
+the app's public state (parameters, ``feed``, ``job``, ``live``, ``session.stats``), never its private attributes."""
 
 from __future__ import annotations
 
@@ -9,19 +13,29 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from dipcore.errors import SSHDipError
-from dipcore.twin import make_twin
-from explorer.app import MAX_UPLOAD_BYTES, ExplorerApp
+from explorer.app import ExplorerApp
 
 CROP = "0 32 0 64"  # a small ocean box of the Gulf Stream sample: fits stay around a second per step on a busy CPU
 
 
 @pytest.fixture
-def app():
-    a = ExplorerApp()
-    yield a
-    a.stop()
-    a.wait(30)
+def make_app():
+    """``make_app(fit=None, **params)``: a new app (with ``fit`` injected into its jobs), stopped at the end."""
+    apps = []
+
+    def make(fit=None, **params) -> ExplorerApp:
+        apps.append(ExplorerApp(fit=fit, **params))
+        return apps[-1]
+
+    yield make
+    for a in apps:
+        a.stop()
+        a.wait(30)
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app()
 
 
 def small(a: ExplorerApp, iters: int = 6, members: int = 2) -> ExplorerApp:
@@ -39,76 +53,6 @@ def flush_until_step(a: ExplorerApp, step: int, timeout: float = 120.0) -> None:
         a.flush()
 
 
-def test_default_sample_loads_truth_observation_bicubic(app):
-    assert app.sample == "gulfstream" and app.error == ""
-    t = app.twin
-    assert t.truth.shape == (128, 256)
-    assert t.observation.shape == (16, 32)          # ×8 by default
-    assert t.bicubic.shape == t.truth.shape
-    assert np.isnan(t.truth).any() and np.isfinite(t.truth).mean() > 0.5  # land and ocean
-    # the bicubic baseline is a fair, imperfect reconstruction (a few cm off, in metres here)
-    err = np.sqrt(np.nanmean((t.bicubic - t.truth) ** 2))
-    assert 0.01 < err < 0.5
-    assert app.geom.xlabel.startswith("Longitude") and app.geom.xs.size == 256
-    lo, hi = app.ssh_clim
-    assert lo < 0 < hi and app.err_lim > 0
-    assert "Copernicus" in app.source
-
-
-def test_ratio_and_noise_update_the_observation(app):
-    obs8 = app.twin.observation.copy()
-    app.ratio = 4
-    assert app.twin.observation.shape == (32, 64)
-    app.ratio = 8
-    np.testing.assert_allclose(app.twin.observation, obs8)  # noiseless: same observation back
-    app.noise = 0.2
-    diff = app.twin.observation - obs8
-    ocean = np.isfinite(diff)
-    sd = float(np.nanstd(app.twin.truth))
-    assert 0.1 * sd < np.std(diff[ocean]) < 0.3 * sd  # white noise of 0.2 × the field's std
-    app.seed = 1
-    assert not np.allclose(app.twin.observation[ocean], (obs8 + diff)[ocean])  # another noise draw
-
-
-def test_ratio_too_large_for_the_crop_is_refused_and_the_previous_setting_stays(app):
-    app.index_crop = "0 16 0 16"
-    assert app.field.shape == (16, 16) and app.error == ""
-    twin = app.twin
-    app.ratio = 16                                    # 16×16 at ×16 is a 1×1 observation
-    assert "too small" in app.error
-    assert app.ratio == 8 and app.twin is twin
-
-
-def test_bad_uploads_set_an_error_and_keep_the_field(app):
-    field, twin = app.field, app.twin
-    assert not app.load_upload(np.random.default_rng(0).bytes(5000), "noise.nc")
-    assert "cannot read" in app.error and app.field is field and app.twin is twin
-
-    app.error = ""
-    ds = xr.Dataset({"temperature": (("lat", "lon"), np.ones((20, 20), np.float32))},
-                    coords={"lat": np.arange(20.0), "lon": np.arange(20.0)})
-    assert not app.load_upload(ds.to_netcdf(), "sst.nc")
-    assert "no sea surface height variable" in app.error and app.field is field
-
-    app.error = ""
-    assert not app.load_upload(b"\0" * (MAX_UPLOAD_BYTES + 1), "huge.nc")
-    assert "limit" in app.error and "MB" in app.error and app.field is field
-    assert app.twin.truth.shape == (128, 256)
-
-
-def test_good_upload_replaces_the_field(app, tmp_path):
-    ny, nx = 40, 48
-    yy, xx = np.meshgrid(np.linspace(0, 1, ny), np.linspace(0, 1, nx), indexing="ij")
-    ssh = (np.sin(6 * xx) * np.cos(4 * yy)).astype(np.float32)
-    ds = xr.Dataset({"zos": (("time", "lat", "lon"), np.stack([ssh, 2 * ssh]), {"units": "m"})},
-                    coords={"lat": 30 + np.arange(ny) * 0.25, "lon": -70 + np.arange(nx) * 0.25})
-    assert app.load_upload(ds.to_netcdf(), "mine.nc"), app.error
-    assert app.field.shape == (ny, nx) and app.variable == "zos"
-    assert app.param.time_index.bounds == (0, 1)
-    app.time_index = 1
-    np.testing.assert_allclose(app.field.values, 2 * ssh, rtol=1e-6)
-
-
 def test_run_streams_estimates_curves_and_a_netcdf_download(app):
     small(app, iters=6, members=2)
     assert app.run()
@@ -123,10 +67,10 @@ def test_run_streams_estimates_curves_and_a_netcdf_download(app):
     assert p is not None and p.done and p.step == 6
     assert len(seen - {0}) >= 2                       # the page saw intermediate steps, not only the end
     assert p.estimate.shape == (32, 64) and p.member_std is not None and p.members.shape == (2, 32, 64)
-    steps, values, refs = app._pipes["rmse"].data
+    steps, values, refs = app.feed["rmse"]
     assert list(steps) == [1, 2, 3, 4, 5, 6] and np.all(np.isfinite(values))
     assert set(refs) == {"bicubic", "ibp"} and np.all(np.isfinite(list(refs.values())))
-    assert app._pipes["estimate"].data is p.estimate
+    assert app.feed["estimate"] is p.estimate
     assert "done at step 6/6" in app.progress_text and "IBP" in app.progress_text
     assert "IBP" in app.verdict and app.best in ("estimate", "ibp", "bicubic", "level")
 
@@ -168,58 +112,13 @@ def fake_fit(make_estimate, calls: list | None = None):
     return fake
 
 
-def _fit_module():
-    import importlib
-
-    return importlib.import_module("dipcore.solver")  # the package re-exports fit(), shadowing the module
-
-
-def test_baseline_scores_include_ibp_and_are_cached_per_twin(app):
-    from dipcore.metrics import rmse, ssim
-
-    t = app.twin
-    assert t.ibp.shape == t.bicubic.shape
-    sc = app.baseline_scores()
-    assert np.isclose(sc["ibp"][0], rmse(t.ibp, t.truth)) and np.isclose(sc["ibp"][1], ssim(t.ibp, t.truth))
-    assert np.isclose(sc["bicubic"][0], rmse(t.bicubic, t.truth))
-    assert sc["ibp"][0] < sc["bicubic"][0]                 # IBP is the stronger baseline on the sample
-    assert app.baseline_scores() is sc                     # computed once per twin
-    # the score curves carry both reference lines before any run
-    assert app._pipes["rmse"].data[2] == {"bicubic": sc["bicubic"][0] * 100, "ibp": sc["ibp"][0] * 100}
-    app.ratio = 4                                          # a new twin: new scores, never the old ones
-    sc4 = app.baseline_scores()
-    assert sc4 is not sc and np.isclose(sc4["ibp"][0], rmse(app.twin.ibp, app.twin.truth))
-    # the baseline map shows bicubic or IBP; before a run the error map follows it
-    app.baseline_map = "ibp"
-    assert app._pipes["bicubic"].data is app.twin.ibp
-    np.testing.assert_allclose(app._pipes["error"].data, app.twin.ibp - app.twin.truth)
-    app.baseline_map = "bicubic"
-    assert app._pipes["bicubic"].data is app.twin.bicubic
-
-
-@pytest.mark.parametrize("dip, ibp, best, words", [
-    (7.9, 8.0, "estimate", "the network beats IBP and bicubic"),
-    (8.3, 8.0, "ibp", "IBP (no network) is better than the network here; the network still beats bicubic"),
-    (8.9, 8.0, "ibp", "IBP (no network) is better than the network here."),
-    (9.0, 8.8, "bicubic", "bicubic (no network) is better than the network here"),
-    (8.02, 8.0, "level", "level with IBP"),
-    (float("nan"), 8.0, "ibp", "IBP (no network) is better"),
-])
-def test_verdict_names_the_better_estimate(dip, ibp, best, words):
-    from explorer.app import best_of, verdict
-
-    assert best_of(dip, ibp, 8.6) == best
-    text = verdict(dip, ibp, 8.6)
-    assert words in text and f"IBP {ibp:.2f} cm" in text and "bicubic 8.60 cm" in text
-
-
-def test_a_finished_run_says_which_estimate_won(app, monkeypatch):
-    small(app, iters=3, members=1)
-    monkeypatch.setattr(_fit_module(), "fit", fake_fit(lambda truth: truth + 0.001))   # near-perfect
+def test_a_finished_run_says_which_estimate_won(make_app):
+    offset = [0.001]                                                                   # near-perfect
+    app = small(make_app(fit=fake_fit(lambda truth: truth + offset[0])), iters=3, members=1)
     assert app.run() and app.wait(30) and app.error == ""
     assert app.best == "estimate" and "the network beats IBP" in app.verdict, app.verdict
     assert app.summary()["best"] == "estimate"
-    monkeypatch.setattr(_fit_module(), "fit", fake_fit(lambda truth: truth + 0.3))     # 30 cm off everywhere
+    offset[0] = 0.3                                                                    # 30 cm off everywhere
     assert app.run()
     assert app.verdict == ""                                                           # cleared by a new run
     assert app.wait(30) and app.best == "ibp"
@@ -228,15 +127,15 @@ def test_a_finished_run_says_which_estimate_won(app, monkeypatch):
     assert app.verdict == ""                                                           # and by a new field
 
 
-def test_architecture_choice_follows_the_recipe_and_reaches_the_fit(app, monkeypatch):
-    from dipcore.solver import DEFAULT_RECIPE, Recipe, get_recipe
+def test_architecture_choice_follows_the_recipe_and_reaches_the_fit(make_app):
     from dipcore.generators import ARCHITECTURES
+    from dipcore.solver import DEFAULT_RECIPE, Recipe, get_recipe
 
+    calls = []
+    app = make_app(fit=fake_fit(lambda truth: truth, calls))
     assert app.param.arch.objects == list(ARCHITECTURES)
     assert app.recipe == DEFAULT_RECIPE and app.arch == get_recipe(DEFAULT_RECIPE).arch
-    calls = []
     small(app, iters=2, members=1)
-    monkeypatch.setattr(_fit_module(), "fit", fake_fit(lambda truth: truth, calls))
     assert app.run() and app.wait(30)
     assert calls[-1] == DEFAULT_RECIPE                     # the recipe's own architecture: the recipe as named
     other = next(a for a in ARCHITECTURES if a != app.arch)
@@ -258,13 +157,13 @@ def test_latent_samples_give_a_latent_std_map(app):
     assert app.wait(120)
     p = app.result
     assert p.latent_std is not None and np.nanmax(p.latent_std) > 0
-    assert app._pipes["latent"].data is p.latent_std
+    assert app.feed["latent"] is p.latent_std
 
 
 def test_uncertainty_tab_scores_the_total_std(app):
-    from explorer.app import uncertainty_text
+    from explorer.views import uncertainty_text
 
-    assert app.total_std() is None and "Run a fit" in uncertainty_text(app)
+    assert app.total_std() is None and "Run a fit" in uncertainty_text(app.result, app.run_twin)
     small(app, iters=3, members=2)
     assert app.run() and app.wait(120)
     tot, p = app.total_std(), app.result
@@ -273,7 +172,7 @@ def test_uncertainty_tab_scores_the_total_std(app):
     assert tot.shape == p.estimate.shape and (tot[ocean] >= p.member_std[ocean] - 1e-7).all()
     assert np.nanmean(tot) > 2 * np.nanmean(p.member_std)
     assert app.total_std() is tot                                   # cached per result
-    text = uncertainty_text(app)
+    text = uncertainty_text(app.result, app.run_twin, tot)
     assert "Ensemble std" in text and "Total std" in text and "spread/skill" in text
 
 
@@ -290,34 +189,35 @@ def test_stop_halts_within_a_second_and_keeps_the_estimate(app):
     shown = app.step
     assert app.result is not None and app.result.step == shown < 5000
     assert np.isfinite(app.result.estimate).any() and "stopped" in app.progress_text
-    assert app._pipes["estimate"].data is app.result.estimate   # the last estimate stays on screen
-    app._thread.join(60)                              # the worker ends after the step it was computing
-    assert not app._thread.is_alive()
+    assert app.feed["estimate"] is app.result.estimate   # the last estimate stays on screen
+    assert app.job.join(60)                           # the worker ends after the step it was computing
+    assert not app.job.alive and app.job.stop_requested
     app.flush()
-    assert app.step == shown and app._pipes["estimate"].data is app.result.estimate
+    assert app.step == shown and app.feed["estimate"] is app.result.estimate
 
 
-def test_worker_exception_is_shown_and_the_session_lives_on(app, monkeypatch):
-    import importlib
+def test_worker_exception_is_shown_and_the_session_lives_on(make_app):
+    from dipcore.solver import fit
 
-    fitmod = importlib.import_module("dipcore.solver")  # the package re-exports fit(), shadowing the module
+    calls = []
 
-    def boom(*a, **k):
-        raise RuntimeError("simulated failure")
-        yield  # noqa: unreachable (a generator)
+    def fails_once(*a, **k):  # the first fit fails at its first step, the next one is the real fit
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("simulated failure")
+        yield from fit(*a, **k)
 
-    small(app, iters=3, members=1)
-    monkeypatch.setattr(fitmod, "fit", boom)
+    app = small(make_app(fit=fails_once), iters=3, members=1)
     app.run()
     assert app.wait(30)
     assert "simulated failure" in app.error and not app.running
     assert app.twin.truth.shape == (32, 64)
-    monkeypatch.undo()
     assert app.run() and app.wait(120) and app.result.done
 
 
 def test_out_of_gpu_memory_is_a_message_and_the_session_lives_on(app, monkeypatch):
-    """torch's OutOfMemoryError, raised inside the real dipcore.solver, reaches the page as dipcore's message."""
+    """torch's OutOfMemoryError, raised inside the real dipcore.solver, reaches the page as dipcore's message (the
+    one place a test patches the solver: to make its own OOM handling run)."""
     import importlib
 
     import torch
@@ -349,13 +249,13 @@ def test_cuda_request_without_gpu_is_a_message(app):
     assert "CUDA" in app.error and not app.running
 
 
-def test_two_apps_do_not_share_state():
-    a, b = ExplorerApp(), ExplorerApp()
+def test_two_apps_do_not_share_state(make_app):
+    a, b = make_app(), make_app()
     a.ratio = 4
     b.sample = "blacksea"
     assert a.twin.truth.shape == (128, 256) and b.twin.truth.shape == (56, 120)
     assert a.twin.degradation.ratio == 4 and b.twin.degradation.ratio == 8
-    assert a._pipes["truth"] is not b._pipes["truth"]
+    assert a.feed is not b.feed and a.feed["truth"] is not b.feed["truth"]
     small(a, iters=4, members=1)
     a.run()
     assert b.running is False and b.step == 0
@@ -382,9 +282,10 @@ def test_page_builds(app):
     from bokeh.document import Document
     from bokeh.models import ColorBar
 
+    assert app.live is None                                # built with the page
     root = app.__panel__().get_root(Document())
     assert root is not None
-    live = app._live
+    live = app.live
     for curve in (live.rmse, live.ssim):                   # DIP, bicubic and IBP on both score curves
         labels = [item.label.value for item in curve.fig.legend[0].items]
         assert labels == ["DIP", "bicubic", "IBP"]
@@ -405,13 +306,6 @@ def test_uncertainty_views_use_plain_ticks_from_zero():
     plot = hv.render(image(np.full((6, 8), 4e-6), g, "Latent std", "std", cmap=AMP, clim=(0, 1e-3)))
     bars = [r for r in plot.right if isinstance(r, ColorBar)]
     assert bars and not bars[0].formatter.use_scientific and bars[0].color_mapper.low == 0
-
-
-def test_make_twin_error_message_is_user_facing():
-    from dipcore.io import Field
-
-    with pytest.raises(SSHDipError):
-        make_twin(Field.from_array(np.ones((8, 8), np.float32)), 32)
 
 
 def _has(mod: str) -> bool:
@@ -435,24 +329,53 @@ def _open_nc(data: bytes) -> xr.Dataset:
         os.unlink(path)
 
 
-def test_box_selection_crops_in_lon_lat_and_a_bad_box_keeps_the_field(app):
-    lon, lat = app.geom.xs, app.geom.ys
-    assert app.crop(box=(float(lon[10]), float(lat[20]), float(lon[73]), float(lat[51])))
-    assert app.field.shape == (32, 64), app.field.shape
-    field = app.field
-    assert not app.crop(box=(0.0, -89.0, 1.0, -88.0))  # nowhere near the Gulf Stream
-    assert "contains no grid cell" in app.error and app.field is field
-    app.reset_crop()
-    assert app.field.shape == (128, 256)
-
-
 def test_closing_the_session_stops_the_fit(app):
     small(app, iters=5000, members=1)
     app.run()
     flush_until_step(app, 1)
-    app._on_destroyed(None)                          # what pn.state.on_session_destroyed calls
-    app._thread.join(60)
-    assert not app._thread.is_alive() and app._run.events < 5000
+    app.close()                                      # what the end of the browser session calls
+    assert app.job.join(60)
+    assert not app.job.alive and app.job.events < 5000
+
+
+def test_a_busy_display_holds_image_updates_back_but_never_the_end(make_app):
+    """The session pushes through a registered display (the page's LiveMaps): nothing while the browser paints
+    the previous update, the last event of a run always; the display's paint acknowledgements call the flush."""
+    from contextlib import nullcontext
+
+    class Display:
+        def __init__(self):
+            self.painting, self.sent, self.listeners = True, 0, []
+
+        def hold(self):
+            return nullcontext()
+
+        def busy(self, now):
+            return self.painting
+
+        def mark_sent(self):
+            self.sent += 1
+
+        def on_painted(self, fn):
+            self.listeners.append(fn)
+
+    app = small(make_app(fit=slow_fit(200.0)), iters=30, members=1)
+    shown = Display()
+    app.session.attach_display(shown)
+    assert shown.listeners == [app.session.flush]
+    assert app.run()
+    deadline = time.time() + 30
+    while app.job.events < 3 and time.time() < deadline:
+        time.sleep(0.01)
+    app.flush()
+    assert app.step == 0 and shown.sent == 0                   # held back: the browser is still painting
+    shown.painting = False
+    shown.listeners[0]()                                       # the browser painted: the session flushes
+    assert app.step >= 3 and shown.sent == 1
+    shown.painting = True
+    assert app.job.join(30)
+    app.flush()
+    assert app.step == 30 and shown.sent == 2 and not app.running and app.result.done   # the end is never held
 
 
 # ---- issue 10: the explorer as a teacher and a scientist meet it ----------------------------------------------
@@ -484,9 +407,8 @@ def _nc_attrs(app) -> dict:
     return dict(ds.attrs)
 
 
-def test_a_stopped_run_says_where_its_estimate_comes_from_in_the_file_and_on_the_page(app, monkeypatch):
-    small(app, iters=300, members=1)
-    monkeypatch.setattr(_fit_module(), "fit", slow_fit(50.0))
+def test_a_stopped_run_says_where_its_estimate_comes_from_in_the_file_and_on_the_page(make_app):
+    app = small(make_app(fit=slow_fit(50.0)), iters=300, members=1)
     assert app.run()
     flush_until_step(app, 5)
     app.stop()
@@ -504,9 +426,8 @@ def test_a_stopped_run_says_where_its_estimate_comes_from_in_the_file_and_on_the
 
 
 @pytest.mark.parametrize("early, reason", [(None, "finished"), (4, "early-stopped")])
-def test_a_run_that_ends_by_itself_says_why(app, monkeypatch, early, reason):
-    small(app, iters=8, members=1)
-    monkeypatch.setattr(_fit_module(), "fit", slow_fit(200.0, stop_early_at=early))
+def test_a_run_that_ends_by_itself_says_why(make_app, early, reason):
+    app = small(make_app(fit=slow_fit(200.0, stop_early_at=early)), iters=8, members=1)
     assert app.run() and app.wait(30) and app.error == ""
     attrs = _nc_attrs(app)
     last = early or 8
@@ -529,9 +450,8 @@ def test_eta_waits_for_a_few_steps_and_uses_recent_speed():
     assert eta_text(10, 10_000, 1.0) == "ETA 166.5 min"
 
 
-def test_the_pixel_inspector_shows_one_estimate_and_says_land(app, monkeypatch):
-    small(app, iters=6, members=2)
-    monkeypatch.setattr(_fit_module(), "fit", slow_fit(200.0))
+def test_the_pixel_inspector_shows_one_estimate_and_says_land(make_app):
+    app = small(make_app(fit=slow_fit(200.0)), iters=6, members=2)
     assert app.run() and app.wait(30)
     ocean = np.argwhere(np.isfinite(app.twin.truth))[0]
     x, y = app.geom.point_of(*ocean)
@@ -541,9 +461,10 @@ def test_the_pixel_inspector_shows_one_estimate_and_says_land(app, monkeypatch):
     assert info["hist_mean"][-1] == pytest.approx(info["mean"]) and info["hist_steps"][-1] == app.result.step
     assert "°W" in info["where"] and "°N" in info["where"]   # lon/lat as people write them
     # the plots: the title, the dots' mean and the line's end read the same number
-    from explorer.live import PixelPlots
+    from explorer.pixel import PixelPlots
 
-    plots = PixelPlots(app)
+    plots = PixelPlots().follow(app.feed)                    # what the page shows: the feed's pixel data
+    assert plots.members.title.text.startswith("cell [")
     plots.show_pixel(info)
     shown = f"DIP {info['mean'] * 100:.1f}"
     assert shown in plots.members.title.text
@@ -561,35 +482,16 @@ def test_the_pixel_inspector_shows_one_estimate_and_says_land(app, monkeypatch):
     assert len(plots.m_truth.data["y"]) == 0
 
 
-def test_longitudes_read_minus_180_to_180_unless_the_grid_crosses_the_antimeridian(app):
-    from explorer.views import place, signed_longitudes
-
-    assert app.geom.xs.min() < -60 and app.geom.xs.max() < 0       # the Gulf Stream sample: 280–343 °E stored
-    np.testing.assert_allclose(signed_longitudes(np.arange(280.0, 300.0, 5)), np.arange(-80.0, -60.0, 5))
-    across = np.arange(170.0, 200.0, 5)                            # across the antimeridian: continuous 0–360
-    np.testing.assert_allclose(signed_longitudes(across), across)
-    assert place(-75.5, 35.25, app.geom) == "75.50°W 35.25°N"
-    # box selection in the shown (signed) longitudes still crops the 0–360 grid
-    lon, lat = app.geom.xs, app.geom.ys
-    assert app.crop(box=(float(lon[10]), float(lat[20]), float(lon[73]), float(lat[51]))), app.error
-    assert app.field.shape == (32, 64)
-
-
-def test_the_png_figure_has_a_full_title_labelled_axes_and_a_std_scale_of_its_own(app, monkeypatch):
+def test_the_png_figure_has_a_full_title_labelled_axes_and_a_std_scale_of_its_own(make_app):
     import matplotlib.pyplot as plt
+    from matplotlib.text import Text
 
-    from explorer import views
-
-    small(app, iters=4, members=3)
-    monkeypatch.setattr(_fit_module(), "fit", stand_in_members(spread=1e-5))
+    app = small(make_app(fit=stand_in_members(spread=1e-5)), iters=4, members=3)
     assert app.run() and app.wait(30)
-    figs = []
-    real = views.figure
-    monkeypatch.setattr(views, "figure", lambda *a, **k: figs.append(real(*a, **k)) or figs[-1])
     assert app.png()[:4] == b"\x89PNG"
-    fig = figs[-1]
+    fig = app.png_figure()                                    # what png() saves
     fig.canvas.draw()
-    title = fig._suptitle
+    title = next(t for t in fig.get_children() if isinstance(t, Text) and t.get_text() == fig.get_suptitle())
     box = title.get_window_extent()
     assert box.x0 >= 0 and box.x1 <= fig.bbox.width, "the title is cut"
     assert "Copernicus" in title.get_text() and "finished at step 4/4" in title.get_text().replace("\n", " ")
@@ -617,24 +519,26 @@ def stand_in_members(spread: float):
     return fake
 
 
-def test_the_credit_stays_after_a_run_and_the_experiments_tab_sweeps_the_sidebar_sample(app, monkeypatch):
+def test_the_credit_stays_after_a_run_and_the_experiments_tab_sweeps_the_sidebar_sample(make_app):
     from bokeh.document import Document
 
+    from dipcore.samples import parse_spec
     from explorer.layout import sample_spec
 
+    app = make_app(fit=slow_fit(200.0))
     app.__panel__().get_root(Document())
     assert "Copernicus" in app.credit
     small(app, iters=2, members=1)
-    monkeypatch.setattr(_fit_module(), "fit", slow_fit(200.0))
     assert app.run() and app.wait(30)
     assert "Copernicus" in app.credit and "Copernicus" not in app.message   # its own line, not the message's
     assert sample_spec(app) == "gulfstream@0:32,0:64"
-    sizes = {m.fig.title.text_font_size for m in app._live.maps.values()}
+    assert parse_spec(sample_spec(app).split("@")[0]) == ("gulfstream", app.time_index)  # dipcore reads it back
+    sizes = {m.fig.title.text_font_size for m in app.live.maps.values()}
     app.sample = "blacksea"
     assert sample_spec(app) == "blacksea" and "Copernicus" in app.credit
     # the map titles keep one size whatever their text (a new sample's titles must not jump)
-    assert {m.fig.title.text_font_size for m in app._live.maps.values()} == sizes and len(sizes) == 1
-    tab = app._experiments_tab
+    assert {m.fig.title.text_font_size for m in app.live.maps.values()} == sizes and len(sizes) == 1
+    tab = app.view.experiments
     assert tab.cases() == ["blacksea"]
     assert tab.run_button.label == "Run sweep" and tab.stop_button.label == "Stop sweep"
     tab.use_sidebar_sample = False

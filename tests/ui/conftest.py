@@ -19,12 +19,16 @@ UNUSED_MS = 8000
 ARTIFACTS = os.path.join(os.path.dirname(__file__), "..", "..", "test-artifacts")
 
 
-def session_factory(apps: list):
-    """What ``pn.serve`` calls per page load: a new ExplorerApp wired to its session, kept in ``apps``."""
+def session_factory(apps: list, options: dict | None = None):
+    """What ``pn.serve`` calls per page load: a new ExplorerApp wired to its session, kept in ``apps``.
+    ``options["fit"]``, read at each page load, is the fit function injected into that session's app (None: the
+    real ``dipcore.solver.fit``)."""
     from explorer.app import ExplorerApp
 
+    options = {} if options is None else options
+
     def factory():
-        app = ExplorerApp()
+        app = ExplorerApp(fit=options.get("fit"))
         app.attach_session()
         apps.append(app)
         return app.__panel__()
@@ -36,15 +40,15 @@ def session_factory(apps: list):
 def server():
     """One Panel server for the UI tests; each page load is a new session with its own ExplorerApp."""
     pn = pytest.importorskip("panel")
-    apps = []
-    factory = session_factory(apps)
+    apps, options = [], {"fit": None}
+    factory = session_factory(apps, options)
     port = free_port()
     # a closed tab's session is destroyed (and its fit stopped) ~2-3 s after its websocket closes, not 15-30 s
     # (Bokeh's defaults); the lifetime also covers a page that has not connected yet, so it must exceed page load
     srv = pn.serve({"/": factory}, port=port, threaded=True, show=False, start=True,
                    check_unused_sessions_milliseconds=500, unused_session_lifetime_milliseconds=UNUSED_MS)
     wait_port(port)
-    yield {"url": f"http://localhost:{port}/", "apps": apps, "unused_s": UNUSED_MS / 1000}
+    yield {"url": f"http://localhost:{port}/", "apps": apps, "unused_s": UNUSED_MS / 1000, "options": options}
     for a in apps:
         a.stop()
     srv.stop()
@@ -68,6 +72,17 @@ def page(browser, server):
     pg.set_default_timeout(60_000)
     yield pg
     ctx.close()
+
+
+@pytest.fixture
+def serve_fit(server):
+    """``serve_fit(fit)``: the pages opened from now on run ``fit`` (a stand-in) instead of the real fit; the next
+    test's pages get the real one again."""
+    def use(fit) -> None:
+        server["options"]["fit"] = fit
+
+    yield use
+    server["options"]["fit"] = None
 
 
 @pytest.fixture

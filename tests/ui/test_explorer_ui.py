@@ -172,20 +172,21 @@ def test_run_streams_and_stop_halts(page, server, artifacts):
     reacted = _click_stop_timed(page)
     frozen = _progress(page)
     app = server["apps"][-1]
+    stats = app.session.stats
     print(f"Stop: the page showed 'stopped' {reacted:.2f} s after the click (server: click handled "
-          f"{app.stats.get('end_shown', float('nan')) - app.stats.get('stop_called', float('nan')):.2f} s before "
+          f"{stats.get('end_shown', float('nan')) - stats.get('stop_called', float('nan')):.2f} s before "
           "the 'stopped' message left)")
     # image updates wait for the browser's ack of the previous one (at most two in flight), so no backlog delays
     # the "stopped" message; measured 0.3-0.7 s on a 2-core box at load 6 (benchmarks/bench_explorer.py)
     assert "stopped" in frozen and reacted < 1.0, f"Stop took {reacted:.2f} s: {frozen}"
     assert app.wait(60) and app.result is not None                  # the worker ends after its current step
-    assert app._pipes["estimate"].data is app.result.estimate        # the last estimate stays on screen
+    assert app.feed["estimate"] is app.result.estimate               # the last estimate stays on screen
     time.sleep(2.5)
     assert _progress(page) == frozen, "the progress kept changing after Stop"
     assert page.get_by_role("button", name="Run", exact=True).is_enabled()
     page.screenshot(path=os.path.join(artifacts, "ui_stopped.png"), full_page=True)
     print(f"Stop reacted in {reacted:.2f} s; {len(steps)} distinct steps seen in 8 s")
-    assert server['apps'][-1]._live.rtts, "the browser never acknowledged an image update"
+    assert server['apps'][-1].live.rtts, "the browser never acknowledged an image update"
 
 
 def test_default_recipe_rmse_moves_during_a_run(page, server, artifacts):
@@ -234,19 +235,17 @@ def test_bad_upload_shows_a_message_and_a_good_run_follows(page, server, artifac
     assert page.get_by_role("button", name="Download NetCDF").is_enabled()
 
 
-def test_two_tabs_run_two_fits_and_closing_one_stops_its_fit(page, server, monkeypatch, ui_helpers):
+def test_two_tabs_run_two_fits_and_closing_one_stops_its_fit(page, server, serve_fit, ui_helpers):
     """Two tabs are two sessions: their fields, settings and fits are independent; closing a tab ends its fit.
     The fits are stand-ins at 10 events/s (the real fit's independence: tests/test_explorer.py)."""
-    import importlib
-
-    monkeypatch.setattr(importlib.import_module("dipcore.solver"), "fit", ui_helpers.stand_in_fit(10.0))
+    serve_fit(ui_helpers.stand_in_fit(10.0))
     apps = server["apps"]
     _open(page, server)
     a = apps[-1]
     other = page.context.new_page()                   # a second tab of the same browser window
     _open(other, server)
     b = apps[-1]
-    assert a is not b and a._pipes["estimate"] is not b._pipes["estimate"]
+    assert a is not b and a.feed is not b.feed
     _crop_small(page, "0 32 0 64")
     _crop_small(other, "0 64 0 128")
     for pg in (page, other):
@@ -255,7 +254,7 @@ def test_two_tabs_run_two_fits_and_closing_one_stops_its_fit(page, server, monke
     other.get_by_role("button", name="Run", exact=True).click()
     _wait_step(page, 2)
     _wait_step(other, 2)
-    assert a.running and b.running and a._run is not b._run
+    assert a.running and b.running and a.job is not b.job
     assert a.run_twin.truth.shape == (32, 64) and b.run_twin.truth.shape == (64, 128)
     assert a.last.estimate.shape == (32, 64) and b.last.estimate.shape == (64, 128)
     # Stop in one tab leaves the other running
@@ -265,27 +264,25 @@ def test_two_tabs_run_two_fits_and_closing_one_stops_its_fit(page, server, monke
     _wait_step(other, step_b + 1)
     assert not a.running and b.running
     # close the second tab: its session ends and its fit stops; the first tab still works
-    b_thread = b._thread
+    b_job = b.job
     other.close()
-    b_thread.join(60 + server["unused_s"])
-    assert not b_thread.is_alive() and b._run.stop.is_set(), "closing the tab did not stop its fit"
-    assert b._run.events < 5000
+    b_job.join(60 + server["unused_s"])
+    assert not b_job.alive and b_job.stop_requested, "closing the tab did not stop its fit"
+    assert b_job.events < 5000
     page.get_by_role("button", name="Run", exact=True).click()
     _wait_step(page, 1)
     page.get_by_role("button", name="Stop", exact=True).click()
     page.locator(".ssh-progress pre").get_by_text("stopped").wait_for()
 
 
-def test_a_1024_field_streams_rasterised_maps_and_stops(page, server, artifacts, monkeypatch, ui_helpers):
+def test_a_1024_field_streams_rasterised_maps_and_stops(page, server, artifacts, serve_fit, ui_helpers):
     """A 1024² field (the sample tiled) with a stand-in fit at 20 events/s: maps are rasterised to at most
     MAX_DISPLAY cells a side, pushed at most every LARGE_PERIOD, and Stop still reacts within a second."""
-    import importlib
-
     from dipcore.samples import load_sample
-    from explorer.app import LARGE_PERIOD
     from explorer.live import MAX_DISPLAY
+    from explorer.session import LARGE_PERIOD
 
-    monkeypatch.setattr(importlib.import_module("dipcore.solver"), "fit", ui_helpers.stand_in_fit(20.0))
+    serve_fit(ui_helpers.stand_in_fit(20.0))
     _open(page, server)
     app = server["apps"][-1]
     t0 = time.perf_counter()
@@ -298,18 +295,18 @@ def test_a_1024_field_streams_rasterised_maps_and_stops(page, server, artifacts,
     print(f"1024²: loaded and first step shown {time.perf_counter() - t0:.2f} s after the load started")
     est = page.locator(".map-estimate").first
     first = est.screenshot()
-    pushes0, t1 = app.stats["pushes"], time.perf_counter()
+    pushes0, t1 = app.session.stats["pushes"], time.perf_counter()
     time.sleep(2.5)
-    rate = (app.stats["pushes"] - pushes0) / (time.perf_counter() - t1)
+    rate = (app.session.stats["pushes"] - pushes0) / (time.perf_counter() - t1)
     second = est.screenshot(path=os.path.join(artifacts, "ui_1024_estimate.png"))
-    img = app._live.maps["estimate"].source.data["image"][0]
+    img = app.live.maps["estimate"].source.data["image"][0]
     assert max(img.shape) <= MAX_DISPLAY and img.dtype == np.float32, img.shape
     assert first != second, "the 1024² estimate map did not change while running"
     assert 0.5 < rate <= 1 / LARGE_PERIOD + 0.2, f"{rate:.2f} pushes/s"
     reacted = _click_stop_timed(page)
     print(f"1024²: {rate:.2f} pushes/s; Stop shown {reacted:.2f} s after the click")
     assert reacted < 1.5, f"Stop took {reacted:.2f} s"
-    assert app._pipes["estimate"].data is app.result.estimate
+    assert app.feed["estimate"] is app.result.estimate
 
 
 # Titles of the page's Bokeh figures as the browser has them (they are drawn on canvas, not in the DOM).
@@ -327,14 +324,12 @@ def _fits(page) -> tuple[int, int]:
     return page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
 
 
-def test_a_1440x900_screen_holds_the_page_and_the_console_stays_quiet(browser, server, artifacts, monkeypatch,
+def test_a_1440x900_screen_holds_the_page_and_the_console_stays_quiet(browser, server, artifacts, serve_fit,
                                                                        ui_helpers):
     """Issue 10: at 1440×900 no sideways scroll and Run on the first screen; one Run per tab; hover and pixel view
     speak lon/lat and say "land"; the credit stays after a run; and a load and a run log no console warning or
     error (the "could not set initial ranges" of empty auto ranges included)."""
-    import importlib
-
-    monkeypatch.setattr(importlib.import_module("dipcore.solver"), "fit", ui_helpers.stand_in_fit(20.0))
+    serve_fit(ui_helpers.stand_in_fit(20.0))
     ctx = browser.new_context(viewport={"width": 1440, "height": 900})
     page = ctx.new_page()
     page.set_default_timeout(60_000)
@@ -344,7 +339,6 @@ def test_a_1440x900_screen_holds_the_page_and_the_console_stays_quiet(browser, s
     page.on("pageerror", lambda e: noise.append(f"pageerror: {e}"))
     try:
         _open(page, server)
-        app = server["apps"][-1]
         width, inner = _fits(page)
         assert width <= inner, f"the page is {width} px wide in a {inner} px window"
         run = page.get_by_role("button", name="Run", exact=True)

@@ -1,0 +1,396 @@
+"""The explorer's state: what one browser session has chosen and loaded, as a :class:`param.Parameterized`.
+
+Inputs (sample or upload, variable, time step, crop, ratio, noise, members, recipe, architecture…), the loaded
+field and its twin experiment, the display limits, the classical baselines' scores, and what the page shows of a
+run (``result``, ``step``, ``progress_text``, ``verdict``…; written by :mod:`explorer.session`). Arrays for the
+page are published on :attr:`ExplorerState.feed` (:mod:`explorer.feed`). No UI library here: the views subscribe
+to this state, never the reverse.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+
+import numpy as np
+import param
+
+from dipcore.degrade import LADDER_NAMES, RATIOS
+from dipcore.errors import SSHDipError
+from dipcore.generators import ARCHITECTURES
+from dipcore.io import Field, inspect_file, load_field
+from dipcore.metrics import rmse, ssim
+from dipcore.samples import SAMPLES, get_sample
+from dipcore.twin import Twin, make_twin
+from explorer.feed import Feed
+from explorer.geometry import CM, Geometry, clims
+
+log = logging.getLogger(__name__)
+
+MAX_UPLOAD_MB = 14        # a FileInput upload travels as one websocket message (Bokeh's default cap is 20 MB,
+MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * 1024 * 1024  # and base64 adds a third): bigger files are refused here
+BASELINES = {"Bicubic": "bicubic", "IBP": "ibp"}  # the classical estimates (Twin attributes), as the page names them
+
+
+def cuda_available() -> bool:
+    try:
+        import torch
+
+        return bool(torch.cuda.is_available())
+    except Exception:  # a broken driver is "no CUDA"
+        return False
+
+
+class ExplorerState(param.Parameterized):
+    """Inputs, loaded field and shown results of one explorer session (see the module docstring)."""
+
+    # ---- inputs -------------------------------------------------------------------------------------------
+    sample = param.Selector(default="gulfstream", objects=list(SAMPLES), doc="Embedded real sample.")
+    variable = param.Selector(default=None, objects=[], allow_None=True, doc="SSH variable of the file.")
+    time_index = param.Integer(default=0, bounds=(0, None), doc="Time step of a 3-D variable.")
+    index_crop = param.String(default="", doc="Index box 'y0 y1 x0 x1' on the loaded grid (empty: all).")
+    ratio = param.Selector(default=8, objects={f"×{r}  ({LADDER_NAMES[r]})": r for r in RATIOS},
+                           doc="Downscaling ratio: the observation is the truth average-pooled by this factor.")
+    noise = param.Number(default=0.0, bounds=(0.0, 1.0), step=0.01,
+                         doc="Noise σ as a fraction of the field's std.")
+    members = param.Integer(default=4, bounds=(1, 32), doc="Ensemble members K (independent generators).")
+    latent_samples = param.Integer(default=0, bounds=(0, 256), doc="Latent draws M at the end (latent std).")
+    iters = param.Integer(default=300, bounds=(1, 20000), doc="Iterations.")
+    recipe = param.Selector(default=None, objects=[], doc="Fit recipe (dipcore.solver.RECIPES).")
+    arch = param.Selector(default="paper", objects=list(ARCHITECTURES),
+                          doc="Generator architecture (dipcore.generators.ARCHITECTURES); follows the recipe's.")
+    device = param.Selector(default="auto", objects=["auto", "cpu", "cuda"], doc="Torch device.")
+    seed = param.Integer(default=0, bounds=(0, None), doc="Seed of the noise draw and of member initialisation.")
+
+    # ---- state --------------------------------------------------------------------------------------------
+    field = param.ClassSelector(class_=Field, default=None, precedence=-1, doc="The loaded (cropped) truth.")
+    twin = param.ClassSelector(class_=Twin, default=None, precedence=-1)
+    error = param.String(default="", precedence=-1, doc="Last user-facing error (shown in a red alert).")
+    message = param.String(default="", precedence=-1, doc="Last info message.")
+    running = param.Boolean(default=False, precedence=-1)
+    result = param.Parameter(default=None, precedence=-1, doc="The last Progress event of the last run.")
+    progress_text = param.String(default="idle", precedence=-1)
+    verdict = param.String(default="", precedence=-1, doc="Which estimate won the last run, in one sentence.")
+    baseline_map = param.Selector(default="bicubic", objects=BASELINES, precedence=-1,
+                                  doc="The classical estimate shown on the baseline map.")
+    step = param.Integer(default=0, precedence=-1)
+    source = param.String(default="", precedence=-1, doc="Where the field came from.")
+    credit = param.String(default="", precedence=-1, doc="The data's credit line (shown whenever they are).")
+    end_reason = param.String(default="", precedence=-1, doc="Why the last run ended (explorer.progress).")
+    taps = param.Integer(default=0, precedence=-1, doc="Number of taps on the maps (the pixel view appears "
+                                                       "with the first).")
+
+    def __init__(self, load: bool = True, **params):
+        from dipcore.solver import DEFAULT_RECIPE, RECIPES, get_recipe
+
+        super().__init__(**params)
+        names = list(RECIPES)  # read at run time: the recipe list may grow
+        self.param.recipe.objects = names
+        if self.recipe not in names:
+            self.recipe = DEFAULT_RECIPE if DEFAULT_RECIPE in names else names[0]
+        if "arch" not in params:
+            self.arch = get_recipe(self.recipe).arch
+        self.cuda_available = cuda_available()
+        self.feed = Feed()                # what the page shows: the views subscribe to it
+        self.best: str | None = None      # dipcore.verdict.best_of() of the last run that ended
+        self.last: object | None = None   # last Progress shown on the page
+        self.run_config: dict = {}        # the settings of the current (or last) run
+        self.run_twin: Twin | None = None  # and what it fits
+        self.tap: tuple[int, int] | None = None
+        self.points: list[tuple[int, int]] = []
+        self.geom: Geometry | None = None
+        self.coarse_geom: Geometry | None = None
+        self.ssh_clim = (np.nan, np.nan)
+        self.err_lim = 1.0
+        self._scores: tuple | None = None  # (twin, its baselines' scores): see baseline_scores()
+        self._upload: bytes | None = None
+        self._upload_name = ""
+        self._full: Field | None = None   # the loaded field before any crop
+        self._busy = False                # guards watchers while the state sets params itself
+        self.param.watch(self._on_sample, ["sample"])
+        self.param.watch(self._on_reload, ["variable", "time_index"])
+        self.param.watch(self._on_twin_params, ["ratio", "noise", "seed"])
+        self.param.watch(self._on_index_crop, ["index_crop"])
+        self.param.watch(self._on_recipe, ["recipe"])
+        self.param.watch(self._on_baseline_map, ["baseline_map"])
+        if load:
+            self.load_sample(self.sample)
+
+    # ---- errors -------------------------------------------------------------------------------------------
+    def report(self, exc: Exception) -> None:
+        """Show ``exc`` in the error alert: dipcore's own message, or the type and text of an unexpected one
+        (whose traceback goes to the log, never to the page)."""
+        self.error = str(exc) if isinstance(exc, SSHDipError) else f"unexpected error: {type(exc).__name__}: {exc}"
+        if not isinstance(exc, SSHDipError):
+            log.error("explorer error\n%s", traceback.format_exc())
+
+    def _set_quietly(self, **values) -> None:
+        self._busy = True
+        try:
+            self.param.update(**values)
+        finally:
+            self._busy = False
+
+    # ---- loading ------------------------------------------------------------------------------------------
+    @property
+    def full_field(self) -> Field | None:
+        """The loaded field before any crop."""
+        return self._full
+
+    @property
+    def uploaded(self) -> bool:
+        """True when the field comes from an uploaded file."""
+        return self._upload is not None
+
+    def load_sample(self, name: str) -> bool:
+        """Load an embedded sample (all of it); on error keep what was loaded before."""
+        try:
+            s = get_sample(name)
+            info = inspect_file(s.path, var=s.var)
+            f = load_field(s.path, var=info["variable"], time=s.time)
+            f.attrs["credit"] = s.credit
+            twin = make_twin(f, self.ratio, self.noise, self.seed)
+        except Exception as exc:
+            self.report(exc)
+            return False
+        self._upload = None
+        self._adopt(f, twin, info, s.time, f"sample {name}: {s.title}. {s.credit}")
+        return True
+
+    def load_upload(self, data: bytes | None, filename: str = "upload.nc") -> bool:
+        """Load an uploaded NetCDF (bytes); on error keep what was loaded before."""
+        try:
+            if data is None or len(data) == 0:
+                raise SSHDipError(f"the upload {filename!r} is empty")
+            if len(data) > MAX_UPLOAD_BYTES:
+                raise SSHDipError(f"the upload {filename!r} is {len(data) / 2**20:.1f} MB; the limit here is "
+                                  f"{MAX_UPLOAD_MB} MB: crop the region or pick fewer time steps first "
+                                  "(e.g. with ncks or xarray)")
+            info = inspect_file(bytes(data))
+            f = load_field(bytes(data), var=info["variable"], time=0)
+            twin = make_twin(f, self.ratio, self.noise, self.seed)
+        except Exception as exc:
+            self.report(exc)
+            return False
+        self._upload, self._upload_name = bytes(data), filename
+        self._adopt(f, twin, info, 0, f"upload {filename}: {info['variable']} {info['grid'][0]}×{info['grid'][1]}")
+        return True
+
+    def load_field_object(self, f: Field, source: str = "array") -> bool:
+        """Use an in-memory :class:`dipcore.io.Field` (scripts, benchmarks); on error keep the previous field."""
+        try:
+            f.check()
+            twin = make_twin(f, self.ratio, self.noise, self.seed)
+        except Exception as exc:
+            self.report(exc)
+            return False
+        self._upload = None
+        info = {"candidates": [f.name], "variable": f.name, "time_steps": 1}
+        self._adopt(f, twin, info, 0, source)
+        return True
+
+    def _adopt(self, f: Field, twin: Twin, info: dict, t: int, source: str) -> None:
+        self._full = f
+        self._set_quietly(variable=None, time_index=0, index_crop="")
+        self.param.variable.objects = list(info["candidates"])
+        self.param.time_index.bounds = (0, max(0, info["time_steps"] - 1))
+        self._set_quietly(variable=info["variable"], time_index=t)
+        self.source = source
+        self.credit = str(f.attrs.get("credit", ""))
+        self.error = ""
+        # the credit has its own line on the page (it stays after a run): not twice
+        self.message = f"Loaded {source.replace(self.credit, '').strip()}" if self.credit else f"Loaded {source}"
+        self._set_field(f, twin)
+
+    def _reload(self) -> None:
+        """Reload the current source with another variable or time step."""
+        try:
+            if self._upload is not None:
+                f = load_field(self._upload, var=self.variable, time=self.time_index)
+            else:
+                s = get_sample(self.sample)
+                f = load_field(s.path, var=self.variable, time=self.time_index)
+                f.attrs["credit"] = s.credit
+            twin = make_twin(f, self.ratio, self.noise, self.seed)
+        except Exception as exc:
+            self.report(exc)
+            return
+        self._full = f
+        self._set_quietly(index_crop="")
+        self.credit = str(f.attrs.get("credit", ""))
+        self.error = ""
+        self._set_field(f, twin)
+
+    def crop(self, box: tuple[float, float, float, float] | None = None, *, index: tuple[int, int, int, int] | None
+             = None) -> bool:
+        """Crop the loaded field: ``box`` = (x0, y0, x1, y1) in map coordinates (a box selection on a map), or
+        ``index`` = (y0, y1, x0, x1) on the full loaded grid. On error the field stays as it was."""
+        try:
+            if self._full is None:
+                raise SSHDipError("load a field first")
+            if index is not None:
+                f = self._full.crop_index(*[int(i) for i in index])
+            else:
+                x0, y0, x1, y1 = box
+                g = self.geom
+                if g.xlabel.startswith("Longitude"):
+                    f = self.field.crop_box(y0, y1, x0, x1)
+                else:
+                    xs = np.where((g.xs >= min(x0, x1)) & (g.xs <= max(x0, x1)))[0]
+                    ys = np.where((g.ys >= min(y0, y1)) & (g.ys <= max(y0, y1)))[0]
+                    if xs.size == 0 or ys.size == 0:
+                        raise SSHDipError("the selected box contains no grid cell")
+                    f = self.field.crop_index(ys[0], ys[-1] + 1, xs[0], xs[-1] + 1)
+            twin = make_twin(f, self.ratio, self.noise, self.seed)
+        except Exception as exc:
+            self.report(exc)
+            return False
+        self.error = ""
+        self.message = f"Cropped to {f.shape[0]}×{f.shape[1]} cells"
+        self._set_field(f, twin)
+        return True
+
+    def reset_crop(self, *_) -> None:
+        if self._full is not None:
+            self._set_quietly(index_crop="")
+            try:
+                twin = make_twin(self._full, self.ratio, self.noise, self.seed)
+            except Exception as exc:
+                self.report(exc)
+                return
+            self.error = ""
+            self._set_field(self._full, twin)
+
+    def crop_box(self) -> tuple[int, int, int, int] | None:
+        """(y0, y1, x0, x1) of the shown field within the loaded one; None when uncropped (or not locatable)."""
+        full, f = self._full, self.field
+        if full is None or f is None or f.shape == full.shape:
+            return None
+        gf, gc = Geometry.of(full), Geometry.of(f)
+        if gf.xlabel.startswith("x (cell"):  # index geometry: only the typed index box tells where the crop is
+            try:
+                y0, y1, x0, x1 = (int(v) for v in self.index_crop.replace(",", " ").split())
+                return y0, y1, x0, x1
+            except ValueError:
+                return None
+        y0 = int(np.argmin(np.abs(gf.ys - gc.ys[0])))
+        x0 = int(np.argmin(np.abs(gf.xs - gc.xs[0])))
+        return y0, y0 + f.shape[0], x0, x0 + f.shape[1]
+
+    def _set_field(self, f: Field, twin: Twin) -> None:
+        """Show a new field (and twin): a run of the previous one is void (the session stops it on ``twin``)."""
+        self.field = f
+        self.geom = Geometry.of(twin.field)
+        self.coarse_geom = self.geom.coarse(twin.degradation.ratio)
+        self.ssh_clim, self.err_lim = clims(twin.truth, twin.bicubic)
+        self.tap, self.points = None, []
+        self.result, self.last = None, None
+        self.step = 0
+        self.progress_text = "idle: press Run"
+        self.verdict = ""
+        self.end_reason = ""
+        self._push_static(twin)  # data first: the maps rebuilt for the new twin read the feed's data
+        self.twin = twin
+
+    def _push_static(self, t: Twin) -> None:
+        send = self.feed.send
+        send("truth", t.truth)
+        send("obs", t.observation)
+        send("bicubic", self.baseline_field(t))
+        send("estimate", None)
+        send("error", self.baseline_field(t) - t.truth)
+        send("std", None)
+        send("latent", None)
+        sc = self.baseline_scores(t)
+        send("rmse", (np.array([]), np.array([]), {k: v[0] * CM for k, v in sc.items()}))
+        send("ssim", (np.array([]), np.array([]), {k: v[1] for k, v in sc.items()}))
+        send("marks", [])
+        send("pixel", {})      # no tap on a new field
+        send("transect", {})
+
+    # ---- watchers -----------------------------------------------------------------------------------------
+    def _on_sample(self, event):
+        if self._busy:
+            return
+        if not self.load_sample(event.new):
+            self._set_quietly(sample=event.old)
+
+    def _on_reload(self, event):
+        if not self._busy:
+            self._reload()
+
+    def _on_index_crop(self, event):
+        if self._busy or not event.new.strip():
+            return
+        try:
+            idx = [int(v) for v in event.new.replace(",", " ").split()]
+            if len(idx) != 4:
+                raise ValueError
+        except ValueError:
+            self.error = f"index crop needs four integers 'y0 y1 x0 x1'; got {event.new!r}"
+            return
+        self.crop(index=tuple(idx))
+
+    def _on_twin_params(self, event):
+        if self._busy or self.field is None:
+            return
+        try:
+            twin = make_twin(self.field, self.ratio, self.noise, self.seed)
+        except Exception as exc:
+            self.report(exc)
+            self._set_quietly(**{event.name: event.old})  # the previous, working setting stays
+            return
+        self.error = ""
+        self._set_field(self.field, twin)
+
+    def _on_recipe(self, event):
+        """A recipe comes with its own architecture: the architecture choice follows it (and can be changed)."""
+        from dipcore.solver import get_recipe
+
+        self.arch = get_recipe(event.new).arch
+
+    def _on_baseline_map(self, event):
+        t = self.twin
+        if t is None:
+            return
+        self.feed.send("bicubic", self.baseline_field(t))
+        if self.last is None:  # before a run the error map shows the baseline's error
+            self.feed.send("error", self.baseline_field(t) - t.truth)
+
+    # ---- baselines, settings, taps ------------------------------------------------------------------------
+    def baseline_field(self, t: Twin) -> np.ndarray:
+        """The classical estimate the baseline map shows (``baseline_map``: bicubic or IBP), in metres."""
+        return getattr(t, self.baseline_map)
+
+    def baseline_scores(self, t: Twin | None = None) -> dict[str, tuple[float, float]]:
+        """RMSE (m) and SSIM of the classical baselines, ``{"bicubic": (rmse, ssim), "ibp": (rmse, ssim)}``,
+        against the truth of twin ``t`` (default: the run's, else the loaded one); computed once per twin."""
+        if t is None:
+            t = self.run_twin if self.run_twin is not None else self.twin
+        # keyed by the twin object itself (held here): an id() may be reused by a new twin after garbage collection
+        if self._scores is None or self._scores[0] is not t:
+            self._scores = (t, {k: (rmse(getattr(t, k), t.truth), ssim(getattr(t, k), t.truth))
+                                for k in BASELINES.values()})
+        return self._scores[1]
+
+    def config(self) -> dict:
+        """The settings a Run uses now (what the NetCDF's ``config_*`` attributes record)."""
+        return {"sample": self.sample if self._upload is None else None,
+                "file": self._upload_name if self._upload is not None else None,
+                "variable": self.variable, "time": self.time_index, "ratio": self.ratio, "noise": self.noise,
+                "members": self.members, "latent_samples": self.latent_samples, "iters": self.iters,
+                "recipe": self.recipe, "arch": self.arch, "device": self.device, "seed": self.seed}
+
+    def tap_at(self, x: float | None, y: float | None) -> None:
+        """Select the pixel nearest to map point (x, y); the last two taps define the transect. ``taps`` counts
+        them (the session follows it to record the tapped cell and refresh the pixel view)."""
+        if x is None or y is None or self.geom is None:
+            return
+        iy, ix = self.geom.index_of(x, y)
+        self.tap = (iy, ix)
+        self.points = (self.points + [(iy, ix)])[-2:]
+        self.feed.send("marks", [self.geom.point_of(*q) for q in self.points])
+        self.taps += 1
+
+
+__all__ = ["BASELINES", "MAX_UPLOAD_BYTES", "MAX_UPLOAD_MB", "ExplorerState", "cuda_available"]

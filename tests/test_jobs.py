@@ -1,0 +1,129 @@
+"""The explorer's one background job (explorer/jobs.py): latest-wins slot, stop, failures; the fit job's records."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from dipcore.twin import make_twin
+from explorer.jobs import FitJob, Job
+
+
+def test_a_job_hands_over_only_its_newest_item_and_stops_on_request():
+    started, go = threading.Event(), threading.Event()
+
+    def work(job):
+        for i in range(5):
+            job.put(i)
+        started.set()
+        go.wait(10)
+        while not job.stop_requested:
+            time.sleep(0.01)
+        job.put("stopped")
+
+    job = Job(work, name="test-job").start()
+    assert started.wait(10)
+    assert job.take() == 4 and job.take() is None     # latest wins; a taken item is gone
+    assert job.alive and not job.done
+    go.set()
+    job.stop()
+    assert job.join(10) and job.done and not job.alive
+    assert job.take() == "stopped" and job.error is None
+    with pytest.raises(RuntimeError):
+        job.start()                                    # a job runs once
+
+
+def test_a_failing_job_keeps_its_error():
+    def work(job):
+        raise ValueError("bad input")
+
+    job = Job(work).start()
+    assert job.join(10) and job.done
+    assert job.error == "ValueError: bad input"
+
+
+def _fake_fit(calls: list, iters_seen: list | None = None):
+    from dipcore import metrics
+    from dipcore.solver import Progress
+
+    def fit(observation, degradation, recipe=None, *, members=1, iters=3, truth=None, **kw):
+        calls.append((recipe, members, kw.get("device"), kw.get("keep_members")))
+        for step in range(1, iters + 1):
+            est = (truth + 0.01 / step).astype(np.float32)
+            yield Progress(step=step, iters=iters, loss=np.zeros(members, np.float32), estimate=est,
+                           member_std=np.full_like(est, 0.001 * step), elapsed=0.01 * step,
+                           metrics={"rmse": metrics.rmse(est, truth), "ssim": 0.9}, done=step == iters)
+    return fit
+
+
+@pytest.fixture
+def twin(gulf_small):
+    return make_twin(gulf_small, 4, 0.0, 0)
+
+
+CFG = {"recipe": "default", "members": 2, "latent_samples": 0, "iters": 5, "seed": 0, "device": "cpu"}
+
+
+def test_a_fit_job_runs_the_injected_fit_and_records_the_curve_and_the_tapped_cell(twin):
+    calls = []
+    ocean = tuple(int(v) for v in np.argwhere(np.isfinite(twin.truth))[0])
+    job = FitJob(_fake_fit(calls), twin, CFG, recipe="other", tap=ocean, run_id=7)
+    assert job.name == "ssh-dip-fit-7"
+    job.start()
+    assert job.join(30) and job.done
+    assert calls == [("other", 2, "cpu", True)]      # the recipe given, the settings of the run
+    up = job.take_update()
+    assert up.event.step == 5 and up.event.done and up.ended and not up.stopped and up.error is None
+    assert up.curve.shape == (5, 3) and list(up.curve[:, 0]) == [1, 2, 3, 4, 5]
+    assert job.events == 5 and [s for s, _ in job.recent_times(2)] == [4, 5]
+    hist, trace = job.pixel_history(*ocean)
+    assert [h[0] for h in hist] == [1, 2, 3, 4, 5] and [t[0] for t in trace] == [1, 2, 3, 4, 5]
+    assert trace[-1][1] == pytest.approx(float(twin.truth[ocean] + 0.01 / 5))
+    assert job.pixel_history(0, 0)[1] == [] or ocean == (0, 0)   # another cell: snapshots only
+    assert job.take_update().event is None                       # taken
+
+
+def test_take_update_defers_only_a_running_event(twin):
+    gate = threading.Event()
+    from dipcore.solver import Progress
+
+    def fit(observation, degradation, recipe=None, *, members=1, iters=3, truth=None, **kw):
+        for step in range(1, iters + 1):
+            yield Progress(step=step, iters=iters, loss=np.zeros(members, np.float32), estimate=truth,
+                           member_std=None, elapsed=0.0, metrics={}, done=step == iters)
+            gate.wait(10)
+
+    job = FitJob(fit, twin, dict(CFG, iters=3)).start()
+    deadline = time.time() + 10
+    while job.events < 1 and time.time() < deadline:
+        time.sleep(0.01)
+    assert job.take_update(defer=lambda: True) is None            # back-pressure: it stays in the slot
+    up = job.take_update(defer=lambda: False)
+    assert up.event.step == 1 and not up.ended
+    job.stop()
+    gate.set()
+    assert job.join(10)
+    up = job.take_update(defer=lambda: True)                      # a stop is never deferred
+    assert up is not None and up.stopped and up.ended
+    assert up.event.step == 2 and job.events == 2                 # the worker ends after the step it was in
+
+
+def test_a_fit_job_turns_failures_into_messages(twin):
+    from dipcore.errors import SSHDipError
+
+    def user_error(*a, **k):
+        raise SSHDipError("the observation is too small")
+
+    def crash(*a, **k):
+        raise RuntimeError("boom")
+        yield  # unreachable: makes this a generator
+
+    for fit, text in ((user_error, "the observation is too small"), (crash, "the fit failed: RuntimeError: boom")):
+        job = FitJob(fit, twin, CFG).start()
+        assert job.join(10)
+        up = job.take_update()
+        assert up.error == text and up.ended and up.event is None
+        assert job.take_update().error is None                    # shown once

@@ -1,0 +1,200 @@
+"""The explorer's state without a page or a fit (explorer/state.py): loading, degradation, uploads, crops,
+baselines and coordinates; and the explorer's module structure (one-way imports, no UI library below the views)."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from dipcore.errors import SSHDipError
+from dipcore.twin import make_twin
+from explorer.state import MAX_UPLOAD_BYTES, ExplorerState
+
+EXPLORER = Path(__file__).resolve().parent.parent / "explorer"
+
+
+@pytest.fixture
+def state():
+    return ExplorerState()
+
+
+def test_default_sample_loads_truth_observation_bicubic(state):
+    assert state.sample == "gulfstream" and state.error == ""
+    t = state.twin
+    assert t.truth.shape == (128, 256)
+    assert t.observation.shape == (16, 32)          # ×8 by default
+    assert t.bicubic.shape == t.truth.shape
+    assert np.isnan(t.truth).any() and np.isfinite(t.truth).mean() > 0.5  # land and ocean
+    # the bicubic baseline is a fair, imperfect reconstruction (a few cm off, in metres here)
+    err = np.sqrt(np.nanmean((t.bicubic - t.truth) ** 2))
+    assert 0.01 < err < 0.5
+    assert state.geom.xlabel.startswith("Longitude") and state.geom.xs.size == 256
+    lo, hi = state.ssh_clim
+    assert lo < 0 < hi and state.err_lim > 0
+    assert "Copernicus" in state.source
+
+
+def test_ratio_and_noise_update_the_observation(state):
+    obs8 = state.twin.observation.copy()
+    state.ratio = 4
+    assert state.twin.observation.shape == (32, 64)
+    state.ratio = 8
+    np.testing.assert_allclose(state.twin.observation, obs8)  # noiseless: same observation back
+    state.noise = 0.2
+    diff = state.twin.observation - obs8
+    ocean = np.isfinite(diff)
+    sd = float(np.nanstd(state.twin.truth))
+    assert 0.1 * sd < np.std(diff[ocean]) < 0.3 * sd  # white noise of 0.2 × the field's std
+    state.seed = 1
+    assert not np.allclose(state.twin.observation[ocean], (obs8 + diff)[ocean])  # another noise draw
+
+
+def test_ratio_too_large_for_the_crop_is_refused_and_the_previous_setting_stays(state):
+    state.index_crop = "0 16 0 16"
+    assert state.field.shape == (16, 16) and state.error == ""
+    twin = state.twin
+    state.ratio = 16                                    # 16×16 at ×16 is a 1×1 observation
+    assert "too small" in state.error
+    assert state.ratio == 8 and state.twin is twin
+
+
+def test_bad_uploads_set_an_error_and_keep_the_field(state):
+    field, twin = state.field, state.twin
+    assert not state.load_upload(np.random.default_rng(0).bytes(5000), "noise.nc")
+    assert "cannot read" in state.error and state.field is field and state.twin is twin
+
+    state.error = ""
+    ds = xr.Dataset({"temperature": (("lat", "lon"), np.ones((20, 20), np.float32))},
+                    coords={"lat": np.arange(20.0), "lon": np.arange(20.0)})
+    assert not state.load_upload(ds.to_netcdf(), "sst.nc")
+    assert "no sea surface height variable" in state.error and state.field is field
+
+    state.error = ""
+    assert not state.load_upload(b"\0" * (MAX_UPLOAD_BYTES + 1), "huge.nc")
+    assert "limit" in state.error and "MB" in state.error and state.field is field
+    assert state.twin.truth.shape == (128, 256)
+
+
+def test_good_upload_replaces_the_field(state, tmp_path):
+    ny, nx = 40, 48
+    yy, xx = np.meshgrid(np.linspace(0, 1, ny), np.linspace(0, 1, nx), indexing="ij")
+    ssh = (np.sin(6 * xx) * np.cos(4 * yy)).astype(np.float32)
+    ds = xr.Dataset({"zos": (("time", "lat", "lon"), np.stack([ssh, 2 * ssh]), {"units": "m"})},
+                    coords={"lat": 30 + np.arange(ny) * 0.25, "lon": -70 + np.arange(nx) * 0.25})
+    assert state.load_upload(ds.to_netcdf(), "mine.nc"), state.error
+    assert state.field.shape == (ny, nx) and state.variable == "zos"
+    assert state.param.time_index.bounds == (0, 1)
+    state.time_index = 1
+    np.testing.assert_allclose(state.field.values, 2 * ssh, rtol=1e-6)
+
+
+def test_baseline_scores_include_ibp_and_are_cached_per_twin(state):
+    from dipcore.metrics import rmse, ssim
+
+    t = state.twin
+    assert t.ibp.shape == t.bicubic.shape
+    sc = state.baseline_scores()
+    assert np.isclose(sc["ibp"][0], rmse(t.ibp, t.truth)) and np.isclose(sc["ibp"][1], ssim(t.ibp, t.truth))
+    assert np.isclose(sc["bicubic"][0], rmse(t.bicubic, t.truth))
+    assert sc["ibp"][0] < sc["bicubic"][0]                 # IBP is the stronger baseline on the sample
+    assert state.baseline_scores() is sc                     # computed once per twin
+    # the score curves carry both reference lines before any run
+    assert state.feed["rmse"][2] == {"bicubic": sc["bicubic"][0] * 100, "ibp": sc["ibp"][0] * 100}
+    state.ratio = 4                                          # a new twin: new scores, never the old ones
+    sc4 = state.baseline_scores()
+    assert sc4 is not sc and np.isclose(sc4["ibp"][0], rmse(state.twin.ibp, state.twin.truth))
+    # the baseline map shows bicubic or IBP; before a run the error map follows it
+    state.baseline_map = "ibp"
+    assert state.feed["bicubic"] is state.twin.ibp
+    np.testing.assert_allclose(state.feed["error"], state.twin.ibp - state.twin.truth)
+    state.baseline_map = "bicubic"
+    assert state.feed["bicubic"] is state.twin.bicubic
+
+
+def test_make_twin_error_message_is_user_facing():
+    from dipcore.io import Field
+
+    with pytest.raises(SSHDipError):
+        make_twin(Field.from_array(np.ones((8, 8), np.float32)), 32)
+
+
+def test_box_selection_crops_in_lon_lat_and_a_bad_box_keeps_the_field(state):
+    lon, lat = state.geom.xs, state.geom.ys
+    assert state.crop(box=(float(lon[10]), float(lat[20]), float(lon[73]), float(lat[51])))
+    assert state.field.shape == (32, 64), state.field.shape
+    field = state.field
+    assert not state.crop(box=(0.0, -89.0, 1.0, -88.0))  # nowhere near the Gulf Stream
+    assert "contains no grid cell" in state.error and state.field is field
+    state.reset_crop()
+    assert state.field.shape == (128, 256)
+
+
+def test_longitudes_read_minus_180_to_180_unless_the_grid_crosses_the_antimeridian(state):
+    from explorer.views import place, signed_longitudes
+
+    assert state.geom.xs.min() < -60 and state.geom.xs.max() < 0       # the Gulf Stream sample: 280–343 °E stored
+    np.testing.assert_allclose(signed_longitudes(np.arange(280.0, 300.0, 5)), np.arange(-80.0, -60.0, 5))
+    across = np.arange(170.0, 200.0, 5)                            # across the antimeridian: continuous 0–360
+    np.testing.assert_allclose(signed_longitudes(across), across)
+    assert place(-75.5, 35.25, state.geom) == "75.50°W 35.25°N"
+    # box selection in the shown (signed) longitudes still crops the 0–360 grid
+    lon, lat = state.geom.xs, state.geom.ys
+    assert state.crop(box=(float(lon[10]), float(lat[20]), float(lon[73]), float(lat[51]))), state.error
+    assert state.field.shape == (32, 64)
+
+
+# ---- structure -------------------------------------------------------------------------------------------------
+
+def _explorer_imports() -> dict[str, set[str]]:
+    """{module: the explorer modules it imports anywhere in its source (functions and TYPE_CHECKING included)}."""
+    graph = {}
+    for path in EXPLORER.glob("*.py"):
+        name = f"explorer.{path.stem}"
+        deps = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                mods = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+            elif isinstance(node, ast.Import):
+                mods = [a.name for a in node.names]
+            else:
+                continue
+            deps |= {m for m in mods if m.startswith("explorer.") and (EXPLORER / f"{m[9:]}.py").exists()}
+        graph[name] = deps - {name}
+    return graph
+
+
+def test_the_explorer_imports_point_one_way():
+    graph = _explorer_imports()
+    seen, stack = set(), []
+
+    def visit(m):
+        if m in stack:
+            raise AssertionError("import cycle: " + " → ".join(stack[stack.index(m):] + [m]))
+        if m in seen:
+            return
+        stack.append(m)
+        for d in sorted(graph.get(m, ())):
+            visit(d)
+        stack.pop()
+        seen.add(m)
+
+    for m in sorted(graph):
+        visit(m)
+    # the app is the top: only main.py imports it; the page's modules never reach the session or the app
+    assert {m for m, deps in graph.items() if "explorer.app" in deps} == {"explorer.main"}
+    for m in ("explorer.layout", "explorer.live", "explorer.pixel", "explorer.views"):
+        assert not graph[m] & {"explorer.app", "explorer.session"}, (m, graph[m])
+
+
+def test_the_state_and_the_fit_session_import_no_ui_library():
+    code = ("import sys, explorer.state, explorer.session, explorer.jobs, explorer.inspector, explorer.feed; "
+            "print(sorted(m for m in ('panel', 'bokeh', 'holoviews', 'matplotlib') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
