@@ -52,7 +52,8 @@ def open_coarse(source: str | os.PathLike, var: str | None = None, times: str | 
     SSHDipError
         For a broken file, a missing variable, times out of range, or a crop with no ocean at any selected time.
     """
-    from dipcore.io import Field, _open, _select_2d, clean_values, crop_field, find_ssh_variable, unit_scale, warn
+    from dipcore.cleaning import clean_values, unit_scale, warn
+    from dipcore.io import Field, _open, _select_2d, crop_field, find_ssh_variable
 
     ds, label = _open(source)
     if var is not None and var not in ds.data_vars:

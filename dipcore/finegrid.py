@@ -86,7 +86,7 @@ def coarse_coords(da: xr.DataArray) -> dict:
 
 # ---- inputs ---------------------------------------------------------------------------------------------------
 def as_metres(da: xr.DataArray | np.ndarray) -> xr.DataArray:
-    from dipcore.io import UNIT_SCALE
+    from dipcore.cleaning import UNIT_SCALE
 
     if not isinstance(da, xr.DataArray):
         arr = np.asarray(da)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -17,7 +16,8 @@ from typing import Sequence
 import numpy as np
 import xarray as xr
 
-from dipcore.errors import SSHDipError, SSHDipWarning
+from dipcore.cleaning import UNIT_SCALE, clean_values, sorted_axes, unit_scale, warn  # noqa: F401
+from dipcore.errors import SSHDipError
 
 SSH_STANDARD_NAMES = (
     "sea_surface_height_above_geoid",
@@ -34,8 +34,6 @@ SSH_NAMES = ("adt", "sla", "zos", "ssh", "sossheig", "zeta", "eta", "ssha", "sea
              "mdt", "elevation", "surf_el", "h")
 LAT_NAMES = ("latitude", "lat", "nav_lat", "lat_rho", "y_latitude", "yt_ocean", "geolat")
 LON_NAMES = ("longitude", "lon", "nav_lon", "lon_rho", "x_longitude", "xt_ocean", "geolon")
-UNIT_SCALE = {"m": 1.0, "meter": 1.0, "meters": 1.0, "metre": 1.0, "metres": 1.0, "cm": 0.01,
-              "centimeter": 0.01, "centimeters": 0.01, "mm": 0.001, "millimeter": 0.001}
 MIN_SIDE = 8            # smaller grids cannot be degraded even by ×2 in any useful way
 MAX_CELLS = 4096 * 4096  # guard against a grid that would not fit a fit in memory
 EARTH_KM_PER_DEG = 111.195
@@ -273,44 +271,6 @@ def _select_2d(da: xr.DataArray, time: int, label: str) -> tuple[xr.DataArray, s
     return da, stamp
 
 
-def unit_scale(da: xr.DataArray, name: str, label: str, notes: list[str]) -> float:
-    """Factor to metres from the variable's ``units``; none → metres (noted); unknown units → error.
-
-    The first word counts ("m above geoid" is metres), so products that decorate their units still load.
-    """
-    raw = da.attrs.get("units")
-    if raw is None or not str(raw).strip():
-        notes.append(f"variable {name!r} in {label} has no units attribute: values taken as metres")
-        return 1.0
-    word = str(raw).strip().lower().split()[0]
-    if word not in UNIT_SCALE:
-        raise SSHDipError(f"variable {name!r} in {label} has units {raw!r}, which is not a length this tool "
-                          f"understands (use one of: {', '.join(sorted(UNIT_SCALE))})")
-    return UNIT_SCALE[word]
-
-
-def clean_values(raw: np.ndarray, scale: float, label: str, notes: list[str]) -> np.ndarray:
-    """float64 metres with land as NaN; inf and undecoded fill values (|v| > 1 km) become missing (noted)."""
-    values = np.asarray(raw, dtype=np.float64) * scale
-    bad = np.isinf(values) | (np.isfinite(values) & (np.abs(values) > 1e3))  # e.g. 9.96e36: not a sea level
-    if bad.any():
-        notes.append(f"{int(bad.sum())} non-finite or fill-value cells in {label} treated as missing (land)")
-    values[bad | ~np.isfinite(values)] = np.nan
-    return values
-
-
-def _sorted_axes(da: xr.DataArray, label: str, notes: list[str]) -> xr.DataArray:
-    """Sort 1-D latitude/longitude that are not monotonic (noted); descending axes are left as they are."""
-    for dim in da.dims[-2:]:
-        if dim not in da.coords or da.coords[dim].ndim != 1 or da.sizes[dim] < 2:
-            continue
-        step = np.diff(np.asarray(da.coords[dim].values, dtype=np.float64))
-        if not (np.all(step > 0) or np.all(step < 0)):
-            notes.append(f"coordinate {dim!r} of {label} is not monotonic: cells sorted by {dim}")
-            da = da.sortby(dim)
-    return da
-
-
 def load_field(source: str | os.PathLike | bytes, var: str | None = None, time: int = 0,
                crop: Sequence[float] | None = None, index_crop: Sequence[int] | None = None) -> Field:
     """Load one 2-D SSH field from a NetCDF path or bytes.
@@ -349,7 +309,7 @@ def load_field(source: str | os.PathLike | bytes, var: str | None = None, time: 
     da, stamp = _select_2d(da, time, label)
     notes: list[str] = []  # repairs the user should know about, said only once the field is usable
     scale = unit_scale(da, name, label, notes)
-    da = _sorted_axes(da, label, notes)
+    da = sorted_axes(da, label, notes)
     values = clean_values(da.values, scale, label, notes)
     if "mask_rho" in ds and ds["mask_rho"].shape == da.shape:  # ROMS land mask when zeta is not NaN there
         values[ds["mask_rho"].values == 0] = np.nan
@@ -364,11 +324,6 @@ def load_field(source: str | os.PathLike | bytes, var: str | None = None, time: 
     warn(notes)
     return f
 
-
-def warn(notes: list[str]) -> None:
-    """Issue each note as an :class:`SSHDipWarning` (the CLI prints one line each, the explorer shows them)."""
-    for note in dict.fromkeys(notes):  # each once
-        warnings.warn(note, SSHDipWarning, stacklevel=3)
 
 
 def crop_field(f: Field, crop=None, index_crop=None) -> Field:

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from dipcore import metrics
+from dipcore import memory, metrics
 from dipcore.degrade import IBP_ROUNDS, Degradation, Projector, bicubic_up, fill_nearest
 from dipcore.errors import SSHDipError
 from dipcore.recipes import DEFAULT_RECIPE, RECIPES, Recipe, get_recipe
@@ -145,6 +145,7 @@ def fit(observation: np.ndarray, degradation: Degradation, recipe: str | Recipe 
     obs = np.asarray(observation, dtype=np.float32)
     r = degradation.ratio
     shape = (obs.shape[0] * r, obs.shape[1] * r)
+    memory.check_fit(rec, members, shape, r, dev, latent_samples)  # refuse what would not fit, before allocating
     if fine_mask is None:
         fine_mask = degradation.crop(degradation.mask) if degradation.mask is not None else \
             np.kron(np.isfinite(obs), np.ones((r, r), dtype=bool))
