@@ -132,7 +132,7 @@ def _calibrate(configs: list[tuple[str, int, int]], iters: int) -> list[tuple[st
     return rows
 
 
-if __name__ == "__main__":  # python -m dipcore.memory: the calibration table
+if __name__ == "__main__":  # python benchmarks/memory_calibration.py: the calibration table
     import argparse
 
     p = argparse.ArgumentParser(description="measure real fits' peak memory against the estimate (CPU)")

@@ -31,7 +31,7 @@ from dipcore.errors import SSHDipError
 BYTES = 4  # float32
 GiB = 2 ** 30
 
-# Measured on CPU (torch 2.13, 2-core AMD EPYC, 6 steps, ``python -m dipcore.memory``) with the constants below,
+# Measured on CPU (torch 2.13, 2-core AMD EPYC, 6 steps, ``python benchmarks/memory_calibration.py``) with the constants below,
 # "recipe K grid": (measured MiB, estimate MiB). Per member (K=1 → K=4), measured/estimate: paper 0.87 (128²),
 # 0.91 (256²); dip 0.96, 0.89; decoder 0.96, 0.94.
 CALIBRATION: dict[str, tuple[float, float]] = {
