@@ -10,12 +10,12 @@ import pandas as pd
 
 from dipcore import metrics
 from dipcore.constants import RATIOS
+from dipcore.style import CM, ERROR_CMAP, SSH_CMAP, STD_CMAP, cmap
 from dipcore.experiments.tables import ENSEMBLE_METHODS, ratios_summary
 
 if TYPE_CHECKING:
     from dipcore.io import Field
 
-_LAND = "0.75"  # land in neutral grey on every map
 _SCORES = (("rmse_cm", "RMSE (cm)"), ("ssim", "SSIM"), ("nrmse", "nRMSE score µ (1 = perfect)"),
            ("eff_res_km", "effective resolution (km)"))
 
@@ -41,11 +41,10 @@ def _origin(fld: Field) -> str:
     return "lower"
 
 
-def _map(ax, values: np.ndarray, fld: Field, cmap: str, vmin: float, vmax: float, title: str):
-    """One map panel, land (NaN) in grey; returns the image for a colorbar."""
-    plt = _plt()
-    cm = plt.get_cmap(cmap).with_extremes(bad=_LAND)
-    im = ax.imshow(np.ma.masked_invalid(values), cmap=cm, vmin=vmin, vmax=vmax, origin=_origin(fld),
+def _map(ax, values: np.ndarray, fld: Field, name: str, vmin: float, vmax: float, title: str):
+    """One map panel in the cmocean map ``name`` (:mod:`dipcore.style`), land (NaN) grey; returns the image."""
+    _plt()
+    im = ax.imshow(np.ma.masked_invalid(values), cmap=cmap(name), vmin=vmin, vmax=vmax, origin=_origin(fld),
                    interpolation="nearest", aspect="auto")
     ax.set_title(title, fontsize=9)
     ax.set_xticks([])
@@ -96,17 +95,18 @@ def plot_ratio_maps(maps: dict[int, dict], path: Path, case: str, noise: float) 
     fig, axes = plt.subplots(3, len(ratios), figsize=(max(6.5, 2.6 * len(ratios) + 1.2), 6.6), squeeze=False,
                              constrained_layout=True)
     truth = maps[ratios[0]]["truth"]
-    lo, hi = float(np.nanmin(truth)), float(np.nanmax(truth))
+    lo, hi = CM * float(np.nanmin(truth)), CM * float(np.nanmax(truth))
     errs = [m[k] - m["truth"] for m in maps.values() for k in ("dip", "bicubic")]
-    emax = 100 * _robust_max(*errs)  # errors shown in cm
+    emax = CM * _robust_max(*errs)
     ims = []
     for j, r in enumerate(ratios):
         m = maps[r]
-        ims.append(_map(axes[0, j], m["dip"], m["field"], "viridis", lo, hi, f"DIP estimate ×{r}"))
-        ims.append(_map(axes[1, j], 100 * (m["dip"] - m["truth"]), m["field"], "RdBu_r", -emax, emax, f"DIP error ×{r}"))
-        ims.append(_map(axes[2, j], 100 * (m["bicubic"] - m["truth"]), m["field"], "RdBu_r", -emax, emax,
+        ims.append(_map(axes[0, j], CM * m["dip"], m["field"], SSH_CMAP, lo, hi, f"DIP estimate ×{r}"))
+        ims.append(_map(axes[1, j], CM * (m["dip"] - m["truth"]), m["field"], ERROR_CMAP, -emax, emax,
+                        f"DIP error ×{r}"))
+        ims.append(_map(axes[2, j], CM * (m["bicubic"] - m["truth"]), m["field"], ERROR_CMAP, -emax, emax,
                         f"bicubic error ×{r}"))
-    fig.colorbar(ims[0], ax=list(axes[0]), label="SSH (m)", shrink=0.9)
+    fig.colorbar(ims[0], ax=list(axes[0]), label="SSH (cm)", shrink=0.9)
     fig.colorbar(ims[1], ax=list(axes[1:].ravel()), label="estimate − truth (cm)", shrink=0.9)
     fig.suptitle(f"{case}, noise {noise:g}·std: estimates and errors per ratio (land grey)",
                  fontsize=10 if len(ratios) > 2 else 9)
@@ -154,26 +154,26 @@ def plot_uncertainty_maps(twin, final, path: Path, title: str, total: np.ndarray
     fld = twin.field
     err = np.abs(final.estimate - twin.truth)
     fig, axes = plt.subplots(2, 4, figsize=(17, 6.5), constrained_layout=True)
-    lo, hi = float(np.nanmin(twin.truth)), float(np.nanmax(twin.truth))
-    im = _map(axes[0, 0], twin.truth, fld, "viridis", lo, hi, "truth")
-    fig.colorbar(im, ax=axes[0, 0], label="SSH (m)")
-    im = _map(axes[0, 1], final.estimate, fld, "viridis", lo, hi, "DIP estimate (ensemble mean)")
-    fig.colorbar(im, ax=axes[0, 1], label="SSH (m)")
-    emax = 100 * _robust_max(err)
-    im = _map(axes[0, 2], 100 * np.abs(twin.bicubic - twin.truth), fld, "magma", 0, emax, "|bicubic error|")
+    lo, hi = CM * float(np.nanmin(twin.truth)), CM * float(np.nanmax(twin.truth))
+    im = _map(axes[0, 0], CM * twin.truth, fld, SSH_CMAP, lo, hi, "truth")
+    fig.colorbar(im, ax=axes[0, 0], label="SSH (cm)")
+    im = _map(axes[0, 1], CM * final.estimate, fld, SSH_CMAP, lo, hi, "DIP estimate (ensemble mean)")
+    fig.colorbar(im, ax=axes[0, 1], label="SSH (cm)")
+    emax = CM * _robust_max(err)
+    im = _map(axes[0, 2], CM * np.abs(twin.bicubic - twin.truth), fld, STD_CMAP, 0, emax, "|bicubic error|")
     fig.colorbar(im, ax=axes[0, 2], label="cm")
-    im = _map(axes[0, 3], 100 * err, fld, "magma", 0, emax, "|DIP error|")
+    im = _map(axes[0, 3], CM * err, fld, STD_CMAP, 0, emax, "|DIP error|")
     fig.colorbar(im, ax=axes[0, 3], label="cm")
-    smax = 100 * _robust_max(final.member_std, final.latent_std)
+    smax = CM * _robust_max(final.member_std, final.latent_std)
     for ax, std, name in ((axes[1, 0], final.member_std, "ensemble std"),
                           (axes[1, 1], final.latent_std, "latent-sample std")):
         c = metrics.error_std_correlation(std, final.estimate, twin.truth)
-        im = _map(ax, 100 * std, fld, "magma", 0, smax, f"{name} (corr. with |error| {c:.2f})")
+        im = _map(ax, CM * std, fld, STD_CMAP, 0, smax, f"{name} (corr. with |error| {c:.2f})")
         fig.colorbar(im, ax=ax, label="cm")
     if total is not None:
         c = metrics.error_std_correlation(total, final.estimate, twin.truth)
         ss = metrics.spread_skill(total, final.estimate, twin.truth)
-        im = _map(axes[1, 2], 100 * total, fld, "magma", 0, emax,
+        im = _map(axes[1, 2], CM * total, fld, STD_CMAP, 0, emax,
                   f"total std, |error| scale (corr. {c:.2f}, spread/skill {ss:.2f})")
         fig.colorbar(im, ax=axes[1, 2], label="cm")
     else:
