@@ -167,7 +167,8 @@ def _summary_text(twin: Twin, final: Progress, config: dict, ds: xr.Dataset) -> 
     return text + " Scores against the truth are in the 'scores' attribute, the run's settings in 'configuration'."
 
 
-def result_dataset(twin: Twin, final: Progress, config: dict, history: str | None = None) -> xr.Dataset:
+def result_dataset(twin: Twin, final: Progress, config: dict, history: str | None = None, stds="compute"
+                   ) -> xr.Dataset:
     """Build the result dataset: ``truth``, ``lowres``, ``bicubic``, ``ibp``, ``estimate``, ``std`` (K > 1),
     ``latent_std`` (M > 0), ``subgrid_std``/``total_std``, coordinates, and the configuration and scores as
     global attributes, with CF-1.11 and ACDD-1.3 metadata (standard names, ``coverage_content_type``, the
@@ -198,7 +199,7 @@ def result_dataset(twin: Twin, final: Progress, config: dict, history: str | Non
     if final.latent_std is not None:
         data["latent_std"] = (dims, final.latent_std, attrs("standard deviation across latent samples",
                                                             "qualityInformation", True))
-    stds = fit_stds(twin, final)
+    stds = fit_stds(twin, final) if isinstance(stds, str) else stds  # computed once per result: it costs a fit
     if stds is not None:
         data["subgrid_std"] = (dims, stds[0], attrs("sub-grid error std: c·|grad estimate|·cell size, c calibrated "
                                                     "on the observation degraded once more (dipcore.uncertainty)",
@@ -219,7 +220,7 @@ def result_dataset(twin: Twin, final: Progress, config: dict, history: str | Non
     for v in ds.data_vars.values():
         v.encoding.update({"dtype": "float32", "_FillValue": np.float32(np.nan), "zlib": True})
     geo = _cf_coordinates(ds, da)
-    sc = summary(twin, final, config)
+    sc = summary(twin, final, config, stds=stds)
     created = _utc_now()
     version = _version()
     call = history or "dipcore.export.result_dataset"
@@ -276,12 +277,14 @@ def best_estimate(rmse: dict[str, float]) -> str:
     return min(("estimate", "ibp", "bicubic"), key=lambda k: rmse.get(k, float("inf")))
 
 
-def summary(twin: Twin, final: Progress, config: dict, events: list[Progress] | None = None) -> dict:
+def summary(twin: Twin, final: Progress, config: dict, events: list[Progress] | None = None, stds="compute"
+            ) -> dict:
     """Scores and run facts as a JSON-able dict (the CLI's ``--summary`` file).
 
     ``rmse``/``ssim``/``nrmse`` compare the network's ``estimate`` with the two classical baselines,
     ``bicubic`` and ``ibp``; ``best`` names the lowest-RMSE one; ``history`` holds the scored events when
-    ``events`` are given; ``uncertainty.ensemble`` scores the members' spread (K > 1).
+    ``events`` are given; ``uncertainty.ensemble`` scores the members' spread (K > 1). ``stds``: the result of
+    :func:`dipcore.uncertainty.fit_stds` when the caller already has it (it is computed otherwise).
     """
     from dipcore.solver import get_recipe
 
@@ -317,7 +320,7 @@ def summary(twin: Twin, final: Progress, config: dict, events: list[Progress] | 
             out["crps"] = metrics.crps_ensemble(final.members, truth)
     if final.latent_std is not None:
         out["latent_corr_abs_error_std"] = metrics.error_std_correlation(final.latent_std, est, truth)
-    stds = fit_stds(twin, final)
+    stds = fit_stds(twin, final) if isinstance(stds, str) else stds
     if stds is not None:
         tot = stds[1]
         out["total_std_spread_skill"] = metrics.spread_skill(tot, est, truth)

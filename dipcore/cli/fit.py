@@ -68,6 +68,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from dipcore.export import result_dataset, summary, write_netcdf
+    from dipcore.uncertainty import fit_stds
     from dipcore.solver import fit, get_recipe, resolve_device
     from dipcore.twin import make_twin
     from dipcore.verdict import verdict
@@ -99,11 +100,12 @@ def cmd_fit(args: argparse.Namespace) -> int:
             bar.update(final.step - bar.n)
             bar.set_postfix(loss=f"{final.loss.mean():.2e}", rmse_cm=f"{100 * final.metrics['rmse']:.2f}")
     config["iters"] = final.step
+    stds = fit_stds(twin, final)  # once: the file and the summary both use it
     try:
-        write_netcdf(result_dataset(twin, final, config, history=args.command_line), out)
+        write_netcdf(result_dataset(twin, final, config, history=args.command_line, stds=stds), out)
     except OSError as exc:
         raise SSHDipError(f"cannot write {out}: {exc}") from exc
-    facts = summary(twin, final, config, events=seen)
+    facts = summary(twin, final, config, events=seen, stds=stds)
     if args.summary:
         try:
             Path(args.summary).write_text(json.dumps(facts, indent=2))
