@@ -47,7 +47,7 @@ import torch.nn.functional as F
 from torch.utils.flop_counter import FlopCounterMode
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # the sibling memory_calibration module
-from memory_calibration import PeakMemory  # noqa: E402
+from memory_calibration import PeakMemory, real_field  # noqa: E402  (one field maker for both)
 
 from dipcore import memory
 from dipcore.degrade import Degradation
@@ -133,21 +133,6 @@ def reference_fit(obs: np.ndarray, mask: np.ndarray, shape: tuple[int, int], see
 def _sync(dev: torch.device) -> None:
     if dev.type == "cuda":
         torch.cuda.synchronize(dev)
-
-
-def real_field(size: int) -> np.ndarray:
-    """A size² field (metres, NaN on land) from the Gulf Stream sample (128×256), zoomed bilinearly as needed."""
-    from scipy import ndimage
-
-    from dipcore.samples import load_sample
-
-    v = load_sample("gulfstream").values
-    zoom = max(1, math.ceil(size / min(v.shape)))
-    if zoom > 1:
-        ok = np.isfinite(v)
-        filled = np.where(ok, v, np.nanmean(v))
-        v = np.where(ndimage.zoom(ok, zoom, order=0), ndimage.zoom(filled, zoom, order=1), np.nan)
-    return np.ascontiguousarray(v[:size, :size], dtype=np.float32)
 
 
 def matmul_peak(dev: torch.device, n: int, dtype: torch.dtype = torch.float32, repeats: int = 5,

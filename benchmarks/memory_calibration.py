@@ -89,7 +89,7 @@ def measure_fit(recipe: str, members: int, size: int, device: str = "cpu", iters
     from dipcore.degrade import Degradation
     from dipcore.solver import fit, get_recipe
 
-    field = _field(size)
+    field = real_field(size)
     deg = Degradation(8, mask=np.isfinite(field))
     obs = deg.forward(field)
     rec = get_recipe(recipe)
@@ -100,7 +100,7 @@ def measure_fit(recipe: str, members: int, size: int, device: str = "cpu", iters
     return pm.peak, need
 
 
-def _field(size: int):
+def real_field(size: int):
     """A size² field in metres from the Gulf Stream sample (zoomed when bigger than the sample), land NaN."""
     import numpy as np
     from scipy import ndimage
