@@ -2,10 +2,10 @@
 
 :func:`downscale_batch` runs :func:`dipcore.downscale.downscale` on every snapshot of a (time, y, x) input as one
 ``dask.distributed`` task each, on a ``LocalCluster(n_workers=N, threads_per_worker=1, processes=True)`` it
-starts (and stops) or on an existing cluster whose scheduler address is given. The client writes each finished
-snapshot at once to its own NetCDF file in ``<out>.parts/`` (``t000012.nc``, by the input file's time index;
-written to a temporary name then renamed, so a part is complete or absent) and combines the parts into ``out``
-at the end. So:
+starts (and stops) or on an existing cluster whose scheduler address is given (:mod:`dipcore.cluster`, which
+also says how to start one by hand). The client writes each finished snapshot at once to its own NetCDF file in
+``<out>.parts/`` (``t000012.nc``, by the input file's time index; written to a temporary name then renamed, so a
+part is complete or absent) and combines the parts into ``out`` at the end. So:
 
 - re-running the same call computes only the snapshots without a part (``config.json`` in the folder refuses
   parts made with other settings);
@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from dipcore.cluster import dashboard_link, open_client
 from dipcore.downscale import check_options, combine, downscale, time_indices
 from dipcore.errors import SSHDipError
 
@@ -114,20 +115,6 @@ def _check_parts(folder: Path, settings: dict) -> None:
     else:
         folder.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(settings, indent=1))
-
-
-def _start(workers: int, scheduler: str | None, dashboard: str | None):
-    from distributed import Client, LocalCluster
-
-    if scheduler:
-        try:
-            return Client(scheduler, timeout="20s"), None
-        except (OSError, TimeoutError) as exc:
-            raise SSHDipError(f"cannot reach the Dask scheduler at {scheduler} ({type(exc).__name__}: {exc})") \
-                from exc
-    cluster = LocalCluster(n_workers=int(workers), threads_per_worker=1, processes=True,
-                           dashboard_address=dashboard)
-    return Client(cluster), cluster
 
 
 def downscale_batch(da: xr.DataArray, factor: int, out: str | os.PathLike, *, members: int = 4,
@@ -221,17 +208,10 @@ def _run(da, factor, options, todo, folder, res, workers, scheduler, retries, th
     from distributed import as_completed
     from tqdm import tqdm
 
-    client, cluster = _start(workers, scheduler, dashboard)
     tdim = da.dims[0]
-    try:
-        res.dashboard = client.dashboard_link if client.dashboard_link else None
-    except Exception:  # no dashboard (bokeh missing, turned off)
-        res.dashboard = None
-    n_workers = len(client.scheduler_info().get("workers", {}))
-    log(f"Dask: {n_workers} worker(s) at {client.scheduler.address}"
-        + (f"; dashboard {res.dashboard}" if res.dashboard else ""))
     run_id = uuid.uuid4().hex[:8]
-    try:
+    with open_client(workers, scheduler, dashboard, log) as client:
+        res.dashboard = dashboard_link(client)
         futures = {}
         for k, i in todo:
             snap = da.isel({tdim: k})
@@ -257,10 +237,6 @@ def _run(da, factor, options, todo, folder, res, workers, scheduler, retries, th
                 fut.release()
                 bar.update(1)
                 bar.set_postfix(skipped=len(res.skipped), failed=len(res.failed))
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
 
 
 __all__ = ["BatchResult", "downscale_batch", "parts_folder"]

@@ -17,17 +17,24 @@ next to the bicubic and IBP baselines, and writes under an output folder a tidy 
     CRPS, and a binned spread-vs-error plot (paper Fig. 6).
 
 Case specifications: ``sample[:time][@y0:y1,x0:x1]`` (``mediterranean:3``, ``blacksea@0:32,0:64``) or a NetCDF
-path (optionally followed by ``@y0:y1,x0:x1``).
+``path[:time][@y0:y1,x0:x1]``; ``…:START:STOP`` is one case per time index (``mediterranean:0:7``).
+
+Every case × ratio × noise is one fit: in this process one after the other, or (``workers=N`` or
+``scheduler=ADDRESS``, ``ssh-dip experiment … --workers N | --scheduler ADDRESS``) one Dask task each on a local
+or running cluster, with the same numbers and files (:mod:`dipcore.experiments.parallel`; how to start a
+cluster by hand: ``dask scheduler``, then ``dask worker ADDRESS --nthreads 1`` on each machine).
 
 Modules, each importable on its own (arrows point down; none imports the CLI or a UI library):
 
 ==================  ==========================================================================================
 ``settings``        :class:`Settings` and the registry :data:`EXPERIMENTS` (full and quick defaults); no NumPy
-``cases``           :class:`Case` and :func:`parse_case`
+``cases``           :class:`Case`, :func:`parse_case` and :func:`expand_cases`
 ``tables``          pure scoring helpers and the tidy tables' columns and summaries (NumPy, pandas)
 ``runner``          progress and cancellation (:class:`ExperimentCancelled`), one fit to its end
 ``results``         :class:`ExperimentResult`, the output folder, :func:`load_results`
 ``figures``         the PNG figures (matplotlib, Agg)
+``fits``            one case × ratio × noise: twin, fit, scores (the serial loops and the Dask task)
+``parallel``        the fits as Dask tasks on a cluster (:mod:`dipcore.cluster`), outcomes as they finish
 ``ratios``          :func:`run_ratios` (paper Fig. 3)
 ``ensemble_size``   :func:`run_ensemble_size` (paper Fig. 5 and 9)
 ``uncertainty``     :func:`run_uncertainty` (paper Fig. 6)
@@ -45,7 +52,7 @@ from typing import TYPE_CHECKING, Any
 
 _WHERE = {  # public name -> the module of this package that defines it
     "Settings": "settings", "EXPERIMENTS": "settings",
-    "Case": "cases", "parse_case": "cases",
+    "Case": "cases", "expand_cases": "cases", "parse_case": "cases",
     "STEP_MARKER": "runner", "ExperimentCancelled": "runner", "ProgressFn": "runner", "StopFn": "runner",
     "default_recipe": "runner",
     "ExperimentResult": "results", "load_results": "results",
@@ -60,13 +67,13 @@ _WHERE = {  # public name -> the module of this package that defines it
 }
 __all__ = ["ENSEMBLE_COLUMNS", "ENSEMBLE_METHODS", "EXPERIMENTS", "RATIO_COLUMNS", "STEP_MARKER",
            "UNCERTAINTY_COLUMNS", "Case", "ExperimentCancelled", "ExperimentResult", "ProgressFn", "Settings",
-           "StopFn", "cumulative_means", "default_recipe", "ensemble_size_rows", "ensemble_summary",
+           "StopFn", "cumulative_means", "default_recipe", "ensemble_size_rows", "ensemble_summary", "expand_cases",
            "gaussian_crps", "load_results", "parse_case", "plot_ensemble_size", "plot_ratio_maps", "plot_ratios",
            "plot_spread_error", "plot_uncertainty_maps", "ratios_summary", "run_ensemble_size", "run_experiment",
            "run_ratios", "run_uncertainty", "score_row", "uncertainty_rows"]
 
 if TYPE_CHECKING:  # for type checkers and IDEs only
-    from dipcore.experiments.cases import Case, parse_case
+    from dipcore.experiments.cases import Case, expand_cases, parse_case
     from dipcore.experiments.ensemble_size import run_ensemble_size
     from dipcore.experiments.figures import (plot_ensemble_size, plot_ratio_maps, plot_ratios, plot_spread_error,
                                              plot_uncertainty_maps)

@@ -1,7 +1,11 @@
-"""Cases of an experiment: ``sample[:time][@y0:y1,x0:x1]`` or ``path[@y0:y1,x0:x1]``, parsed into a :class:`Case`."""
+"""Cases of an experiment: ``sample[:time][@y0:y1,x0:x1]`` or ``path[:time][@y0:y1,x0:x1]``, parsed into a
+:class:`Case`; ``…:START:STOP`` (STOP excluded) stands for one case per time index (:func:`expand_cases`), so a
+sweep over a year of daily maps is one argument: ``ssh_2019.nc:0:365@0:128,0:256``."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -34,7 +38,7 @@ class Case:
 
 
 def parse_case(spec: str) -> Case:
-    """Parse ``sample[:time][@y0:y1,x0:x1]`` or ``path[@y0:y1,x0:x1]``.
+    """Parse ``sample[:time][@y0:y1,x0:x1]`` or ``path[:time][@y0:y1,x0:x1]``.
 
     The ``sample[:time]`` part is read by :func:`dipcore.samples.parse_spec` (the one parser of sample specs).
 
@@ -58,6 +62,11 @@ def parse_case(spec: str) -> Case:
         crop = (y0, y1, x0, x1)
     if Path(text).exists():
         return Case(spec, text, 0, crop)
+    head, _, t = text.rpartition(":")
+    if head and head not in SAMPLES and Path(head).exists():  # path:time (a path may hold ':' itself)
+        if not t.strip().isdigit():
+            raise SSHDipError(f"case {spec!r}: the time index after ':' must be an integer ≥ 0")
+        return Case(spec, head, int(t), crop)
     if text.partition(":")[0] not in SAMPLES:
         raise SSHDipError(f"case {spec!r} is neither an existing file nor a sample (samples: {', '.join(SAMPLES)})")
     try:
@@ -67,4 +76,33 @@ def parse_case(spec: str) -> Case:
     return Case(spec, name, time_index, crop)
 
 
-__all__ = ["Case", "parse_case"]
+_RANGE = re.compile(r"^(?P<head>.+):(?P<start>\d+):(?P<stop>\d+)$")
+
+
+def expand_cases(specs: Sequence[str]) -> list[str]:
+    """Expand every ``sample:START:STOP[@crop]`` or ``path:START:STOP[@crop]`` into one case per time index
+    START … STOP-1 (a Python slice, as ``ssh-dip downscale --times``); other specifications are kept as they are.
+
+    >>> expand_cases(["mediterranean:0:3@0:64,0:64", "gulfstream"])
+    ['mediterranean:0@0:64,0:64', 'mediterranean:1@0:64,0:64', 'mediterranean:2@0:64,0:64', 'gulfstream']
+
+    Raises
+    ------
+    SSHDipError
+        For an empty range (STOP ≤ START).
+    """
+    out: list[str] = []
+    for spec in specs:
+        text, at, box = spec.strip().partition("@")
+        m = _RANGE.match(text)
+        if m is None or Path(text).exists():
+            out.append(spec)
+            continue
+        start, stop = int(m["start"]), int(m["stop"])
+        if stop <= start:
+            raise SSHDipError(f"case {spec!r}: the time range START:STOP needs STOP > START")
+        out.extend(f"{m['head']}:{t}{at}{box}" for t in range(start, stop))
+    return out
+
+
+__all__ = ["Case", "expand_cases", "parse_case"]

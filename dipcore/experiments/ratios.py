@@ -3,27 +3,32 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from dipcore import recipes
-from dipcore.constants import LADDER_NAMES
 from dipcore.errors import SSHDipError
 from dipcore.experiments.figures import plot_ratio_maps, plot_ratios
+from dipcore.experiments.fits import (Combination, FitOutcome, combinations, each_field, outcome_rows, ratio_base,
+                                      ratio_fit, skipped_ratio_rows)
+from dipcore.experiments.parallel import check_local_device, run_on_cluster, wants_cluster
 from dipcore.experiments.results import ExperimentResult, checkpoint, write_result
-from dipcore.experiments.runner import ProgressFn, StopFn, Tracker, check_common, default_recipe, run_fit
-from dipcore.experiments.tables import RATIO_COLUMNS, ratios_summary, score_row
+from dipcore.experiments.runner import ProgressFn, StopFn, Tracker, check_common, default_recipe
+from dipcore.experiments.tables import RATIO_COLUMNS, ratios_summary
 
 
 def run_ratios(cases: Sequence[str], ratios: Sequence[int] = (2, 4, 8, 16, 32),
                noises: Sequence[float] = (0.0, 0.05), *, recipe: str | None = None, members: int = 1,
                iters: int | None = None, seed: int = 0, device: str = "auto", out: str | Path | None = None,
-               on_progress: ProgressFn | None = None, should_stop: StopFn | None = None) -> ExperimentResult:
+               on_progress: ProgressFn | None = None, should_stop: StopFn | None = None,
+               workers: int | None = None, scheduler: Any = None, progress_bar: bool = False) -> ExperimentResult:
     """Scores against the downscaling ratio, DIP vs bicubic, without and with noise (paper Fig. 3).
+
+    Every case × ratio × noise is one fit: in this process one after the other, or one Dask task each on a
+    cluster (``workers`` or ``scheduler``, :mod:`dipcore.experiments.parallel`) with the same numbers.
 
     Parameters
     ----------
@@ -47,6 +52,12 @@ def run_ratios(cases: Sequence[str], ratios: Sequence[int] = (2, 4, 8, 16, 32),
         Output folder for ``ratios.csv``, ``ratios_summary.csv``, ``ratios.png``, ``ratios_maps.png``.
     on_progress, should_stop : callable, optional
         Progress callback ``(message, fraction)`` and cancellation flag.
+    workers : int, optional
+        Run the fits on a local Dask cluster of this many single-threaded worker processes.
+    scheduler : str or distributed.Client, optional
+        Run the fits on a running cluster: its scheduler's address (``tcp://host:8786``) or a client.
+    progress_bar : bool
+        On a cluster, a tqdm bar on stderr (done/total, ETA).
 
     Returns
     -------
@@ -54,50 +65,33 @@ def run_ratios(cases: Sequence[str], ratios: Sequence[int] = (2, 4, 8, 16, 32),
         One row per case × ratio × noise × method (``dip``, ``bicubic``); combinations the grid is too small
         for get NaN scores and a ``note``.
     """
-    from dipcore.twin import make_twin
-
     recipe = recipe or default_recipe()
     recipes.get_recipe(recipe)
+    on_cluster = wants_cluster(workers, scheduler)
     parsed, outdir = check_common(cases, ratios, noises, out)
-    fields = {c.spec: c.load() for c in parsed}
-    tracker = Tracker(len(parsed) * len(ratios) * len(noises), on_progress, should_stop)
-    rows: list[dict] = []
-    maps: dict[int, dict] = {}  # first case, first noise: fields for the map figure
-    for ci, case in enumerate(parsed):
-        fld = fields[case.spec]
-        for r in ratios:
-            for noise in noises:
-                base = {"experiment": "ratios", "case": case.spec, "grid": "×".join(map(str, fld.shape)),
-                        "ratio": r, "level": LADDER_NAMES[r], "noise": noise, "recipe": recipe,
-                        "members": members, "iters": iters, "seed": seed}
-                try:
-                    twin = make_twin(fld, r, noise, seed=seed)
-                except SSHDipError as exc:  # grid too small for this ratio: record it, do not crash
-                    tracker.done += 1
-                    tracker.say(f"[{tracker.done}/{tracker.total}] {case.spec} ×{r} σ={noise:g}: skipped ({exc})")
-                    for method in ("dip", "ibp", "bicubic"):
-                        rows.append({**base, "method": method, "rmse_cm": np.nan, "ssim": np.nan,
-                                     "nrmse": np.nan, "eff_res_km": np.nan, "seconds": np.nan,
-                                     "note": f"skipped: {exc}"})
-                    continue
-                label = f"{case.spec} ×{r} σ={noise:g} {recipe}"
-                t0 = time.perf_counter()
-                final, head = run_fit(twin, tracker, label, recipe=recipe, members=members, iters=iters,
-                                      seed=seed, device=device)
-                secs = time.perf_counter() - t0
-                dip = score_row(final.estimate, twin.truth, twin.dx_km)
-                bic = score_row(twin.bicubic, twin.truth, twin.dx_km)
-                ibp = score_row(twin.ibp, twin.truth, twin.dx_km)
-                rows.append({**base, "iters": final.step, "method": "dip", **dip, "seconds": secs, "note": ""})
-                rows.append({**base, "iters": final.step, "method": "ibp", **ibp, "seconds": 0.0, "note": ""})
-                rows.append({**base, "iters": final.step, "method": "bicubic", **bic, "seconds": 0.0, "note": ""})
-                tracker.say(f"{head}: RMSE DIP {dip['rmse_cm']:.2f} cm, IBP {ibp['rmse_cm']:.2f} cm, "
-                            f"bicubic {bic['rmse_cm']:.2f} cm "
-                            f"({secs:.0f} s)")
-                checkpoint(outdir, "ratios", rows, RATIO_COLUMNS)
-                if ci == 0 and noise == noises[0]:
-                    maps[r] = {"truth": twin.truth, "dip": final.estimate, "bicubic": twin.bicubic, "ibp": twin.ibp,
-                               "field": twin.field}
+    combos = combinations([c.spec for c in parsed], ratios, noises, maps=True)
+    tracker = Tracker(len(combos), on_progress, should_stop)
+    params = dict(recipe=recipe, members=members, iters=iters, seed=seed, device=device)
+    outcomes: dict[int, FitOutcome] = {}
+
+    def keep(combo: Combination, outcome: FitOutcome | SSHDipError) -> None:
+        if isinstance(outcome, SSHDipError):  # a task's case or fit refused on a worker: a row, not a crash
+            base = ratio_base(combo.spec, "", combo.ratio, combo.noise, recipe, members, iters, seed)
+            outcome = FitOutcome(combo.label, f": skipped ({outcome})", skipped_ratio_rows(base, str(outcome)))
+        outcomes[combo.index] = outcome
+        tracker.say(f"[{tracker.done}/{tracker.total}] {outcome.label}{outcome.text}")
+        checkpoint(outdir, "ratios", outcome_rows(outcomes), RATIO_COLUMNS)  # a killed sweep keeps its fits
+
+    if on_cluster:
+        check_local_device(device, scheduler)
+        run_on_cluster("ratios", combos, params, tracker, keep, workers=workers, scheduler=scheduler,
+                       progress_bar=progress_bar)
+    else:
+        for combo, fld in each_field(parsed, combos):
+            keep(combo, ratio_fit(fld, combo.spec, combo.ratio, combo.noise, tracker=tracker,
+                                  want_maps=combo.want_maps, **params))
+    rows = outcome_rows(outcomes)
+    maps = {combos[i].ratio: o.maps for i, o in sorted(outcomes.items()) if o.maps is not None}
     table = pd.DataFrame(rows, columns=RATIO_COLUMNS)
     summary = ratios_summary(table)
     result = ExperimentResult("ratios", table, summary, outdir)

@@ -11,7 +11,7 @@ import numpy as np
 from dipcore import recipes, solver
 from dipcore.constants import RATIOS
 from dipcore.errors import SSHDipError
-from dipcore.experiments.cases import Case, parse_case
+from dipcore.experiments.cases import Case, expand_cases, parse_case
 from dipcore.experiments.results import prepare_out
 
 ProgressFn = Callable[[str, float], None]
@@ -72,13 +72,14 @@ def run_fit(twin, tracker: Tracker, label: str, *, recipe: str, members: int, it
 
 def check_common(cases: Sequence[str], ratios: Sequence[int], noises: Sequence[float],
                  out: str | Path | None) -> tuple[list[Case], Path | None]:
-    """Check the settings every sweep shares; return the parsed cases and the (created) output folder."""
+    """Check the settings every sweep shares; return the parsed cases (time ranges expanded) and the (created)
+    output folder."""
     bad = [r for r in ratios if r not in RATIOS]
     if bad or not ratios:
         raise SSHDipError(f"ratios must be among {', '.join(map(str, RATIOS))}; got {list(ratios)}")
     if not noises or any(not np.isfinite(s) or s < 0 for s in noises):
         raise SSHDipError(f"noise fractions must be finite and ≥ 0; got {list(noises)}")
-    parsed = [parse_case(c) for c in cases]
+    parsed = [parse_case(c) for c in expand_cases(cases)]
     if not parsed:
         raise SSHDipError("give at least one case")
     return parsed, prepare_out(out)
