@@ -3,14 +3,16 @@
 The app is where the parts meet, and nothing below imports it::
 
     app ─▶ layout (ExplorerView: widgets, tabs) ─▶ live, pixel, views ─▶ geometry, dipcore
-     ├──▶ session (FitSession: run, flush, back-pressure, lifecycle) ─▶ jobs (FitJob), inspector, progress
+     ├──▶ session (FitSession: run, flush, back-pressure, lifecycle) ─▶ jobs (FitJob) ─▶ fitqueue
+     │                                                                 inspector, progress, server_limits
      ├──▶ results (NetCDF, summary, PNG, total std)
-     └──▶ state (ExplorerState: inputs, field, twin, load/crop, feed) ─▶ feed, geometry, dipcore
+     └──▶ state (ExplorerState: inputs, field, twin, load/crop, feed) ─▶ loading, feed, geometry, dipcore
 
 :class:`ExplorerApp` *is* the state (its parameters are the page's inputs and what the page shows), owns a
 :class:`explorer.session.FitSession` (``app.session``) that runs the fits, and builds its page on first display
 (``app.view``, an :class:`explorer.layout.ExplorerView`) whose live maps the session then shows its updates
-through. Nothing here is shared between sessions.
+through. Nothing here is shared between sessions but the fit queue it is given (``explorer/main.py`` gives every
+session the server's: :func:`explorer.fitqueue.server_queue`).
 """
 
 from __future__ import annotations
@@ -23,7 +25,9 @@ import numpy as np
 import panel as pn
 
 from explorer import inspector, results
+from explorer.fitqueue import FitQueue
 from explorer.layout import ExplorerView
+from explorer.server_limits import Limits
 from explorer.session import FitSession
 from explorer.state import ExplorerState
 
@@ -50,13 +54,20 @@ class ExplorerApp(ExplorerState, pn.viewable.Viewer):
     fit : callable, optional
         The fit function the session's jobs run (default ``dipcore.solver.fit``; tests and benchmarks pass a
         stand-in with its signature).
+    limits : Limits, optional
+        The server's limits (default :class:`explorer.server_limits.Limits` ()): checked before a fit, shown on
+        the page.
+    queue : FitQueue, optional
+        Where this session's fits wait for their turn: the server's queue, shared by its sessions (default: a
+        queue of this app's own, with ``limits.max_concurrent_fits`` slots).
     **params
         Initial values of the state's parameters (``ratio``, ``members``…).
     """
 
-    def __init__(self, load: bool = True, fit: Callable | None = None, **params):
-        super().__init__(load=False, **params)
-        self.session = FitSession(self, fit=fit)
+    def __init__(self, load: bool = True, fit: Callable | None = None, limits: Limits | None = None,
+                 queue: FitQueue | None = None, **params):
+        super().__init__(load=False, limits=limits, **params)
+        self.session = FitSession(self, fit=fit, limits=self.limits, queue=queue)
         self.view: ExplorerView | None = None
         self._total: tuple | None = None  # (result, its total std) cached for the Uncertainty tab
         if load:
@@ -87,6 +98,11 @@ class ExplorerApp(ExplorerState, pn.viewable.Viewer):
     def close(self) -> None:
         """What the end of the browser session does: stop the fit and the periodic flush."""
         self.session.close()
+
+    @property
+    def queue_position(self) -> int | None:
+        """0 while this session's fit runs, k ≥ 1 while it is k-th in the server's queue, else None."""
+        return self.session.queue_position
 
     @property
     def job(self):

@@ -5,6 +5,10 @@ The sweep runs in an :class:`explorer.jobs.Job`, the explorer's one background j
 the worker never touches widgets; it puts the newest progress and its final outcome into the job's latest-wins
 slot, and :meth:`ExperimentsTab.flush` (a periodic callback in a served page, called by hand in tests) moves them
 to the widgets. Stop asks the job to stop; the sweep polls it between fit steps.
+
+On a shared server a sweep is fits like the sidebar's: it waits for its turn in the server's queue (it holds one slot
+for the whole sweep) and must stay within the server's limits. The page takes no path: a sweep writes to a new
+temporary folder, and Load reads one of the result folders shipped with the project or written by this session.
 """
 
 from __future__ import annotations
@@ -18,10 +22,22 @@ import param
 from bokeh.models.widgets.tables import NumberFormatter
 
 from dipcore import experiments as ex
+from dipcore.errors import SSHDipError
+from explorer.fitqueue import FitQueue
 from explorer.jobs import Job
+from explorer.server_limits import Limits
 
 FLUSH_MS = 300
-DEFAULT_LOAD_DIR = str(Path(__file__).resolve().parent.parent / "docs" / "results" / "ratios")
+RESULTS = Path(__file__).resolve().parent.parent / "docs" / "results"
+DEFAULT_LOAD_DIR = str(RESULTS / "ratios")
+
+
+def shipped_results() -> dict[str, str]:
+    """The result folders shipped with the project (``docs/results/*`` holding an experiment's CSV), by name."""
+    if not RESULTS.is_dir():
+        return {}
+    return {p.name: str(p) for p in sorted(RESULTS.iterdir())
+            if p.is_dir() and any((p / f"{n}.csv").exists() for n in ex.EXPERIMENTS)}
 
 
 def _sweep(job: Job, name: str, kwargs: dict) -> None:
@@ -46,7 +62,17 @@ def _recipes() -> list[str]:
 
 
 class ExperimentsTab(pn.viewable.Viewer):
-    """Run or load an experiment sweep and show its table and figures."""
+    """Run or load an experiment sweep and show its table and figures.
+
+    Parameters
+    ----------
+    queue : FitQueue, optional
+        The server's fit queue: a sweep waits there for its turn (None: it runs at once).
+    limits : Limits, optional
+        The server's limits: a sweep over them is refused with a message (None: no limits).
+    **params
+        Initial values of the parameters.
+    """
 
     experiment = param.Selector(default="ratios", objects=list(ex.EXPERIMENTS),
                                 doc="ratios (paper Fig. 3), ensemble-size (Fig. 5/9), uncertainty (Fig. 6).")
@@ -54,8 +80,10 @@ class ExperimentsTab(pn.viewable.Viewer):
     recipe = param.Selector(default=None, objects=[], doc="Fit recipe.")
     iters = param.Integer(default=0, bounds=(0, 20000), doc="Iterations per fit (0 = the experiment's default).")
     device = param.Selector(default="auto", objects=["auto", "cpu", "cuda"], doc="Torch device.")
-    out_dir = param.String(default="", doc="Output folder of a run (empty: a new temporary folder).")
-    load_dir = param.String(default=DEFAULT_LOAD_DIR, doc="Folder written by an earlier run, to load.")
+    out_dir = param.String(default="", precedence=-1,
+                           doc="Output folder of a run, for scripts (empty: a new temporary folder; not on the page).")
+    load_dir = param.String(default=DEFAULT_LOAD_DIR, precedence=-1,
+                            doc="Folder written by an earlier run, to load (the page picks from known folders).")
     use_sidebar_sample = param.Boolean(default=True, label="Sweep the sidebar's sample",
                                        doc="Sweep the sample chosen in the sidebar (its time step and crop); off: "
                                            "the experiment's own cases.")
@@ -66,10 +94,11 @@ class ExperimentsTab(pn.viewable.Viewer):
     error = param.String(default="", precedence=-1, doc="Last user-facing error (shown in a red alert).")
     status = param.String(default="idle", precedence=-1)
 
-    def __init__(self, **params):
+    def __init__(self, queue: FitQueue | None = None, limits: Limits | None = None, **params):
         from dipcore.solver import DEFAULT_RECIPE
 
         super().__init__(**params)
+        self.queue, self.limits = queue, limits
         names = _recipes()
         self.param.recipe.objects = names
         if self.recipe not in names:
@@ -85,7 +114,12 @@ class ExperimentsTab(pn.viewable.Viewer):
         # not "Run"/"Stop": the sidebar's buttons (the fit on the Explore tab) have those names
         self.run_button = pn.widgets.Button(label="Run sweep", color="primary")
         self.stop_button = pn.widgets.Button(label="Stop sweep", color="warning", disabled=True)
-        self.load_button = pn.widgets.Button(label="Load folder")
+        self.load_button = pn.widgets.Button(label="Load results")
+        # no path box: the shipped result folders and those this session's sweeps wrote
+        folders = shipped_results()
+        self.folder_select = pn.widgets.Select(label="Results to load", options=folders,
+                                               value=self.load_dir if self.load_dir in folders.values() else None)
+        self.folder_select.param.watch(lambda e: e.new and setattr(self, "load_dir", e.new), "value")
         self.run_button.on_click(lambda _e: self.run())
         self.stop_button.on_click(lambda _e: self.stop())
         self.load_button.on_click(lambda _e: self.load())
@@ -107,6 +141,11 @@ class ExperimentsTab(pn.viewable.Viewer):
         """Start the selected experiment in a worker thread (no-op while one runs)."""
         if self.running:
             return
+        try:
+            self._check_limits()
+        except SSHDipError as exc:
+            self._set_error(str(exc))
+            return
         self._set_error("")
         out = self.out_dir.strip() or tempfile.mkdtemp(prefix=f"ssh-dip-{self.experiment}-")
         cases = self.cases()
@@ -117,9 +156,22 @@ class ExperimentsTab(pn.viewable.Viewer):
         self.status = f"running {self.experiment} ({'quick' if self.quick else 'full'}) on {on} → {out}"
         self.progress.value = 0
         name = self.experiment
-        self.job = Job(lambda job: _sweep(job, name, kwargs), name="ssh-dip-experiment").start()
+        self.job = Job(lambda job: _sweep(job, name, kwargs), name="ssh-dip-experiment", queue=self.queue).start()
         self._sync_buttons()
         self._ensure_periodic()
+
+    def _check_limits(self) -> None:
+        """A sweep's fits obey the server's limits like the sidebar's (its iterations and members per fit)."""
+        if self.limits is None:
+            return
+        from dipcore.solver import get_recipe
+
+        d = ex.EXPERIMENTS[self.experiment]["quick" if self.quick else "full"]
+        iters, members = self.iters or d.iters or get_recipe(self.recipe).iters, d.members
+        if iters > self.limits.max_iters or members > self.limits.max_members:
+            raise SSHDipError(f"this sweep's fits take {iters:,} iterations and up to {members} members; this server "
+                              f"allows {self.limits.max_iters:,} and {self.limits.max_members}: set fewer "
+                              "iterations or tick quick")
 
     @param.depends("sample_spec", "use_sidebar_sample", watch=True)
     def _idle_status(self) -> None:
@@ -153,8 +205,16 @@ class ExperimentsTab(pn.viewable.Viewer):
 
     def flush(self) -> None:
         """Move the worker's newest news to the widgets (the periodic callback; safe to call any time)."""
-        slot = self.job.take() if self.job is not None else None
+        job = self.job
+        if job is not None and job.queued and not job.stop_requested:
+            self.status_pane.object = f"queued, position {job.position}: waiting for the server's fits to finish"
+        slot = job.take() if job is not None else None
         if slot is None:
+            if job is not None and job.done and self.running:  # left the queue before its turn: no outcome
+                self.status = "stopped"
+                self.running = False
+                self.status_pane.object = self.status
+                self._sync_buttons()
             return
         if "message" in slot:
             self.progress.value = int(round(100 * slot["fraction"]))
@@ -164,6 +224,8 @@ class ExperimentsTab(pn.viewable.Viewer):
             self.progress.value = 100
             self.status = f"done: {slot['result'].name}, {len(slot['result'].table)} rows in {slot['result'].out}"
             self.running = False
+            out = str(slot["result"].out)  # this session's own results join the folders it may load
+            self.folder_select.options = {**self.folder_select.options, f"this session: {Path(out).name}": out}
         elif "cancelled" in slot:
             self.status = "stopped"
             self.running = False
@@ -204,13 +266,12 @@ class ExperimentsTab(pn.viewable.Viewer):
         if self._panel is None:
             self._ensure_periodic()
             controls = pn.Param(self.param, parameters=["experiment", "use_sidebar_sample", "quick", "recipe",
-                                                        "iters", "device", "out_dir"], show_name=False, width=300)
+                                                        "iters", "device"], show_name=False, width=300)
             # controls and the summary side by side; the wide table and the figures below, at the full width
             self._panel = pn.Column(
                 pn.Row(
                     pn.Column("### Experiment sweeps", controls, pn.Row(self.run_button, self.stop_button),
-                              pn.widgets.TextInput.from_param(self.param.load_dir, name="folder to load"),
-                              self.load_button, width=320),
+                              self.folder_select, self.load_button, width=320),
                     pn.Column(self.alert, self.status_pane, self.progress, "#### Summary", self.summary,
                               sizing_mode="stretch_width"),
                     sizing_mode="stretch_width"),

@@ -4,7 +4,9 @@ locked "latest wins" slot that the session's periodic callback empties.
 :class:`Job` is the one implementation (the Experiments tab runs its sweeps in one); :class:`FitJob` is the
 explorer's fit on top of it: it runs an injected fit function (``dipcore.solver.fit`` or a stand-in with its
 signature) and keeps what the page draws besides the newest event: the score curve, the step times, decimated
-estimate snapshots and the exact values at the tapped cell.
+estimate snapshots and the exact values at the tapped cell. Given a :class:`explorer.fitqueue.FitQueue`, a job takes
+a ticket when it starts and its thread waits for its turn before working (Stop leaves the line); it gives the slot
+back when its work ends, however it ends.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from dipcore.errors import SSHDipError
+from explorer.fitqueue import WAITING, FitQueue, Ticket
 
 log = logging.getLogger(__name__)
 
@@ -37,33 +40,46 @@ class Job:
         out is logged and kept in :attr:`error`.
     name : str
         The thread's name.
+    queue : FitQueue, optional
+        The server's queue: the job joins it when started and works once admitted (None: works at once).
     """
 
-    def __init__(self, work: Callable[[Job], None] | None = None, name: str = "ssh-dip-job"):
+    def __init__(self, work: Callable[[Job], None] | None = None, name: str = "ssh-dip-job",
+                 queue: FitQueue | None = None):
         self.lock = threading.Lock()      # guards the slot, ``done``, ``error`` and a subclass's records
         self.thread: threading.Thread | None = None
         self.name = name
         self.done = False                 # the worker has returned
         self.error: str | None = None     # a failure not yet shown
+        self.queue = queue
+        self.ticket: Ticket | None = None  # its place in the queue, from start()
         self._work = work
         self._stop = threading.Event()
         self._slot: Any = None
 
     def start(self) -> Job:
+        """Join the queue (first come, first served: the order of the clicks) and start the thread."""
         if self.thread is not None:
             raise RuntimeError("a job runs once")
+        if self.queue is not None:
+            self.ticket = self.queue.join(self.name)
         self.thread = threading.Thread(target=self._main, daemon=True, name=self.name)
         self.thread.start()
         return self
 
     def _main(self) -> None:
         try:
-            self.work()
+            if self.queue is not None and not self.queue.wait(self.ticket):
+                return  # left the queue before its turn: Stop or a closed tab
+            if not self.stop_requested:  # a Stop just as the slot came free
+                self.work()
         except Exception as exc:  # a failure of the worker is reported; the session lives on
             log.error("%s failed\n%s", self.name, traceback.format_exc())
             with self.lock:
                 self.error = f"{type(exc).__name__}: {exc}"
         finally:
+            if self.queue is not None:
+                self.queue.release(self.ticket)  # whatever happened: a failed worker must not keep its slot
             with self.lock:
                 self.done = True
 
@@ -83,8 +99,23 @@ class Job:
         return item
 
     def stop(self) -> None:
-        """Ask the worker to stop (it polls :attr:`stop_requested`); returns at once."""
+        """Ask the worker to stop (it polls :attr:`stop_requested`); returns at once. A job still waiting for its
+        turn leaves the queue at once."""
         self._stop.set()
+        if self.queue is not None and self.ticket is not None:
+            self.queue.cancel(self.ticket)
+
+    @property
+    def queued(self) -> bool:
+        """True while the job waits for its turn in the queue."""
+        return self.ticket is not None and self.ticket.state == WAITING
+
+    @property
+    def position(self) -> int | None:
+        """0 once admitted (working), k ≥ 1 for the k-th waiting, None without a queue or once it has left."""
+        if self.queue is None or self.ticket is None:
+            return None
+        return self.queue.position(self.ticket)
 
     @property
     def stop_requested(self) -> bool:
@@ -132,12 +163,17 @@ class FitJob(Job):
         The tapped cell: its exact values are recorded at every step.
     run_id : int
         Numbers the thread's name.
+    queue : FitQueue, optional
+        The server's fit queue (see :class:`Job`).
+    threads : int, optional
+        Torch intra-op threads of the fit (see :meth:`work`); None leaves torch's setting alone.
     """
 
     def __init__(self, fit: Callable, twin, cfg: dict, *, recipe=None, tap: tuple[int, int] | None = None,
-                 run_id: int = 0):
-        super().__init__(name=f"ssh-dip-fit-{run_id}")
+                 run_id: int = 0, queue: FitQueue | None = None, threads: int | None = None):
+        super().__init__(name=f"ssh-dip-fit-{run_id}", queue=queue)
         self.fit, self.twin, self.cfg, self.id = fit, twin, cfg, run_id
+        self.threads = threads
         self.recipe = cfg["recipe"] if recipe is None else recipe  # a name, or a Recipe (another architecture)
         self.curve: list[tuple[int, float, float]] = []
         self.times: list[tuple[int, float]] = []   # (step, elapsed s): the recent speed and the ETA
@@ -183,6 +219,12 @@ class FitJob(Job):
     def work(self) -> None:
         import torch
 
+        if self.threads:
+            # On purpose: N fits at a time each with all the cores' threads would oversubscribe the CPU (N × cores
+            # busy threads thrash); each gets its share (server_limits.Limits.threads_per_fit). With torch's OpenMP
+            # backend the setting belongs to the calling thread, so it is made here, in the fit's own thread, and
+            # leaves the server's other threads (and other fits) as they are.
+            torch.set_num_threads(self.threads)
         twin, cfg, s = self.twin, self.cfg, self.stride
         every_hist = max(1, cfg["iters"] // HIST_SNAPSHOTS)
         gen = None

@@ -157,10 +157,12 @@ class ExplorerView(pn.viewable.Viewer):
                    w.IntInput.from_param(app.param.iters, name="Iterations", step=50, css_classes=["w-iters"],
                                          **half)),
             w.FloatSlider.from_param(app.param.noise, name="Noise σ (fraction of field std)", **full),
-            w.IntSlider.from_param(app.param.members, name="Ensemble members K", end=16, css_classes=["w-members"],
-                                   **full),
+            w.IntSlider.from_param(app.param.members, name="Ensemble members K",
+                                   end=min(16, app.limits.max_members), css_classes=["w-members"], **full),
             pn.Row(run, stop, sizing_mode="stretch_width"),
             pn.pane.Markdown(KEYS_HINT, margin=(0, 10), styles={"font-size": "12px", "color": "#555"}),
+            pn.pane.Markdown(app.limits.summary(), css_classes=["ssh-limits"], margin=(0, 10),
+                             styles={"font-size": "12px", "color": "#555"}),
             pn.Row(nc, png, sizing_mode="stretch_width"),
             pn.Card(
                 w.IntInput.from_param(app.param.latent_samples, name="Latent samples M", css_classes=["w-latent"],
@@ -180,6 +182,9 @@ class ExplorerView(pn.viewable.Viewer):
         alert = pn.pane.Alert("", alert_type="danger", visible=False, sizing_mode="stretch_width",
                               css_classes=["ssh-error"])
         note = pn.pane.Markdown("", css_classes=["ssh-message"], sizing_mode="stretch_width", margin=(0, 10))
+        # what loading repaired (dipcore's SSHDipWarning, e.g. "3 non-finite cells treated as missing"): one line
+        repaired = pn.pane.Alert("", alert_type="warning", visible=False, sizing_mode="stretch_width",
+                                 css_classes=["ssh-note"], margin=(0, 10))
         # the data's credit (Copernicus for the samples) stays whenever the data are shown, whatever the message
         credit = pn.pane.Markdown("", css_classes=["ssh-credit"], sizing_mode="stretch_width", margin=(0, 10),
                                   styles={"font-size": "12px", "color": "#555"})
@@ -198,6 +203,10 @@ class ExplorerView(pn.viewable.Viewer):
         def message_changed(event=None):
             note.object = app.message
 
+        def note_changed(event=None):
+            repaired.object = f"Note: {app.note}" if app.note else ""
+            repaired.visible = bool(app.note)
+
         def verdict_changed(event=None):
             verdict.object = app.verdict
             verdict.visible = bool(app.verdict)
@@ -205,9 +214,10 @@ class ExplorerView(pn.viewable.Viewer):
 
         app.param.watch(error_changed, "error")
         app.param.watch(message_changed, "message")
+        app.param.watch(note_changed, "note")
         app.param.watch(verdict_changed, "verdict")
         app.param.watch(credit_changed, "credit")
-        error_changed(), message_changed(), verdict_changed(), credit_changed()
+        error_changed(), message_changed(), note_changed(), verdict_changed(), credit_changed()
         tabs = pn.Tabs(
             ("Explore", self._explore()),
             ("Uncertainty", pn.param.ParamFunction(pn.bind(self._guarded(self._uncertainty), app.param.result),
@@ -218,7 +228,7 @@ class ExplorerView(pn.viewable.Viewer):
             ("About", pn.pane.Markdown(TEACHER_NOTES)),
             dynamic=True,
         )
-        return pn.Column(alert, note, credit, verdict, tabs, sizing_mode="stretch_width")
+        return pn.Column(alert, note, repaired, credit, verdict, tabs, sizing_mode="stretch_width")
 
     def _explore(self):
         """Progress, the six linked maps with the baseline switch and the two score curves; the pixel view is
@@ -313,8 +323,8 @@ def experiments_tab(app=None):
         from explorer.experiments_tab import ExperimentsTab
     except ImportError:
         return pn.pane.Markdown("The Experiments tab is not installed yet (explorer/experiments_tab.py).")
-    try:
-        tab = ExperimentsTab()
+    try:  # its sweeps are fits too: they queue with the sidebar's and obey the server's limits
+        tab = ExperimentsTab() if app is None else ExperimentsTab(queue=app.session.queue, limits=app.limits)
     except Exception as exc:  # its failure must not take the explorer down
         return pn.pane.Alert(f"The Experiments tab failed to start: {type(exc).__name__}: {exc}",
                              alert_type="warning")

@@ -1,7 +1,16 @@
-"""Entry point of ``panel serve explorer``: runs once per browser session, so everything made here is per session."""
+"""Entry point of ``panel serve explorer``: runs once per browser session, so everything made here is per session,
+except the fit queue, which is the server's (:func:`explorer.fitqueue.server_queue`).
+
+The server's limits follow ``--args``::
+
+    panel serve explorer --args --max-cells 1048576 --max-members 8 --max-iters 2000 --max-concurrent-fits 1
+"""
 
 from explorer.app import ExplorerApp
+from explorer.fitqueue import server_queue
+from explorer.server_limits import Limits
 
-app = ExplorerApp()
+limits = Limits.from_argv()  # sys.argv while this script runs: what followed --args
+app = ExplorerApp(limits=limits, queue=server_queue(limits.max_concurrent_fits))
 app.attach_session()
 app.servable(title="ssh-dip explorer")

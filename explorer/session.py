@@ -6,7 +6,12 @@ callback of the session (:meth:`FitSession.flush`, every ``FLUSH_MS``; slower fo
 state and its feed, all of one update in one document message, and not before the browser has painted the
 previous image update (back-pressure). The page side of that (one message per update, the browser's paint
 acknowledgements) is a *display* registered with :meth:`FitSession.attach_display` (``explorer.live.LiveMaps``);
-without one (scripts, tests) every flush pushes. Nothing here is shared between sessions.
+without one (scripts, tests) every flush pushes.
+
+The server's limits (:class:`explorer.server_limits.Limits`) are checked before a fit starts, and the fit waits its
+turn in the server's :class:`explorer.fitqueue.FitQueue` (the page says "queued, position k"); the queue is the one
+thing shared between sessions. A closed tab stops its fit within about a second: the flush notices that the
+session's last connection has gone (Bokeh destroys the session itself only after ``--unused-session-lifetime``).
 """
 
 from __future__ import annotations
@@ -26,8 +31,10 @@ from dipcore.generators import ARCHITECTURES
 from dipcore.verdict import best_of, verdict
 from explorer import inspector
 from explorer import progress as prog
+from explorer.fitqueue import FitQueue
 from explorer.geometry import CM
 from explorer.jobs import FitJob
+from explorer.server_limits import Limits
 
 if TYPE_CHECKING:
     from dipcore.solver import Recipe
@@ -38,6 +45,7 @@ log = logging.getLogger(__name__)
 LARGE_CELLS = 1024 * 1024  # from this size maps are rasterised by datashader and pushed at most every LARGE_PERIOD
 FLUSH_MS = 100          # periodic flush period (ms): a push waits for the browser's ack of the previous one
 LARGE_PERIOD = 0.6
+GONE_S = 0.5            # a session without a connection for this long has lost its tab: its fit is stopped
 
 
 class Display(Protocol):
@@ -80,11 +88,18 @@ class FitSession:
         feed's maps and curves).
     fit : callable, optional
         The fit function given to each :class:`FitJob` (default ``dipcore.solver.fit``).
+    limits : Limits, optional
+        What a fit may ask for (default: :class:`Limits` ()).
+    queue : FitQueue, optional
+        Where fits wait for their turn (default: a queue of this session's own with ``limits``' slots).
     """
 
-    def __init__(self, state: ExplorerState, fit: Callable | None = None):
+    def __init__(self, state: ExplorerState, fit: Callable | None = None, limits: Limits | None = None,
+                 queue: FitQueue | None = None):
         self.state = state
         self.fit = fit
+        self.limits = limits if limits is not None else Limits()
+        self.queue = queue if queue is not None else FitQueue(self.limits.max_concurrent_fits)
         self.job: FitJob | None = None     # the current (or last) fit
         self.display: Display | None = None
         # push counters and event times (benchmarks/bench_explorer.py and the browser tests read them)
@@ -93,6 +108,9 @@ class FitSession:
         self._run_id = 0
         self._last_image_push = self._next_push = self._last_pixel_push = 0.0
         self._periodic = None
+        self._doc = None                   # the Bokeh document of the browser session (attach())
+        self._unconnected_since: float | None = None
+        self._was_connected = False        # a session has no connection until its page has loaded
         state.param.watch(lambda e: self.stop(), ["twin"])     # a new field voids the run
         state.param.watch(self._on_tap, ["taps"])
 
@@ -102,6 +120,7 @@ class FitSession:
         import panel as pn
 
         if self._periodic is None and pn.state.curdoc is not None:
+            self._doc = pn.state.curdoc
             self._periodic = pn.state.add_periodic_callback(self.flush, period=FLUSH_MS)
             pn.state.on_session_destroyed(self._destroyed)
 
@@ -138,6 +157,7 @@ class FitSession:
         try:
             if s.twin is None:
                 raise SSHDipError("load a field first")
+            self.limits.check(s.members, s.iters, s.twin.truth.shape)
             resolve_device(s.device)
             recipe = fit_recipe(s.recipe, s.arch)
         except Exception as exc:
@@ -147,16 +167,31 @@ class FitSession:
         self._run_id += 1
         twin, cfg = s.twin, s.config()
         s.run_twin, s.run_config = twin, cfg
-        job = FitJob(self.fit or solver_fit, twin, cfg, recipe=recipe, tap=s.tap, run_id=self._run_id)
+        job = FitJob(self.fit or solver_fit, twin, cfg, recipe=recipe, tap=s.tap, run_id=self._run_id,
+                     queue=self.queue, threads=self.limits.threads_per_fit())
         s.result, s.last = None, None
         s.verdict = ""
         s.end_reason = ""
         s.step = 0
-        s.progress_text = f"starting {cfg['members']} member(s), {cfg['iters']} iterations…"
         self.job = job
         s.running = True
         job.start()
+        s.progress_text = self._queue_text(job.position)
         return True
+
+    @property
+    def queue_position(self) -> int | None:
+        """0 while this session's fit runs, k ≥ 1 while it is k-th in the server's queue, else None."""
+        job = self.job
+        return job.position if job is not None and self.state.running else None
+
+    def _queue_text(self, pos: int | None) -> str:
+        cfg = self.state.run_config
+        if pos:
+            n = self.queue.slots
+            return (f"queued, position {pos}: this server runs {n} fit{'s' if n > 1 else ''} at a time "
+                    "(Stop leaves the queue)")
+        return f"starting {cfg['members']} member(s), {cfg['iters']} iterations…"
 
     def stop(self) -> None:
         """Stop the fit: the page halts at once (next flush) with the last estimate kept; the worker ends
@@ -215,6 +250,9 @@ class FitSession:
         job, s = self.job, self.state
         if job is None or not s.running:
             return
+        self._check_connected()
+        if s.last is None and not job.stop_requested and s.progress_text.startswith("queued"):
+            s.progress_text = self._queue_text(job.position)  # the line moved (or the fit was admitted)
         now = time.perf_counter()
         large = job.twin.truth.size >= LARGE_CELLS
         up = job.take_update(lambda: self._defer(large, now))
@@ -256,6 +294,25 @@ class FitSession:
             self._last_pixel_push = t
             self.push_pixel()
 
+    def _check_connected(self) -> None:
+        """Stop the fit of a session whose tab has gone: no connection for GONE_S after having had one. Bokeh
+        destroys the session (and calls :meth:`close`) only ``--unused-session-lifetime`` ms later (15 s by
+        default); a reconnecting page finds its fit stopped, its last estimate kept."""
+        ctx = getattr(self._doc, "session_context", None)
+        server_session = getattr(ctx, "session", None)  # bokeh's public ServerSession (None before it exists)
+        if server_session is None:
+            return
+        if server_session.connection_count > 0:
+            self._unconnected_since = None
+            self._was_connected = True
+        elif self._was_connected:
+            now = time.perf_counter()
+            self._unconnected_since = self._unconnected_since or now
+            if now - self._unconnected_since >= GONE_S and self.job is not None and not self.job.stop_requested:
+                log.info("session %s lost its tab: stopping its fit", ctx.id)
+                self.stats["tab_gone"] = now
+                self.stop()
+
     def _rate(self) -> float:
         """Iterations per second of the current run over its recent steps (explorer.progress.recent_rate)."""
         if self.job is None:
@@ -271,7 +328,8 @@ class FitSession:
             s.progress_text = "idle: press Run"
             return
         if p is None:
-            s.progress_text = "stopped before the first step"
+            left = self.job is not None and self.job.ticket is not None and self.job.ticket.admitted is None
+            s.progress_text = "stopped while queued: not run" if left else "stopped before the first step"
             return
         self.stats["finished"] = time.perf_counter()
         s.progress_text = prog.end_line(p, s.end_reason, p.iters_per_s, self.scores_text(p))
@@ -316,4 +374,4 @@ class FitSession:
         self.state.feed.send("transect", inspector.transect_info(self.state))
 
 
-__all__ = ["FLUSH_MS", "LARGE_CELLS", "LARGE_PERIOD", "Display", "FitSession", "fit_recipe"]
+__all__ = ["FLUSH_MS", "GONE_S", "LARGE_CELLS", "LARGE_PERIOD", "Display", "FitSession", "fit_recipe"]

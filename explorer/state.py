@@ -18,17 +18,18 @@ import param
 from dipcore.degrade import LADDER_NAMES, RATIOS
 from dipcore.errors import SSHDipError
 from dipcore.generators import ARCHITECTURES
-from dipcore.io import Field, inspect_file, load_field
+from dipcore.io import Field
 from dipcore.metrics import rmse, ssim
-from dipcore.samples import SAMPLES, get_sample
+from dipcore.samples import SAMPLES
 from dipcore.twin import Twin, make_twin
+from explorer import loading
 from explorer.feed import Feed
 from explorer.geometry import CM, Geometry, clims
+from explorer.loading import MAX_UPLOAD_BYTES, MAX_UPLOAD_MB
+from explorer.server_limits import Limits
 
 log = logging.getLogger(__name__)
 
-MAX_UPLOAD_MB = 14        # a FileInput upload travels as one websocket message (Bokeh's default cap is 20 MB,
-MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * 1024 * 1024  # and base64 adds a third): bigger files are refused here
 BASELINES = {"Bicubic": "bicubic", "IBP": "ibp"}  # the classical estimates (Twin attributes), as the page names them
 
 
@@ -42,7 +43,17 @@ def cuda_available() -> bool:
 
 
 class ExplorerState(param.Parameterized):
-    """Inputs, loaded field and shown results of one explorer session (see the module docstring)."""
+    """Inputs, loaded field and shown results of one explorer session (see the module docstring).
+
+    Parameters
+    ----------
+    load : bool
+        Load the default sample now.
+    limits : Limits, optional
+        The server's limits: a larger field is refused at loading; the members and iterations start within them.
+    **params
+        Initial values of the parameters.
+    """
 
     # ---- inputs -------------------------------------------------------------------------------------------
     sample = param.Selector(default="gulfstream", objects=list(SAMPLES), doc="Embedded real sample.")
@@ -66,6 +77,7 @@ class ExplorerState(param.Parameterized):
     field = param.ClassSelector(class_=Field, default=None, precedence=-1, doc="The loaded (cropped) truth.")
     twin = param.ClassSelector(class_=Twin, default=None, precedence=-1)
     error = param.String(default="", precedence=-1, doc="Last user-facing error (shown in a red alert).")
+    note = param.String(default="", precedence=-1, doc="What loading the field repaired (dipcore's SSHDipWarning).")
     message = param.String(default="", precedence=-1, doc="Last info message.")
     running = param.Boolean(default=False, precedence=-1)
     result = param.Parameter(default=None, precedence=-1, doc="The last Progress event of the last run.")
@@ -80,10 +92,14 @@ class ExplorerState(param.Parameterized):
     taps = param.Integer(default=0, precedence=-1, doc="Number of taps on the maps (the pixel view appears "
                                                        "with the first).")
 
-    def __init__(self, load: bool = True, **params):
+    def __init__(self, load: bool = True, limits: Limits | None = None, **params):
         from dipcore.solver import DEFAULT_RECIPE, RECIPES, get_recipe
 
         super().__init__(**params)
+        self.limits = limits if limits is not None else Limits()
+        # the page opens with settings this server accepts (a Run over a limit is refused with a message)
+        self.members = min(self.members, self.limits.max_members)
+        self.iters = min(self.iters, self.limits.max_iters)
         names = list(RECIPES)  # read at run time: the recipe list may grow
         self.param.recipe.objects = names
         if self.recipe not in names:
@@ -144,52 +160,37 @@ class ExplorerState(param.Parameterized):
 
     def load_sample(self, name: str) -> bool:
         """Load an embedded sample (all of it); on error keep what was loaded before."""
-        try:
-            s = get_sample(name)
-            info = inspect_file(s.path, var=s.var)
-            f = load_field(s.path, var=info["variable"], time=s.time)
-            f.attrs["credit"] = s.credit
-            twin = make_twin(f, self.ratio, self.noise, self.seed)
-        except Exception as exc:
-            self.report(exc)
-            return False
-        self._upload = None
-        self._adopt(f, twin, info, s.time, f"sample {name}: {s.title}. {s.credit}")
-        return True
+        return self._load(lambda: loading.read_sample(name))
 
     def load_upload(self, data: bytes | None, filename: str = "upload.nc") -> bool:
-        """Load an uploaded NetCDF (bytes); on error keep what was loaded before."""
-        try:
-            if data is None or len(data) == 0:
-                raise SSHDipError(f"the upload {filename!r} is empty")
-            if len(data) > MAX_UPLOAD_BYTES:
-                raise SSHDipError(f"the upload {filename!r} is {len(data) / 2**20:.1f} MB; the limit here is "
-                                  f"{MAX_UPLOAD_MB} MB: crop the region or pick fewer time steps first "
-                                  "(e.g. with ncks or xarray)")
-            info = inspect_file(bytes(data))
-            f = load_field(bytes(data), var=info["variable"], time=0)
-            twin = make_twin(f, self.ratio, self.noise, self.seed)
-        except Exception as exc:
-            self.report(exc)
-            return False
-        self._upload, self._upload_name = bytes(data), filename
-        self._adopt(f, twin, info, 0, f"upload {filename}: {info['variable']} {info['grid'][0]}×{info['grid'][1]}")
-        return True
+        """Load an uploaded NetCDF (bytes); on error keep what was loaded before (field, crop and settings)."""
+        name = loading.display_name(filename)
+        return self._load(lambda: loading.read_upload(data, name), upload=(data, name))
 
     def load_field_object(self, f: Field, source: str = "array") -> bool:
         """Use an in-memory :class:`dipcore.io.Field` (scripts, benchmarks); on error keep the previous field."""
+        return self._load(lambda: loading.read_field(f, source))
+
+    def _read(self, read) -> tuple | None:
+        """``read()`` → (field, info, time, source) within the limits, its twin, and dipcore's notes on what was
+        repaired; None (and the error shown) on failure."""
+        notes: list[str] = []
         try:
-            f.check()
-            twin = make_twin(f, self.ratio, self.noise, self.seed)
+            with loading.noted(notes):
+                f, info, t, source = read()
+                self.limits.check_cells(f.shape)  # before the twin: its IBP on a huge grid would hold the server
+                twin = make_twin(f, self.ratio, self.noise, self.seed)
         except Exception as exc:
             self.report(exc)
-            return False
-        self._upload = None
-        info = {"candidates": [f.name], "variable": f.name, "time_steps": 1}
-        self._adopt(f, twin, info, 0, source)
-        return True
+            return None
+        return f, twin, info, t, source, notes
 
-    def _adopt(self, f: Field, twin: Twin, info: dict, t: int, source: str) -> None:
+    def _load(self, read, upload: tuple[bytes, str] | None = None) -> bool:
+        got = self._read(read)
+        if got is None:
+            return False
+        f, twin, info, t, source, notes = got
+        self._upload, self._upload_name = (bytes(upload[0]), upload[1]) if upload else (None, "")
         self._full = f
         self._set_quietly(variable=None, time_index=0, index_crop="")
         self.param.variable.objects = list(info["candidates"])
@@ -198,27 +199,24 @@ class ExplorerState(param.Parameterized):
         self.source = source
         self.credit = str(f.attrs.get("credit", ""))
         self.error = ""
+        self.note = "; ".join(notes)
         # the credit has its own line on the page (it stays after a run): not twice
         self.message = f"Loaded {source.replace(self.credit, '').strip()}" if self.credit else f"Loaded {source}"
         self._set_field(f, twin)
+        return True
 
     def _reload(self) -> None:
         """Reload the current source with another variable or time step."""
-        try:
-            if self._upload is not None:
-                f = load_field(self._upload, var=self.variable, time=self.time_index)
-            else:
-                s = get_sample(self.sample)
-                f = load_field(s.path, var=self.variable, time=self.time_index)
-                f.attrs["credit"] = s.credit
-            twin = make_twin(f, self.ratio, self.noise, self.seed)
-        except Exception as exc:
-            self.report(exc)
+        v, t = self.variable, self.time_index
+        got = self._read(lambda: (loading.reread(self._upload, self.sample, v, t), {}, t, self.source))
+        if got is None:
             return
+        f, twin, _, _, _, notes = got
         self._full = f
         self._set_quietly(index_crop="")
         self.credit = str(f.attrs.get("credit", ""))
         self.error = ""
+        self.note = "; ".join(notes)
         self._set_field(f, twin)
 
     def crop(self, box: tuple[float, float, float, float] | None = None, *, index: tuple[int, int, int, int] | None
@@ -331,14 +329,14 @@ class ExplorerState(param.Parameterized):
             return
         self.crop(index=tuple(idx))
 
-    def _on_twin_params(self, event):
+    def _on_twin_params(self, *events):  # several at once when set together (param.update)
         if self._busy or self.field is None:
             return
         try:
             twin = make_twin(self.field, self.ratio, self.noise, self.seed)
         except Exception as exc:
             self.report(exc)
-            self._set_quietly(**{event.name: event.old})  # the previous, working setting stays
+            self._set_quietly(**{e.name: e.old for e in events})  # the previous, working settings stay
             return
         self.error = ""
         self._set_field(self.field, twin)

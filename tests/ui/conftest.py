@@ -22,13 +22,14 @@ ARTIFACTS = os.path.join(os.path.dirname(__file__), "..", "..", "test-artifacts"
 def session_factory(apps: list, options: dict | None = None):
     """What ``pn.serve`` calls per page load: a new ExplorerApp wired to its session, kept in ``apps``.
     ``options["fit"]``, read at each page load, is the fit function injected into that session's app (None: the
-    real ``dipcore.solver.fit``)."""
+    real ``dipcore.solver.fit``); ``options["queue"]`` the fit queue its sessions share (None: each its own, as
+    many fits at a time as tabs) and ``options["limits"]`` the server's limits (None: the defaults)."""
     from explorer.app import ExplorerApp
 
     options = {} if options is None else options
 
     def factory():
-        app = ExplorerApp(fit=options.get("fit"))
+        app = ExplorerApp(fit=options.get("fit"), queue=options.get("queue"), limits=options.get("limits"))
         app.attach_session()
         apps.append(app)
         return app.__panel__()
@@ -83,6 +84,17 @@ def serve_fit(server):
 
     yield use
     server["options"]["fit"] = None
+
+
+@pytest.fixture
+def serve_queue(server):
+    """``serve_queue(queue, limits=None)``: the pages opened from now on share ``queue`` (and ``limits``), as the
+    sessions of ``panel serve explorer`` share the server's; the next test's pages get their own queues again."""
+    def use(queue, limits=None) -> None:
+        server["options"].update(queue=queue, limits=limits)
+
+    yield use
+    server["options"].update(queue=None, limits=None)
 
 
 @pytest.fixture

@@ -1,0 +1,105 @@
+"""Reading what a session loads: an embedded sample, an upload, an in-memory field; with dipcore's notes on repairs.
+
+The server only reads: the embedded samples (a fixed list, chosen in a Select), uploads (bytes; ``dipcore.io``
+writes them to an anonymous temporary file to read them, never under the name the browser sent) and fields given
+by scripts. No text box of the page takes a path. An upload's name is only shown and recorded, cleaned first
+(:func:`display_name`).
+
+:func:`noted` turns the :class:`dipcore.errors.SSHDipWarning` a usable-but-repaired input raises ("3 non-finite
+cells treated as missing") into a list of one-line notes the page shows.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from dipcore.errors import SSHDipError, SSHDipWarning
+from dipcore.io import Field, inspect_file, load_field
+from dipcore.samples import get_sample
+
+MAX_UPLOAD_MB = 14        # a FileInput upload travels as one websocket message (Bokeh's default cap is 20 MB,
+MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * 1024 * 1024  # and base64 adds a third): bigger files are refused here
+NAME_CHARS = 80           # an upload's name is shown cut to this length
+TEMP_COPY = re.compile(re.escape(tempfile.gettempdir()) + r"[/\\][\w.-]+")  # where dipcore.io copies uploads
+
+
+@contextmanager
+def noted(notes: list[str]) -> Iterator[list[str]]:
+    """Collect the SSHDipWarnings raised inside into ``notes`` (each once); other warnings go on as usual.
+
+    ``warnings.catch_warnings`` swaps process-wide state: fine here because a server's session callbacks (where
+    loading happens) run one at a time on its event loop; a warning a fit thread raises meanwhile is re-issued."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", SSHDipWarning)  # the same note again on a reload: say it again
+        yield notes
+    for w in caught:
+        if issubclass(w.category, SSHDipWarning):
+            if str(w.message) not in notes:
+                notes.append(str(w.message))
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+
+
+def display_name(filename: str | None) -> str:
+    """The name an upload is shown and recorded under: the last part of what the browser sent (no folders), only
+    letters, digits, '.', '-', '_' and spaces (the rest become '_': the name reaches Markdown on the page), at
+    most NAME_CHARS characters."""
+    base = re.split(r"[/\\]", str(filename or ""))[-1]
+    clean = re.sub(r"[^\w.\- ]", "_", base, flags=re.ASCII).strip(" .")
+    return (clean[:NAME_CHARS] or "upload.nc")
+
+
+def check_upload(data: bytes | None, name: str) -> bytes:
+    """The upload's bytes, or a user-facing error when there are none or too many."""
+    if data is None or len(data) == 0:
+        raise SSHDipError(f"the upload {name!r} is empty")
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise SSHDipError(f"the upload {name!r} is {len(data) / 2**20:.1f} MB; the limit here is {MAX_UPLOAD_MB} MB: "
+                          "crop the region or pick fewer time steps first (e.g. with ncks or xarray)")
+    return bytes(data)
+
+
+def read_sample(name: str, var: str | None = None, time: int | None = None) -> tuple[Field, dict, int, str]:
+    """(field, inspect info, time step, source line) of an embedded sample (its own variable and time step
+    unless given)."""
+    s = get_sample(name)
+    info = inspect_file(s.path, var=var or s.var)
+    t = s.time if time is None else time
+    f = load_field(s.path, var=info["variable"], time=t)
+    f.attrs["credit"] = s.credit
+    return f, info, t, f"sample {name}: {s.title}. {s.credit}"
+
+
+def read_upload(data: bytes, name: str, var: str | None = None, time: int = 0) -> tuple[Field, dict, int, str]:
+    """(field, inspect info, time step, source line) of uploaded NetCDF bytes (checked by :func:`check_upload`)."""
+    data = check_upload(data, name)
+    try:
+        info = inspect_file(data, var=var)
+        f = load_field(data, var=info["variable"], time=time)
+    except SSHDipError as exc:  # the reader's message may name the server's temporary copy: the page gets none
+        raise SSHDipError(TEMP_COPY.sub("the upload", str(exc))) from exc
+    return f, info, time, f"upload {name}: {info['variable']} {info['grid'][0]}×{info['grid'][1]}"
+
+
+def reread(upload: bytes | None, sample: str, var: str | None, time: int) -> Field:
+    """The loaded source again with another variable or time step: the upload's bytes, else the sample."""
+    if upload is not None:
+        return load_field(upload, var=var, time=time)
+    s = get_sample(sample)
+    f = load_field(s.path, var=var, time=time)
+    f.attrs["credit"] = s.credit
+    return f
+
+
+def read_field(f: Field, source: str) -> tuple[Field, dict, int, str]:
+    """An in-memory field (scripts, benchmarks), checked like a file's."""
+    f.check()
+    return f, {"candidates": [f.name], "variable": f.name, "time_steps": 1}, 0, source
+
+
+__all__ = ["MAX_UPLOAD_BYTES", "MAX_UPLOAD_MB", "check_upload", "display_name", "noted", "read_field",
+           "read_sample", "read_upload", "reread"]
