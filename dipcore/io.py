@@ -239,7 +239,8 @@ def _open(source: str | os.PathLike | bytes) -> tuple[xr.Dataset, str]:
     except SSHDipError:
         raise
     except Exception as exc:  # netCDF4/HDF5 raise OSError, ValueError, RuntimeError... on broken files
-        raise SSHDipError(f"cannot read {label} as NetCDF ({type(exc).__name__}: {exc})") from exc
+        detail = str(exc).replace(path, label)  # an upload's temporary path means nothing to the user
+        raise SSHDipError(f"cannot read {label} as NetCDF ({type(exc).__name__}: {detail})") from exc
     finally:
         if label == "<upload>":
             os.unlink(path)
