@@ -17,6 +17,7 @@ import panel as pn
 
 from dipcore.samples import SAMPLES
 from explorer import views
+from explorer.downscale_tab import DownscaleTab
 from explorer.live import LiveMaps
 from explorer.pixel import PixelPlots
 from explorer.state import MAX_UPLOAD_MB
@@ -88,6 +89,8 @@ class ExplorerView(pn.viewable.Viewer):
         self.live = LiveMaps(app)
         self.pixel: PixelPlots | None = None
         self.experiments = experiments_tab(app)
+        # no truth: the user's coarse map is the observation (its own state; shares the server's queue and limits)
+        self.downscale = DownscaleTab(queue=app.session.queue, limits=app.limits)
         self._panel = pn.Row(self._sidebar(), self._main(), sizing_mode="stretch_width")
 
     def __panel__(self):
@@ -224,6 +227,7 @@ class ExplorerView(pn.viewable.Viewer):
                                                    lazy=True)),
             ("Resolution ladder", pn.param.ParamFunction(pn.bind(self._guarded(self._teaching), app.param.twin,
                                                                  app.param.result), lazy=True)),
+            ("Downscale my field", self.downscale),
             ("Experiments", self.experiments),
             ("About", pn.pane.Markdown(TEACHER_NOTES)),
             dynamic=True,

@@ -1,0 +1,337 @@
+"""State of the explorer's "Downscale my field (no truth)" mode: plain ``param``, NumPy and xarray, no Bokeh.
+
+The field the user loads (a sample or an upload) *is* the observation: ``dipcore.downscale.downscale`` (injected,
+so tests can hand in a stand-in) fits it in an :class:`explorer.jobs.Job` whose worker never touches the page. The
+worker puts the newest snapshot (estimate, std) into the job's latest-wins slot and appends the data misfit (RMS of
+``pool(estimate) − observation``) to its own list; :meth:`DownscaleState.poll` (the session's periodic callback,
+or called by hand in scripts and tests) moves both onto this object's parameters, which the views watch. There is
+no truth here, so no error and no score against a truth: the misfit says how well the estimate reproduces the map
+it was given, nothing more.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import param
+import xarray as xr
+
+from dipcore.constants import RATIOS
+from dipcore.degrade import pool
+from dipcore.errors import SSHDipError
+from dipcore.io import MAX_CELLS, Field
+from dipcore.samples import SAMPLES
+from explorer.jobs import Job
+from explorer.loading import display_name, noted, read_field, read_sample, read_upload
+
+log = logging.getLogger(__name__)
+
+FACTORS = tuple(r for r in RATIOS if r > 1)  # ×1 "downscales" nothing
+DEFAULT_SAMPLE = "mediterranean" if "mediterranean" in SAMPLES else next(iter(SAMPLES))
+HISTORY = "ssh-dip explorer: downscale my field (no truth)"
+
+
+class _Stopped(Exception):
+    """Raised from the progress callback to leave ``downscale`` when Stop was pressed (it has no stop flag of
+    its own: the exception unwinds its loop and the fit generator is closed when it is dropped)."""
+
+
+@dataclass
+class Snapshot:
+    """The newest state of a run, as the worker hands it over (arrays in metres, fine grid, NaN on land)."""
+
+    step: int
+    iters: int
+    estimate: np.ndarray
+    std: np.ndarray | None
+    elapsed: float
+
+
+def misfit_rms(estimate: np.ndarray, observation: np.ndarray, factor: int) -> float:
+    """RMS (metres) of ``pool(estimate, factor) − observation`` over the cells where both are finite."""
+    d = pool(np.asarray(estimate, dtype=np.float32), factor) - observation
+    d = d[np.isfinite(d)]
+    return float(np.sqrt(np.mean(d.astype(np.float64) ** 2))) if d.size else float("nan")
+
+
+def _work(job: Job, fit: Callable, field: Field, factor: int, opts: dict, curve: list) -> None:
+    """The worker: run ``fit`` (``downscale``'s signature) on ``field``; snapshots and the outcome go to the slot,
+    misfit points to ``curve`` (under ``job.lock``)."""
+    obs = np.asarray(field.values, dtype=np.float32)
+
+    def progress(p) -> None:
+        if job.stop_requested and not p.done:
+            raise _Stopped
+        m = misfit_rms(p.estimate, obs, factor)  # the worker's cost, not the page's
+        snap = Snapshot(int(p.step), int(p.iters), np.asarray(p.estimate, np.float32),
+                        None if p.member_std is None else np.asarray(p.member_std, np.float32), float(p.elapsed))
+        with job.lock:
+            curve.append((snap.step, m))
+        job.put({"snapshot": snap})
+
+    try:
+        ds = fit(field.data, factor, progress=progress, **opts)
+    except _Stopped:
+        job.put({"stopped": True})
+        return
+    except SSHDipError as exc:  # the user's input or choice: a message, not a traceback
+        job.put({"error": str(exc)})
+        return
+    except MemoryError:
+        job.put({"error": "out of memory: use a smaller factor, fewer members or a smaller region"})
+        return
+    job.put({"result": ds})
+
+
+class DownscaleState(param.Parameterized):
+    """What the Downscale tab shows and does, for one browser session.
+
+    Parameters
+    ----------
+    fit : callable, optional
+        ``fit(da, factor, *, members, recipe, seed, device, iters, progress, every, provenance, history)`` →
+        ``xr.Dataset`` (default :func:`dipcore.downscale.downscale`).
+    queue : explorer.fitqueue.FitQueue, optional
+        The server's fit queue: a run waits there for its turn (None: it runs at once).
+    limits : explorer.server_limits.Limits, optional
+        The server's limits (members, iterations, cells; torch threads per fit). None: none but dipcore's own.
+    load : bool
+        Load the default sample at once (False: nothing until :meth:`load_sample`, :meth:`upload` or
+        :meth:`use_field`).
+    """
+
+    sample = param.Selector(default=DEFAULT_SAMPLE, objects=list(SAMPLES), doc="An embedded sample to downscale.")
+    factor = param.Selector(default=4, objects=list(FACTORS), doc="How much finer the answer is (per side).")
+    members = param.Integer(default=4, bounds=(1, 32), doc="Ensemble members K (K > 1 gives the std).")
+    iters = param.Integer(default=0, bounds=(0, 20000),
+                          doc="Iterations per member; 0 = the recipe's own. Fewer for a quick look.")
+    recipe = param.String(default="default", precedence=-1, doc="dipcore recipe name.")
+    device = param.Selector(default="auto", objects=["auto", "cpu", "cuda"], precedence=-1)
+    seed = param.Integer(default=0, precedence=-1)
+
+    field = param.Parameter(default=None, precedence=-1, doc="The loaded coarse field (dipcore.io.Field).")
+    source = param.String(default="", precedence=-1, doc="What is loaded, in words (sample or upload name).")
+    running = param.Boolean(default=False, precedence=-1)
+    status = param.String(default="", precedence=-1)
+    error = param.String(default="", precedence=-1, doc="The last user-facing failure ('' when none).")
+    notes = param.List(default=[], item_type=str, precedence=-1, doc="Repairs made while loading (SSHDipWarning).")
+    frame = param.Integer(default=0, precedence=-1, doc="Bumped whenever estimate/std/misfit change.")
+    result = param.Parameter(default=None, precedence=-1, doc="The Dataset of the last finished run.")
+
+    def __init__(self, fit: Callable | None = None, queue=None, limits=None, load: bool = True, **params):
+        super().__init__(**params)
+        if fit is None:
+            from dipcore.downscale import downscale as fit
+        self.fit, self.queue, self.limits = fit, queue, limits
+        self.job: Job | None = None
+        # what the views read (written only here): the newest snapshot and the misfit curve of the current run
+        self.snapshot: Snapshot | None = None
+        self.misfit: tuple[np.ndarray, np.ndarray] = (np.zeros(0), np.zeros(0))
+        self._curve: list[tuple[int, float]] = []
+        self._origin: tuple[str, str] = ("field", "")  # ("sample" | "upload" | "field", its name)
+        self._lock = threading.Lock()  # poll() may be called by hand (tests) while the periodic callback runs
+        if load:
+            self.load_sample(self.sample)
+        else:
+            self.status = "load a sample or upload a NetCDF file"
+
+    # ---- loading (widget callbacks: quick) ------------------------------------------------------------------
+    @param.depends("sample", watch=True)
+    def _sample_chosen(self) -> None:
+        self.load_sample(self.sample)
+
+    def load_sample(self, name: str) -> bool:
+        """Load sample ``name`` as the observation; on failure the message is shown and the field stays."""
+        return self._load(lambda: read_sample(name), f"sample {name}", ("sample", name))
+
+    def upload(self, data: bytes | None, filename: str | None) -> bool:
+        """Read uploaded NetCDF bytes as the observation; on failure the message is shown and the field stays."""
+        name = display_name(filename)
+        return self._load(lambda: read_upload(data, name), f"upload {name}", ("upload", name))
+
+    def use_field(self, field: Field, source: str = "an in-memory field") -> bool:
+        """An in-memory field (scripts, tests), checked like a file's."""
+        return self._load(lambda: read_field(field, source), source, ("field", source))
+
+    def _load(self, read: Callable, label: str, origin: tuple[str, str]) -> bool:
+        notes: list[str] = []
+        try:
+            with noted(notes):
+                f, info, _t, line = read()
+        except SSHDipError as exc:  # bad upload, all land…: said on the page; what was loaded stays
+            self.error = f"could not load {label}: {exc}"
+            return False
+        except Exception as exc:  # an unreadable upload must not end the session
+            log.warning("loading %s failed", label, exc_info=True)
+            self.error = f"could not load {label}: {type(exc).__name__}: {exc}"
+            return False
+        if self.job is not None:  # a new field voids the run: its worker ends after its current step, unseen
+            self.job.stop()
+            self.job, self.running = None, False
+        if info.get("time_steps", 1) > 1 and origin[0] == "upload":
+            notes.append(f"the file has {info['time_steps']} time steps: the first is downscaled")
+        self.error, self.notes = "", notes
+        self._origin = origin
+        self.source = line
+        self._reset()
+        self.field = f
+        h, w = f.shape
+        self.status = f"loaded {label}: {h}×{w} cells. Press Run to downscale ×{self.factor}."
+        return True
+
+    def _reset(self) -> None:
+        self.snapshot, self.misfit, self.result = None, (np.zeros(0), np.zeros(0)), None
+        self.frame += 1
+
+    # ---- running --------------------------------------------------------------------------------------------
+    def run(self) -> None:
+        """Start downscaling the loaded field in a worker thread (no-op while a run is on)."""
+        if self.running or self.field is None:
+            return
+        try:
+            self._check()
+        except SSHDipError as exc:
+            self.error = str(exc)
+            return
+        self.error = ""
+        self._reset()
+        self._curve = []
+        opts = dict(members=self.members, recipe=self.recipe, seed=self.seed, device=self.device,
+                    iters=self.iters or None, every=1, history=HISTORY, provenance=self._provenance())
+        f, factor, curve, threads = self.field, int(self.factor), self._curve, self._threads()
+
+        def work(job: Job) -> None:
+            if threads:  # torch's thread count belongs to the calling thread: set it in the worker's own
+                import torch
+
+                torch.set_num_threads(threads)
+            _work(job, self.fit, f, factor, opts, curve)
+
+        self.running = True
+        self.status = f"starting ×{factor} with {self.members} member{'s' if self.members != 1 else ''}…"
+        self.job = Job(work, name="ssh-dip-downscale", queue=self.queue).start()
+
+    def _check(self) -> None:
+        h, w = self.field.shape
+        f = int(self.factor)
+        cap = self.limits.max_cells if self.limits is not None else MAX_CELLS
+        if h * w * f * f > cap:
+            raise SSHDipError(f"×{f} of this {h}×{w} field would be {h * f}×{w * f} cells, more than the "
+                              f"{cap:,} allowed here: choose a smaller factor or upload a smaller region")
+        if self.limits is not None:
+            iters = self.iters or self._recipe_iters()
+            if self.members > self.limits.max_members or iters > self.limits.max_iters:
+                raise SSHDipError(f"this server allows {self.limits.max_members} members and "
+                                  f"{self.limits.max_iters:,} iterations per run")
+
+    def _recipe_iters(self) -> int:
+        from dipcore.solver import get_recipe
+
+        return int(get_recipe(self.recipe).iters)
+
+    def _threads(self) -> int | None:
+        return self.limits.threads_per_fit() if self.limits is not None else None
+
+    def _provenance(self) -> dict:
+        """What the NetCDF records as its input: never a path of this server."""
+        f, (kind, name) = self.field, self._origin
+        p = {"input": f"{kind} {name}" if kind != "field" else name, "variable": f.name}
+        if kind == "sample":
+            p.update(credit=f.attrs.get("credit", ""), title=SAMPLES[name].title)
+        return p
+
+    def stop(self) -> None:
+        """Ask the run to stop (any time; the worker leaves after the step it is computing)."""
+        if self.job is not None:
+            self.job.stop()
+
+    def poll(self) -> None:
+        """Move the worker's newest news onto the parameters (the session's periodic callback; cheap when idle)."""
+        with self._lock:
+            job = self.job
+            if job is None or not self.running:
+                return
+            done = job.done  # read before take(): the worker's last put happens before it sets done
+            item = job.take()
+            with job.lock:
+                curve = np.array(self._curve, dtype=float).reshape(-1, 2)
+                err, job.error = job.error, None
+            if item is None and job.queued and not job.stop_requested:
+                self.status = f"queued, position {job.position}: waiting for the server's other fits"
+            if "snapshot" in (item or {}):
+                self.snapshot = s = item["snapshot"]
+                self.misfit = (curve[:, 0], curve[:, 1])
+                rate = s.step / s.elapsed if s.elapsed > 0 else 0.0
+                eta = f", about {(s.iters - s.step) / rate:.0f} s left" if rate > 0 else ""
+                self.status = f"running: step {s.step}/{s.iters} ({rate:.2f} it/s{eta})"
+                self.frame += 1
+            elif item is not None or done:
+                self._end(item or {}, err, curve)
+
+    def _end(self, item: dict, err: str | None, curve: np.ndarray) -> None:
+        self.misfit = (curve[:, 0], curve[:, 1])
+        if "result" in item:
+            ds = item["result"]
+            est = ds["estimate"].values
+            std = ds["std"].values if "std" in ds else None
+            last = self.snapshot
+            self.snapshot = Snapshot(int(ds.attrs.get("iters", last.step if last else 0)),
+                                     int(ds.attrs.get("iters", last.iters if last else 0)), est, std,
+                                     float(ds.attrs.get("seconds", last.elapsed if last else 0.0)))
+            self.result = ds
+            rms, mx = ds.attrs.get("misfit_rms_m", np.nan), ds.attrs.get("misfit_max_abs_m", np.nan)
+            h, w = est.shape
+            self.status = (f"done in {self.snapshot.elapsed:.0f} s: {h}×{w} cells (×{self.factor}); misfit to your "
+                           f"map RMS {rms * 100:.3g} cm, max {mx * 100:.3g} cm. Download the NetCDF below.")
+        elif "error" in item or err:
+            self.error = item.get("error") or f"the run failed: {err}"
+            self.status = "failed (your field is still loaded: change a setting and press Run again)"
+        else:
+            step = self.snapshot.step if self.snapshot is not None else 0
+            self.status = (f"stopped at step {step}: the estimate so far is shown (no file: a run must finish)"
+                           if step else "stopped before the first step")
+        self.running = False
+        self.frame += 1
+
+    def wait(self, timeout: float = 60.0) -> bool:
+        """Join the worker and poll its end (scripts and tests). True when it has ended."""
+        job = self.job
+        ok = job is None or job.join(timeout)
+        deadline = time.perf_counter() + 1.0
+        while self.running and time.perf_counter() < deadline:
+            self.poll()
+        return ok
+
+    # ---- results --------------------------------------------------------------------------------------------
+    def netcdf_bytes(self) -> bytes:
+        """The finished run's Dataset as a NetCDF-4 file (raises SSHDipError before a run has finished)."""
+        if self.result is None:
+            raise SSHDipError("no finished run to download yet")
+        from dipcore.export import netcdf_bytes
+
+        return netcdf_bytes(self.result)
+
+    @property
+    def filename(self) -> str:
+        """The download's name: what was downscaled and by how much."""
+        kind, name = self._origin
+        base = name.rsplit(".", 1)[0] if kind == "upload" else name if kind == "sample" else "field"
+        factor = self.result.attrs.get("factor", self.factor) if self.result is not None else self.factor
+        return f"{base}_x{factor}_downscaled.nc"
+
+    def reference_misfits(self) -> dict[str, float]:
+        """Misfit RMS (m) of the classical estimates in the finished result ({} before one)."""
+        ds: xr.Dataset | None = self.result
+        if ds is None or self.field is None:
+            return {}
+        obs = np.asarray(self.field.values, np.float32)
+        return {k: misfit_rms(ds[k].values, obs, int(ds.attrs.get("factor", self.factor)))
+                for k in ("bicubic", "ibp") if k in ds}
+
+
+__all__ = ["DEFAULT_SAMPLE", "FACTORS", "DownscaleState", "Snapshot", "misfit_rms"]

@@ -1,0 +1,178 @@
+"""The explorer's "Downscale my field (no truth)" tab (explorer/downscale_tab.py, explorer/downscale_state.py):
+runs with a stand-in downscale (the pipeline without the fit's cost), Stop, bad uploads, and one real run."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from dipcore.io import Field
+from dipcore.solver import Progress
+from explorer.downscale_state import DownscaleState, misfit_rms
+from explorer.downscale_tab import DownscaleTab, fine_geometry
+
+
+def fake_downscale(delay: float = 0.0, steps: int = 4, started: threading.Event | None = None,
+                   seen: dict | None = None):
+    """A stand-in with downscale's signature: ``steps`` progress calls (``delay`` s apart), then a small Dataset
+    whose estimate is the observation repeated per block (misfit 0) plus a decaying offset during the run."""
+    def fit(da, factor, *, members=4, iters=None, progress=None, every=1, **kw):
+        if seen is not None:
+            seen.update(members=members, iters=iters, factor=factor, **kw)
+        obs = np.asarray(da.values, np.float32)
+        fine = np.kron(obs, np.ones((factor, factor), np.float32))
+        n = iters or steps
+        t0 = time.perf_counter()
+        for step in range(1, n + 1):
+            if started is not None and step == 1:
+                started.set()
+            time.sleep(delay)
+            std = np.full_like(fine, 0.01 / step) if members > 1 else None
+            progress(Progress(step=step, iters=n, loss=np.zeros(members, np.float32), estimate=fine + 0.01 / step,
+                              member_std=std, elapsed=time.perf_counter() - t0, done=step == n))
+        dims = ("y", "x")
+        ds = xr.Dataset({"estimate": (dims, fine), "bicubic": (dims, fine + 0.005), "ibp": (dims, fine),
+                         "observation": (("y_lr", "x_lr"), obs)},
+                        attrs={"factor": factor, "iters": n, "seconds": 0.1, "misfit_rms_m": 0.0,
+                               "misfit_max_abs_m": 0.0})
+        if members > 1:
+            ds["std"] = (dims, np.full_like(fine, 0.01 / n))
+        return ds
+    return fit
+
+
+def small_field(ny: int = 16, nx: int = 24) -> Field:
+    yy, xx = np.mgrid[0:ny, 0:nx]
+    v = (0.3 * np.sin(yy / 3.0) * np.cos(xx / 4.0)).astype(np.float32)
+    v[:2, :3] = np.nan  # a bit of land
+    return Field.from_array(v, dx_km=10.0)
+
+
+def tab_with(fit, field: Field | None = None) -> DownscaleTab:
+    tab = DownscaleTab(fit=fit, load=False)
+    assert tab.state.use_field(field if field is not None else small_field(), "a test field")
+    return tab
+
+
+def test_a_run_ends_done_with_estimate_std_misfit_and_a_netcdf_file(tmp_path):
+    seen: dict = {}
+    tab = tab_with(fake_downscale(seen=seen))
+    s = tab.state
+    s.factor, s.members, s.iters = 4, 2, 5
+    s.run()
+    assert s.wait(10)
+    assert not s.running and s.status.startswith("done"), s.status
+    assert seen["members"] == 2 and seen["iters"] == 5 and seen["factor"] == 4
+    assert "/" not in seen["provenance"]["input"]  # the file never records a path of the server
+    assert s.snapshot.estimate.shape == (64, 96) and s.snapshot.std.shape == (64, 96)
+    steps, values = s.misfit
+    assert list(steps) == [1, 2, 3, 4, 5] and np.all(np.diff(values) < 0)  # from the events' estimates
+    assert values[-1] == pytest.approx(0.01 / 5, rel=1e-3)
+    (tmp_path / "dl.nc").write_bytes(s.netcdf_bytes())
+    with xr.open_dataset(tmp_path / "dl.nc") as ds:
+        assert "estimate" in ds and ds["estimate"].shape == (64, 96)
+    # the page: buttons, download, maps and the curve reflect the run
+    assert not tab.download.disabled and tab.download.filename.endswith("_x4_downscaled.nc")
+    assert tab.run_button.disabled is False and tab.stop_button.disabled is True
+    assert tab.curve.dip.data["y"][-1] == pytest.approx(100 * 0.01 / 5, rel=1e-3)  # cm
+    assert tab.maps["estimate"].source.data["image"][0].shape == (64, 96)
+    assert tab.maps["std"].mapper.low == 0.0 and tab.maps["std"].mapper.high > 0
+    assert "misfit" in s.status and tab.progress.value == 100
+    assert tab._netcdf().read(4) == b"\x89HDF"
+
+
+def test_stop_during_a_slow_run_ends_the_job():
+    started = threading.Event()
+    tab = tab_with(fake_downscale(delay=0.2, steps=500, started=started))
+    s = tab.state
+    s.run()
+    assert s.running and tab.stop_button.disabled is False
+    assert started.wait(10)
+    time.sleep(0.5)
+    s.poll()
+    assert s.status.startswith("running")
+    t0 = time.perf_counter()
+    s.stop()
+    assert s.wait(5) and time.perf_counter() - t0 < 2.0
+    assert not s.running and s.status.startswith("stopped") and s.result is None
+    assert s.snapshot is not None and tab.download.disabled  # the estimate so far stays on the page
+    assert not s.job.alive
+
+
+def test_a_bad_upload_shows_an_error_and_keeps_the_field():
+    tab = tab_with(fake_downscale())
+    s = tab.state
+    before = s.field
+    assert not s.upload(b"not netcdf", "junk.nc")
+    assert s.error.startswith("could not load upload junk.nc") and tab.alert.visible
+    assert s.field is before and "/tmp" not in s.error
+    assert not s.upload(b"", "../../etc/empty.nc")  # an empty upload, a name with folders
+    assert "empty.nc" in s.error and "etc" not in s.error
+    s.run()  # what was loaded still runs
+    assert s.wait(10) and s.status.startswith("done")
+
+
+def test_an_upload_with_repairs_is_loaded_with_a_note(tmp_path):
+    f = small_field(32, 32)
+    v = f.data.values.copy()
+    v[5, 5] = np.inf  # a non-finite cell: repaired to missing, with an SSHDipWarning
+    da = xr.DataArray(v, dims=("lat", "lon"), coords={"lat": np.linspace(30, 33, 32), "lon": np.linspace(0, 3, 32)},
+                      name="adt", attrs={"units": "m"})
+    path = tmp_path / "mine.nc"
+    da.to_dataset().to_netcdf(path)
+    tab = tab_with(fake_downscale())
+    assert tab.state.upload(path.read_bytes(), "mine.nc"), tab.state.error
+    assert tab.state.notes and tab.note.visible
+    assert tab.state.filename == "mine_x4_downscaled.nc"
+    assert tab.x_range.start < 0.1 and tab.x_range.end > 2.9  # the maps follow the field's lon/lat
+
+
+def test_a_field_too_large_for_the_factor_is_refused_with_a_message():
+    tab = tab_with(fake_downscale(), small_field(200, 300))
+    s = tab.state
+    s.factor = 32
+    s.run()
+    assert not s.running and s.job is None and "more than" in s.error and tab.alert.visible
+
+
+def test_a_failing_downscale_shows_its_message_and_keeps_the_field():
+    from dipcore.errors import SSHDipError
+
+    def fit(da, factor, **kw):
+        raise SSHDipError("the input grid is too small")
+
+    tab = tab_with(fit)
+    s = tab.state
+    s.run()
+    assert s.wait(10)
+    assert s.error == "the input grid is too small" and s.status.startswith("failed") and s.field is not None
+
+
+def test_fine_geometry_keeps_bounds_and_direction():
+    from explorer.geometry import Geometry
+
+    g = Geometry(np.array([0.0, 1.0, 2.0]), np.array([10.0, 9.0]), "Longitude (°E)", "Latitude (°N)")
+    f = fine_geometry(g, 4)
+    assert len(f.xs) == 12 and len(f.ys) == 8 and f.ys[0] > f.ys[-1]
+    assert np.allclose(f.bounds, g.bounds)
+    assert misfit_rms(np.kron(np.ones((2, 3)), np.ones((4, 4))), np.ones((2, 3)), 4) == 0.0
+
+
+def test_the_real_downscale_on_a_small_crop_gives_a_grid_four_times_finer():
+    from dipcore.samples import load_sample
+
+    crop = load_sample("blacksea").crop_index(8, 40, 40, 88)  # 32×48 coarse cells
+    s = DownscaleState(load=False)
+    assert s.use_field(crop, "blacksea crop")
+    s.factor, s.members, s.iters = 4, 2, 5
+    s.run()
+    assert s.wait(300), "the real downscale did not finish"
+    assert s.status.startswith("done"), (s.status, s.error)
+    assert s.result["estimate"].shape == (128, 192) and s.snapshot.estimate.shape == (128, 192)
+    assert s.result["std"].shape == (128, 192)
+    assert len(s.misfit[0]) == 5 and np.all(np.isfinite(s.misfit[1]))
+    assert s.result.attrs["input_file"] == "blacksea crop"

@@ -1,0 +1,95 @@
+"""The Downscale tab served alone, in headless Chromium: Run streams the estimate, the std and the misfit curve,
+Stop ends a slow run, and the NetCDF download comes once a run is done."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from test_downscale_tab import (  # tests/ is on sys.path (pytest's rootdir mode)
+    fake_downscale,
+    small_field,
+)
+
+pytestmark = pytest.mark.ui
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("localhost", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port: int, timeout: float = 30.0) -> None:
+    import socket
+
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("localhost", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"no server on port {port}")
+
+
+def wait_until(cond, timeout: float = 30.0) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if cond():
+            return
+        time.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
+@pytest.fixture
+def served():
+    """``served(fit)`` → (url, tabs): a server whose page is one DownscaleTab per session running ``fit``."""
+    pn = pytest.importorskip("panel")
+    from explorer.downscale_tab import DownscaleTab
+
+    servers, tabs = [], []
+
+    def start(fit):
+        def factory():
+            tab = DownscaleTab(fit=fit, load=False)
+            tab.state.use_field(small_field(32, 48), "a test field")
+            tabs.append(tab)
+            return tab.__panel__()
+
+        port = free_port()
+        servers.append(pn.serve({"/": factory}, port=port, threaded=True, show=False, start=True))
+        wait_port(port)
+        return f"http://localhost:{port}/", tabs
+
+    yield start
+    for t in tabs:
+        t.close()
+    for s in servers:
+        s.stop()
+
+
+def test_run_streams_then_download_and_stop_in_the_browser(browser, served):
+    url, tabs = served(fake_downscale(delay=0.3, steps=8))
+    ctx = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = ctx.new_page()
+    page.set_default_timeout(60_000)
+    try:
+        page.goto(url)
+        page.get_by_role("button", name="Downscale").click()
+        wait_until(lambda: tabs and tabs[0].state.snapshot is not None)
+        page.get_by_text("running: step").wait_for()
+        page.get_by_text("done in").wait_for(timeout=30_000)
+        with page.expect_download() as dl:
+            page.get_by_role("button", name="Download NetCDF").click()
+        assert dl.value.suggested_filename == "field_x4_downscaled.nc"
+        # a slow run: Stop ends it
+        tabs[0].state.iters = 400
+        page.get_by_role("button", name="Downscale").click()
+        page.get_by_text("running: step").wait_for()
+        page.get_by_role("button", name="Stop").click()
+        page.get_by_text("stopped at step").wait_for(timeout=10_000)
+        assert tabs[0].state.job.join(5)
+    finally:
+        ctx.close()
