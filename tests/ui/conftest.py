@@ -11,6 +11,7 @@ import time
 
 import numpy as np
 import pytest
+from netutil import free_port, wait_port  # noqa: F401  (the servers' ports)
 
 CHROMIUM = os.environ.get("SSH_DIP_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
@@ -109,26 +110,6 @@ def ui_helpers():
 def artifacts():
     os.makedirs(ARTIFACTS, exist_ok=True)
     return ARTIFACTS
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("localhost", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port: int, timeout: float = 30.0) -> None:
-    import socket
-
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("localhost", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise RuntimeError(f"the Panel server did not open port {port}")
 
 
 def stand_in_fit(rate: float):

@@ -6,32 +6,13 @@ from __future__ import annotations
 import time
 
 import pytest
+from netutil import free_port, wait_port  # noqa: F401  (the servers' ports)
 from test_downscale_tab import (  # tests/ is on sys.path (pytest's rootdir mode)
     fake_downscale,
     small_field,
 )
 
 pytestmark = pytest.mark.ui
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("localhost", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port: int, timeout: float = 30.0) -> None:
-    import socket
-
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("localhost", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise RuntimeError(f"no server on port {port}")
 
 
 def wait_until(cond, timeout: float = 30.0) -> None:
