@@ -1,9 +1,9 @@
 """Soak (issue 13; slow, run by hand: ``python -m pytest -m slow tests/ui/test_soak.py -s``): one
 ``panel serve explorer`` subprocess on 127.0.0.1 with small limits and one fit at a time, five headless browser
-sessions pressing Run and Stop at random for ``SSH_DIP_SOAK_S`` seconds (default 90; the whole test took ~5 min on
-a 2-core box at load 4-7, most of it loading five pages and the last fit), then a normal fit. The server log must
-hold no traceback or error, the fit's scores must equal those of the same fit in a fresh app, and the server's
-threads and memory must not pile up once the tabs have closed."""
+sessions pressing Run and Stop at random for ``SSH_DIP_SOAK_S`` seconds (default 120, the issue's two minutes;
+the whole test took ~5 min on a 2-core box at load 4-7, most of it loading five pages and the last fit), then a
+normal fit. The server log must hold no traceback or error, the fit's scores must equal those of the same fit in
+a fresh app, and the server's threads and memory must not pile up once the tabs have closed."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ import pytest
 pytestmark = [pytest.mark.ui, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
-SOAK_S = float(os.environ.get("SSH_DIP_SOAK_S", "90"))
+SOAK_S = float(os.environ.get("SSH_DIP_SOAK_S", "120"))
 LIMITS = ["--max-iters", "20", "--max-members", "2", "--max-concurrent-fits", "1"]
 SESSIONS = 5
 
