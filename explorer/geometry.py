@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-CM = 100.0  # metres → centimetres for display
+from dipcore.style import CM  # noqa: F401  (metres → centimetres for display: one constant for every figure)
 
 
 @dataclass

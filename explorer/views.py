@@ -17,6 +17,7 @@ from bokeh.models import BasicTickFormatter
 from matplotlib.colors import to_hex
 
 from dipcore.degrade import LADDER_NAMES, ladder
+from dipcore import style
 from dipcore.metrics import error_std_correlation, rmse, spread_skill, ssim
 from explorer.geometry import CM, Geometry, clims, is_lonlat, place, signed_longitudes, transect_samples
 
@@ -31,8 +32,8 @@ def hex_cmap(cmap, n: int = 256) -> list[str]:
     return [to_hex(c) for c in cmap(np.linspace(0, 1, n))]
 
 
-BALANCE = hex_cmap(cmocean.cm.balance)   # diverging: SSH and error
-AMP = hex_cmap(cmocean.cm.amp)           # sequential: std
+BALANCE = hex_cmap(getattr(cmocean.cm, style.SSH_CMAP))  # diverging: SSH and error (dipcore.style: one style)
+AMP = hex_cmap(getattr(cmocean.cm, style.STD_CMAP))      # sequential: std
 
 
 def kdims(geom: Geometry) -> list[hv.Dimension]:
@@ -134,7 +135,8 @@ def figure(panels: list[tuple[str, np.ndarray | None, str]], geom: Geometry, ssh
                              squeeze=False, constrained_layout=True)
     extent = [geom.xs.min(), geom.xs.max(), geom.ys.min(), geom.ys.max()]
     for i, (ax, (title, arr, kind)) in enumerate(zip(axes.flat, panels)):
-        cmap = {"ssh": cmocean.cm.balance, "error": cmocean.cm.balance, "std": cmocean.cm.amp}[kind].copy()
+        name = {"ssh": style.SSH_CMAP, "error": style.ERROR_CMAP, "std": style.STD_CMAP}[kind]
+        cmap = getattr(cmocean.cm, name).copy()
         cmap = cmap.with_extremes(bad=LAND)
         a = np.asarray(arr, dtype=float) * CM
         # a spread is often far below the SSH or error scale (0.001 cm against 35 cm): its own range from 0
