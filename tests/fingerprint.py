@@ -45,9 +45,20 @@ def _plain(v):
 
 def fingerprint() -> dict:
     """Run the small fit through the CLI and describe what it wrote."""
-    import xarray as xr
+    import torch
 
     from dipcore.cli import main
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # one thread: the same float summation order wherever it runs (Adam amplifies it)
+    try:
+        return _fingerprint(main)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _fingerprint(main) -> dict:
+    import xarray as xr
 
     with tempfile.TemporaryDirectory() as tmp:
         nc, js = Path(tmp) / "r.nc", Path(tmp) / "s.json"
