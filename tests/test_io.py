@@ -22,7 +22,7 @@ def _ds(name="foo", attrs=None, ny=24, nx=40, time=None, coords=("latitude", "lo
     if time:
         v = np.stack([v + t for t in range(time)])
         dims = ("time", "y", "x")
-    ds = xr.Dataset({name: (dims, v, attrs or {})},
+    ds = xr.Dataset({name: (dims, v, {"units": "m", **(attrs or {})})},  # metres unless a test says otherwise
                     coords={coords[0]: ("y", lat, {"units": "degrees_north"}),
                             coords[1]: ("x", lon, {"units": "degrees_east"})})
     ds["sst"] = (("y", "x"), np.ones((ny, nx), np.float32), {"standard_name": "sea_surface_temperature"})
