@@ -15,7 +15,11 @@ from netutil import free_port, wait_port  # noqa: F401  (the servers' ports)
 
 CHROMIUM = os.environ.get("SSH_DIP_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run"]
+        "--disable-component-update", "--no-first-run",
+        # tests drive several tabs at once: a tab behind another must keep painting and acknowledging updates
+        # (Chromium otherwise throttles its timers and frames, and the server's back-pressure waits on its acks)
+        "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
+        "--disable-backgrounding-occluded-windows"]
 UNUSED_MS = 8000
 ARTIFACTS = os.path.join(os.path.dirname(__file__), "..", "..", "test-artifacts")
 
