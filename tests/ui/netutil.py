@@ -6,19 +6,19 @@ import socket
 import time
 
 
-def free_port() -> int:
+def free_port(host: str = "localhost") -> int:
     """A TCP port nobody listens on right now."""
     with socket.socket() as s:
-        s.bind(("localhost", 0))
+        s.bind((host, 0))
         return s.getsockname()[1]
 
 
-def wait_port(port: int, timeout: float = 30.0) -> None:
+def wait_port(port: int, timeout: float = 30.0, host: str = "localhost") -> None:
     """Return once something listens on ``port``; raise after ``timeout`` seconds."""
     deadline = time.time() + timeout
     while time.time() < deadline:
         with socket.socket() as s:
-            if s.connect_ex(("localhost", port)) == 0:
+            if s.connect_ex((host, port)) == 0:
                 return
         time.sleep(0.05)
     raise RuntimeError(f"no server opened port {port} within {timeout:.0f} s")
