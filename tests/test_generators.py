@@ -5,8 +5,11 @@ from __future__ import annotations
 import pytest
 import torch
 
+import torch.nn.functional as F
+
 from dipcore.generators import (LATENT_CHANNELS, DecoderGenerator, Ensemble, PaperGenerator, SkipGenerator,
-                               count_parameters, first_kernel)
+                               count_parameters, first_kernel, grouped_forward)
+from dipcore.generators.paper import PHASE_MIN_CELLS, up_conv
 
 
 def test_paper_generator_has_the_appendix_parameter_count():
@@ -52,6 +55,53 @@ def test_grouped_ensemble_equals_its_members_run_alone():
     for k, m in enumerate(ens.members):
         alone = m(z[:, k * LATENT_CHANNELS:(k + 1) * LATENT_CHANNELS])[:, 0]
         torch.testing.assert_close(out[:, k], alone, rtol=1e-4, atol=1e-5)
+
+
+def _plain_up_conv(x, w, b, groups):
+    x = F.pad(F.interpolate(x, scale_factor=2, mode="nearest"), (1, 1, 1, 1), mode="reflect")
+    return F.conv2d(x, w, b, groups=groups)
+
+
+@pytest.mark.parametrize("groups, shape", [(1, (5, 7)), (3, (4, 4)), (2, (1, 6))])
+def test_up_conv_is_the_plain_block_computed_at_low_resolution(groups, shape):
+    # float64: the sub-pixel form must be the same function, not an approximation; edges included
+    g = torch.Generator().manual_seed(groups)
+    x = torch.randn(2, 4 * groups, *shape, generator=g, dtype=torch.float64, requires_grad=True)
+    w = torch.randn(3 * groups, 4, 3, 3, generator=g, dtype=torch.float64, requires_grad=True)
+    b = torch.randn(3 * groups, generator=g, dtype=torch.float64)
+    fast, plain = up_conv(x, w, b, groups), _plain_up_conv(x, w, b, groups)
+    assert fast.shape == plain.shape == (2, 3 * groups, 2 * shape[0], 2 * shape[1])
+    torch.testing.assert_close(fast, plain, rtol=1e-12, atol=1e-12)
+    # and its gradients (the fit trains through it)
+    gx, gw = torch.autograd.grad((fast * plain.detach()).sum(), (x, w))
+    px, pw = torch.autograd.grad((plain * plain.detach()).sum(), (x, w))
+    torch.testing.assert_close(gx, px, rtol=1e-10, atol=1e-10)
+    torch.testing.assert_close(gw, pw, rtol=1e-10, atol=1e-10)
+
+
+def test_fast_paper_path_gives_the_plain_network_output_in_fp32():
+    # a grid large enough that the last block takes the sub-pixel path (PHASE_MIN_CELLS)
+    shape = (256, 256)
+    assert (shape[0] // 2) * (shape[1] // 2) >= PHASE_MIN_CELLS  # the last block's input
+    ens = Ensemble(shape, seeds=[0, 1])
+    z = torch.randn(1, 2 * LATENT_CHANNELS, 1, 1, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        loop, grouped = grouped_forward(list(ens.members), z, grouped=False), grouped_forward(
+            list(ens.members), z, grouped=True)
+        x = z
+        plain = []
+        for k, m in enumerate(ens.members):  # the network written out plainly, as in the paper's appendix
+            x = F.relu(F.instance_norm(F.conv_transpose2d(z[:, k * 100:(k + 1) * 100], m.head.weight),
+                                       weight=m.head_bn.weight, bias=m.head_bn.bias))
+            for conv, bn in zip(m.convs, m.bns):
+                x = F.relu(F.instance_norm(_plain_up_conv(x, conv.weight, conv.bias, 1), weight=bn.weight,
+                                           bias=bn.bias))
+            x = _plain_up_conv(x, m.tail.weight, m.tail.bias, 1)
+            top, left = (x.shape[-2] - shape[0]) // 2, (x.shape[-1] - shape[1]) // 2
+            plain.append(x[:, 0, top:top + shape[0], left:left + shape[1]])
+    plain = torch.stack(plain, dim=1)
+    torch.testing.assert_close(loop, plain, rtol=1e-4, atol=1e-4)
+    torch.testing.assert_close(grouped, plain, rtol=1e-4, atol=1e-4)
 
 
 def test_unknown_architecture_is_refused():

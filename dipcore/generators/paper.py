@@ -11,9 +11,13 @@ Normalisation: the paper trains on one image, so BatchNorm2d sees a batch of one
 over space. We keep BatchNorm2d's parameters and compute exactly that statistic per sample
 (``instance_norm``), which also lets M latent draws pass through the fitted network independently.
 
-Ensembles: :class:`Ensemble` holds K ordinary :class:`PaperGenerator` members and runs them together as one
-grouped network (weights concatenated, ``groups=K``): one forward/backward per step for all members, and
-K = 1 is the same code path.
+Ensembles: :class:`PaperEnsemble` holds K ordinary :class:`PaperGenerator` members. On a GPU they run as one
+grouped network (weights concatenated, ``groups=K``: one kernel per layer for all members); on a CPU, where
+``benchmarks/bench_fit.py`` measured grouped convolutions slower than plain ones, one member after the other.
+
+Speed: every "nearest ×2 up-sampling, reflection padding 1, 3×3 convolution" block is computed exactly at the
+low resolution (:func:`up_conv`): 2.25× fewer multiply-adds and a 4× smaller input, the same numbers to fp32
+rounding.
 """
 
 from __future__ import annotations
@@ -27,6 +31,9 @@ import torch.nn.functional as F
 LATENT_CHANNELS = 100
 CHANNELS = (512, 256, 128, 64, 32, 16)
 N_UP = 6  # five conv blocks + the final up-sampling
+# up_conv pays where activations, not weights, dominate the cost: measured on this project's CPU
+# (benchmarks/bench_fit.py's layer table) it wins from 128×128 input cells and loses below 32×32
+PHASE_MIN_CELLS = 128 * 128
 
 
 def first_kernel(shape: tuple[int, int]) -> tuple[int, int]:
@@ -70,17 +77,62 @@ def reset_parameters(module: nn.Module, generator: torch.Generator | None) -> No
 
 
 def _norm_relu(x: torch.Tensor, bns: list[nn.BatchNorm2d]) -> torch.Tensor:
-    w = torch.cat([b.weight for b in bns])
-    b = torch.cat([b.bias for b in bns])
+    w = bns[0].weight if len(bns) == 1 else torch.cat([b.weight for b in bns])
+    b = bns[0].bias if len(bns) == 1 else torch.cat([b.bias for b in bns])
     return F.relu(F.instance_norm(x, weight=w, bias=b, eps=bns[0].eps))
 
 
-def _up_pad(x: torch.Tensor) -> torch.Tensor:
-    return F.pad(F.interpolate(x, scale_factor=2, mode="nearest"), (1, 1, 1, 1), mode="reflect")
+def _phase_taps(w: torch.Tensor, dim: int) -> torch.Tensor:
+    """Along ``dim`` (a size-3 tap axis): the 2-tap kernels of the two output phases, stacked as 4 taps.
+
+    Output row 2i + a of "nearest ×2, reflect-pad 1, 3×3 conv" reads low-resolution rows i and i + 1 of the
+    replicate-padded input (reflect-padding the up-sampled field repeats its edge cell, which is what
+    replicate-padding the coarse field and then up-sampling gives): phase 0 with taps (w0, w1 + w2), phase 1
+    with taps (w0 + w1, w2).
+    """
+    w0, w1, w2 = w.unbind(dim)
+    return torch.stack([w0, w1 + w2, w0 + w1, w2], dim=dim)
 
 
-def grouped_forward(members: list[PaperGenerator], z: torch.Tensor) -> torch.Tensor:
-    """Run K members as one grouped network.
+def up_conv(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, groups: int = 1) -> torch.Tensor:
+    """``conv2d(reflect_pad(nearest_up2(x), 1), weight, bias, groups)`` computed at the low resolution.
+
+    Each of the four output phases (row and column parity) is a 2×2 convolution of the replicate-padded input
+    with the 3×3 kernel's taps summed where they read the same coarse cell: 16 instead of 36 multiply-adds per
+    coarse cell and channel pair. Exact up to floating-point rounding (tests/test_generators.py).
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        (N, C, h, w).
+    weight : torch.Tensor
+        (O, C / groups, 3, 3).
+    bias : torch.Tensor or None
+        (O,).
+    groups : int
+        As in ``conv2d``.
+
+    Returns
+    -------
+    torch.Tensor
+        (N, O, 2h, 2w).
+    """
+    n, _, h, w = x.shape
+    o = weight.shape[0]
+    og = o // groups
+    k = _phase_taps(_phase_taps(weight, 2), 3)                                         # (O, C/g, 4, 4)
+    k = k.reshape(groups, og, -1, 2, 2, 2, 2).permute(0, 3, 5, 1, 2, 4, 6)           # (g, a, b, O/g, C/g, 2, 2)
+    k = k.reshape(4 * o, -1, 2, 2)
+    b = None if bias is None else bias.reshape(groups, 1, og).expand(groups, 4, og).reshape(-1)
+    y = F.conv2d(F.pad(x, (1, 1, 1, 1), mode="replicate"), k, b, groups=groups)     # (N, 4·O, h+1, w+1)
+    y = y.reshape(n, groups, 2, 2, og, h + 1, w + 1)
+    phases = [y[:, :, a, c, :, a:a + h, c:c + w] for a in (0, 1) for c in (0, 1)]  # each (N, g, O/g, h, w)
+    out = torch.stack(phases, dim=-1).reshape(n, groups, og, h, w, 2, 2)
+    return out.permute(0, 1, 2, 3, 5, 4, 6).reshape(n, o, 2 * h, 2 * w)
+
+
+def grouped_forward(members: list[PaperGenerator], z: torch.Tensor, grouped: bool | None = None) -> torch.Tensor:
+    """Run K members, as one grouped network or one after the other.
 
     Parameters
     ----------
@@ -88,29 +140,48 @@ def grouped_forward(members: list[PaperGenerator], z: torch.Tensor) -> torch.Ten
         K members with the same output shape.
     z : torch.Tensor
         Latents (N, K·100, 1, 1); member k reads channels ``k·100 … (k+1)·100``.
+    grouped : bool, optional
+        One grouped network (``groups=K``) or a loop over members; default: grouped on CUDA, a loop elsewhere
+        (the faster of the two on each device, ``benchmarks/bench_fit.py``). Same numbers either way.
 
     Returns
     -------
     torch.Tensor
         (N, K, H, W): channel k is member k's field.
     """
+    if grouped is None:
+        grouped = z.is_cuda
+    if not grouped and len(members) > 1:
+        return torch.cat([_forward([m], zk) for m, zk in zip(members, z.split(LATENT_CHANNELS, dim=1))], dim=1)
+    return _forward(members, z)
+
+
+def _up_conv_fast(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, groups: int) -> torch.Tensor:
+    """The same as :func:`up_conv`, computed whichever way is faster at this size."""
+    if x.shape[-2] * x.shape[-1] >= PHASE_MIN_CELLS:
+        return up_conv(x, weight, bias, groups)
+    x = F.pad(F.interpolate(x, scale_factor=2, mode="nearest"), (1, 1, 1, 1), mode="reflect")
+    return F.conv2d(x, weight, bias, groups=groups)
+
+
+def _forward(members: list[PaperGenerator], z: torch.Tensor) -> torch.Tensor:
     k = len(members)
     m0 = members[0]
-    x = F.conv_transpose2d(z, torch.cat([m.head.weight for m in members]), groups=k)
+    cat = (lambda ws: ws[0]) if k == 1 else torch.cat  # one member: its own tensors, no copy
+    x = F.conv_transpose2d(z, cat([m.head.weight for m in members]), groups=k)
     x = _norm_relu(x, [m.head_bn for m in members])
     for i in range(len(m0.convs)):
-        w = torch.cat([m.convs[i].weight for m in members])
-        b = torch.cat([m.convs[i].bias for m in members])
-        x = _norm_relu(F.conv2d(_up_pad(x), w, b, groups=k), [m.bns[i] for m in members])
-    x = F.conv2d(_up_pad(x), torch.cat([m.tail.weight for m in members]),
-                 torch.cat([m.tail.bias for m in members]), groups=k)
+        w = cat([m.convs[i].weight for m in members])
+        b = cat([m.convs[i].bias for m in members])
+        x = _norm_relu(_up_conv_fast(x, w, b, k), [m.bns[i] for m in members])
+    x = _up_conv_fast(x, cat([m.tail.weight for m in members]), cat([m.tail.bias for m in members]), k)
     h, w = m0.shape
     top, left = (x.shape[-2] - h) // 2, (x.shape[-1] - w) // 2
     return x[..., top:top + h, left:left + w]
 
 
 class PaperEnsemble(nn.Module):
-    """K paper generators trained together as one grouped network; member k is initialised from ``seeds[k]``.
+    """K paper generators trained together (see :func:`grouped_forward`); member k is initialised from ``seeds[k]``.
 
     Its input is a latent (N, K·100, 1, 1), redrawn by the fit (``draw``) every step as the paper does.
     """
