@@ -197,6 +197,7 @@ def fit(observation: np.ndarray, degradation: Degradation, recipe: str | Recipe 
         opt = torch.optim.Adam([{"params": list(m.parameters())} for m in net.members], lr=rec.lr,
                                betas=rec.betas)
         sched = _Plateau(opt, rec.plateau_factor, rec.plateau_patience)
+        plateau = rec.plateau_patience < n_iter  # a schedule that can act within this fit reads every step's loss
         gens = [torch.Generator(device=dev).manual_seed(s) for s in seeds]
 
         centre = net.draw(1, gens, rec.latent_mu, 1.0) if rec.latent_fixed else None  # drawn once
@@ -230,8 +231,10 @@ def fit(observation: np.ndarray, degradation: Degradation, recipe: str | Recipe 
             objective = (per_member - noise_var).clamp_min(0) if rec.discrepancy else per_member
             objective.sum().backward()                        # members share no parameter: independent grads
             opt.step()
-            losses = per_member.detach().cpu().tolist()
-            sched.step(losses)
+            losses = None  # read on the host only when needed: each read waits for the GPU to finish the step
+            if plateau:
+                losses = per_member.detach().cpu().tolist()
+                sched.step(losses)
             cur = out.detach()
             if rec.ema > 0:
                 ema = cur if ema is None else rec.ema * ema + (1 - rec.ema) * cur
@@ -251,6 +254,8 @@ def fit(observation: np.ndarray, degradation: Degradation, recipe: str | Recipe 
                     cur = best
             if step % every and not last:
                 continue
+            if losses is None:
+                losses = per_member.detach().cpu().tolist()
             # the user watches the network learn: events during the fit show its own output; only the answer (the
             # last event) is made consistent with the data, which would otherwise hide what the network adds
             fields = ((project(cur + shift) if last else cur + shift) * std + mean).cpu().numpy().astype(np.float32)
