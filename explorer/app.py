@@ -3,6 +3,7 @@
 The app is where the parts meet, and nothing below imports it::
 
     app ─▶ layout (ExplorerView: widgets, tabs) ─▶ live, pixel, views ─▶ geometry, dipcore
+     │      └──▶ guide, shortcuts, compare, replay ─▶ animation (frames, GIF)
      ├──▶ session (FitSession: run, flush, back-pressure, lifecycle) ─▶ jobs (FitJob) ─▶ fitqueue
      │                                                                 inspector, progress, server_limits
      ├──▶ results (NetCDF, summary, PNG, total std)
@@ -17,7 +18,6 @@ session the server's: :func:`explorer.fitqueue.server_queue`).
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
 
 import holoviews as hv
@@ -33,15 +33,6 @@ from explorer.state import ExplorerState
 
 hv.extension("bokeh", logo=False)
 pn.extension("tabulator")  # tabulator: for the Experiments tab's tables (extensions load before the page)
-
-# Bokeh warns "reference already known" when a browser event (a tap, a box selection, the paint ack) refers to a
-# model the server already has: benign, and Panel and HoloViews silence it the same way in their own code paths
-try:
-    from bokeh.util.warnings import BokehUserWarning
-
-    warnings.filterwarnings("ignore", category=BokehUserWarning, message="reference already known")
-except ImportError:  # pragma: no cover - bokeh always comes with panel
-    pass
 
 
 class ExplorerApp(ExplorerState, pn.viewable.Viewer):

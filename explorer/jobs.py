@@ -197,6 +197,16 @@ class FitJob(Job):
             trace = list(self.trace) if self.tap == (iy, ix) else []
         return hist, trace
 
+    def snapshots(self) -> list[tuple[int, np.ndarray]]:
+        """The decimated estimate snapshots so far, [(step, estimate[::stride, ::stride])] (metres)."""
+        with self.lock:
+            return [(st, e) for st, e, _ in self.hist]
+
+    def scores(self) -> np.ndarray:
+        """The score curve so far: rows of (step, RMSE in metres, SSIM)."""
+        with self.lock:
+            return np.array(self.curve, dtype=float).reshape(-1, 3)
+
     def recent_times(self, n: int) -> list[tuple[int, float]]:
         """The last ``n`` (step, elapsed s) pairs."""
         with self.lock:

@@ -1,7 +1,11 @@
 """The page of one explorer session: :class:`ExplorerView`, a Panel ``Viewer`` of the app's state. The sidebar's
 widgets are bound to the state's parameters; the Explore tab holds the live maps and curves (:mod:`explorer.live`)
-and, after the first tap, the pixel view (:mod:`explorer.pixel`); then the Uncertainty, Resolution ladder,
-Experiments and About tabs.
+and, after the first tap, the pixel view (:mod:`explorer.pixel`); then the Uncertainty, Resolution ladder, Compare &
+replay, Downscale my field, Experiments and About tabs.
+
+The guided first run (hint under an emphasised Run, map captions, "what just happened") comes from
+:mod:`explorer.guide`, the keyboard shortcuts from :mod:`explorer.shortcuts`, and the Compare & replay tab from
+:mod:`explorer.compare` and :mod:`explorer.replay`.
 
 Arrows point one way: this module reads the state and calls the app's public methods (``run``, ``stop``,
 ``load_upload``, ``reset_crop``, ``netcdf``, ``png``, ``total_std``, ``report``); it builds with
@@ -17,9 +21,13 @@ import panel as pn
 
 from dipcore.samples import SAMPLES
 from explorer import views
+from explorer.compare import ComparisonView
 from explorer.downscale_tab import DownscaleTab
+from explorer.guide import GuideView
 from explorer.live import LiveMaps
 from explorer.pixel import PixelPlots
+from explorer.replay import ReplayView
+from explorer.shortcuts import Shortcuts
 from explorer.state import MAX_UPLOAD_MB
 from explorer.views import AMP
 
@@ -59,10 +67,20 @@ TEACHER_NOTES = """
 SSH and errors use cmocean's diverging *balance* map, spreads its sequential *amp* map: cmocean's colour maps are
 perceptually uniform and stay readable for colour-blind viewers (and in greyscale print). Land is grey; hovering
 a map shows the value in cm ("land" where there are no data) and where, in degrees east/north (west and south are
-negative). Keyboard: **Tab** moves between the controls; on **Run** or **Stop**, **Enter** or **Space** presses it.
+negative). Keyboard, anywhere on the page: **Ctrl+Enter** (⌘+Enter on a Mac) runs, **Esc** stops; **Tab** moves
+between the controls and **Enter** or **Space** presses the focused button.
+
+### A first run with a class
+
+Press **Run**: the highlighted button, with a one-line hint under it until the first run. Each map gets a caption
+in plain words when it first fills. When the run ends, a "what just happened" paragraph under the verdict says what
+the networks did and compares DIP, IBP and bicubic with their RMSEs. **Compare & replay** then shows the truth,
+bicubic, IBP and the DIP estimate on one map with one colour scale (a toggle flicks between them), and plays the
+fit back from its snapshots; "Download the fit as a GIF" saves that animation for slides.
 """
 
-KEYS_HINT = "Keyboard: Tab to **Run** or **Stop**, then Enter."
+KEYS_HINT = "Keyboard: **Ctrl+Enter** runs, **Esc** stops (or Tab to a button, then Enter)."
+FIRST_RUN_CSS = ":host(.ssh-first-run) .bk-btn { box-shadow: 0 0 0 3px #ffbf00; font-weight: bold; }"
 
 
 class ExplorerView(pn.viewable.Viewer):
@@ -87,6 +105,10 @@ class ExplorerView(pn.viewable.Viewer):
         super().__init__(**params)
         self.app = app
         self.live = LiveMaps(app)
+        self.guide = GuideView(app)   # the first-run hint, the map captions, "what just happened"
+        self.compare = ComparisonView(app)
+        self.replay = ReplayView(app)
+        self.shortcuts = Shortcuts({"run": app.run, "stop": app.stop})
         self.pixel: PixelPlots | None = None
         self.experiments = experiments_tab(app)
         # no truth: the user's coarse map is the observation (its own state; shares the server's queue and limits)
@@ -117,7 +139,9 @@ class ExplorerView(pn.viewable.Viewer):
                 app.load_upload(event.new, upload.filename or "upload.nc")
 
         upload.param.watch(uploaded, "value")
-        run = w.Button(label="Run", color="primary", sizing_mode="stretch_width")
+        # emphasised until the first run starts: the page's one obvious first action
+        run = w.Button(label="Run", color="primary", sizing_mode="stretch_width", stylesheets=[FIRST_RUN_CSS],
+                       css_classes=["ssh-first-run"])
         stop = w.Button(label="Stop", color="danger", sizing_mode="stretch_width", disabled=True)
         run.on_click(app.run)
         stop.on_click(app.stop)
@@ -125,6 +149,8 @@ class ExplorerView(pn.viewable.Viewer):
         def running_changed(event=None):
             run.disabled = app.running
             stop.disabled = not app.running
+            if app.running:
+                run.css_classes = []
 
         app.param.watch(running_changed, "running")
         reset = w.Button(label="Reset crop", width=90, align="end", margin=(5, 4))
@@ -163,7 +189,10 @@ class ExplorerView(pn.viewable.Viewer):
             w.IntSlider.from_param(app.param.members, name="Ensemble members K",
                                    end=min(16, app.limits.max_members), css_classes=["w-members"], **full),
             pn.Row(run, stop, sizing_mode="stretch_width"),
-            pn.pane.Markdown(KEYS_HINT, margin=(0, 10), styles={"font-size": "12px", "color": "#555"}),
+            self.guide.hint,
+            pn.pane.Markdown(KEYS_HINT, margin=(0, 10), styles={"font-size": "12px", "color": "#555"},
+                             css_classes=["ssh-keys"]),
+            self.shortcuts,
             pn.pane.Markdown(app.limits.summary(), css_classes=["ssh-limits"], margin=(0, 10),
                              styles={"font-size": "12px", "color": "#555"}),
             pn.Row(nc, png, sizing_mode="stretch_width"),
@@ -227,12 +256,14 @@ class ExplorerView(pn.viewable.Viewer):
                                                    lazy=True)),
             ("Resolution ladder", pn.param.ParamFunction(pn.bind(self._guarded(self._teaching), app.param.twin,
                                                                  app.param.result), lazy=True)),
+            ("Compare & replay", pn.Column(self.compare, self.replay)),
             ("Downscale my field", self.downscale),
             ("Experiments", self.experiments),
             ("About", pn.pane.Markdown(TEACHER_NOTES)),
             dynamic=True,
         )
-        return pn.Column(alert, note, repaired, credit, verdict, tabs, sizing_mode="stretch_width")
+        return pn.Column(alert, note, repaired, credit, verdict, self.guide.summary, tabs,
+                         sizing_mode="stretch_width")
 
     def _explore(self):
         """Progress, the six linked maps with the baseline switch and the two score curves; the pixel view is
@@ -252,7 +283,8 @@ class ExplorerView(pn.viewable.Viewer):
         app.param.watch(progress_changed, ["progress_text", "step"])
         names = {"truth": "truth", "obs": "observation", "bicubic": "bicubic", "estimate": "estimate",
                  "error": "error", "std": "std"}
-        panes = [pn.Column(pn.pane.Bokeh(live.maps[k].fig), css_classes=[f"map-{n}"]) for k, n in names.items()]
+        panes = [pn.Column(pn.pane.Bokeh(live.maps[k].fig), self.guide.caption(k), css_classes=[f"map-{n}"])
+                 for k, n in names.items()]
         curves = pn.Row(pn.Column(pn.pane.Bokeh(live.rmse.fig), css_classes=["curve-rmse"]),
                         pn.Column(pn.pane.Bokeh(live.ssim.fig), css_classes=["curve-ssim"]))
         switch = pn.Row(pn.pane.Markdown("Baseline map (top right):", margin=(8, 5, 0, 10)),

@@ -127,3 +127,16 @@ def test_a_fit_job_turns_failures_into_messages(twin):
         up = job.take_update()
         assert up.error == text and up.ended and up.event is None
         assert job.take_update().error is None                    # shown once
+
+
+def test_a_fit_job_hands_out_its_snapshots_and_scores_as_copies(twin):
+    job = FitJob(_fake_fit([]), twin, dict(CFG, iters=4)).start()
+    assert job.join(30) and job.done
+    snaps, curve = job.snapshots(), job.scores()
+    assert [s for s, _ in snaps] == [1, 2, 3, 4]
+    assert snaps[-1][1].shape == twin.truth.shape
+    np.testing.assert_allclose(snaps[-1][1], twin.truth + 0.01 / 4, rtol=1e-6)
+    assert curve.shape == (4, 3) and list(curve[:, 0]) == [1, 2, 3, 4]
+    assert curve[0, 1] > curve[-1, 1] > 0                        # the RMSE falls with the fake's offset
+    snaps.clear()
+    assert len(job.snapshots()) == 4                             # the job's own list is untouched

@@ -80,6 +80,27 @@ def page(browser, server):
     ctx.close()
 
 
+@pytest.fixture(autouse=True)
+def server_warnings():
+    """Every UI test fails on a warning Bokeh's server logs while it runs (e.g. "reference already known": the
+    browser sent back a model the server already had). The servers run in this process: their threads' warnings
+    are recorded here, unfiltered."""
+    import warnings
+
+    from bokeh.util.warnings import BokehDeprecationWarning, BokehUserWarning
+
+    with warnings.catch_warnings(record=True) as got:
+        warnings.simplefilter("always", BokehUserWarning)
+        warnings.simplefilter("always", BokehDeprecationWarning)
+        yield got
+    ours = (BokehUserWarning, BokehDeprecationWarning)
+    for w in got:  # the others go back to pytest's own summary
+        if not issubclass(w.category, ours):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    bokeh = [f"{w.category.__name__}: {w.message}" for w in got if issubclass(w.category, ours)]
+    assert bokeh == [], "the server logged:\n" + "\n".join(bokeh)
+
+
 @pytest.fixture
 def serve_fit(server):
     """``serve_fit(fit)``: the pages opened from now on run ``fit`` (a stand-in) instead of the real fit; the next

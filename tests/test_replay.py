@@ -1,0 +1,41 @@
+"""The replay on the page (explorer/replay.py): after a run, a player over its snapshots and a GIF download."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from explorer_fakes import paced_fit
+
+
+@pytest.fixture
+def app():
+    from explorer.app import ExplorerApp
+
+    a = ExplorerApp(fit=paced_fit(200.0))
+    a.param.update(index_crop="0 32 0 64", iters=8, members=1)
+    yield a
+    a.stop()
+    a.wait(30)
+
+
+def test_after_a_run_the_player_moves_the_map_and_the_gif_downloads(app):
+    from explorer.replay import ReplayView
+
+    view = ReplayView(app)
+    assert not view.gif.visible and view.player.disabled
+    assert app.run() and app.wait(30)
+    assert view.gif.visible and not view.player.disabled
+    assert view.player.end == 7 and view.player.value == 7
+    last = np.array(view.map.source.data["image"][0])
+    assert "step 8/8" in view.map.fig.title.text
+    view.player.value = 0                                         # what the Player's slider sends
+    assert "step 1/8" in view.map.fig.title.text
+    assert not np.array_equal(np.array(view.map.source.data["image"][0]), last, equal_nan=True)
+    data = view._gif().getvalue()                                 # the FileDownload's callback
+    assert data[:4] == b"GIF8" and Image.open(io.BytesIO(data)).n_frames == 8
+    app.ratio = 4                                                 # a new field: nothing to replay
+    assert not view.gif.visible and view.replay.count == 0
