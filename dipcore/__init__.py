@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from dipcore.constants import VERSION as __version__  # noqa: E402
+from dipcore.constants import VERSION as __version__  # noqa: E402, F401
 
 _WHERE = {  # public name -> the module that defines it
     "Degradation": "dipcore.degrade", "ladder": "dipcore.degrade", "pool": "dipcore.degrade",
@@ -23,13 +23,13 @@ _WHERE = {  # public name -> the module that defines it
 __all__ = sorted(_WHERE)
 
 if TYPE_CHECKING:  # for type checkers and IDEs only
-    from dipcore.degrade import Degradation, ladder, pool
-    from dipcore.downscale import downscale
-    from dipcore.errors import SSHDipError
-    from dipcore.io import Field, inspect_file, load_field
-    from dipcore.recipes import RECIPES, Recipe, get_recipe
-    from dipcore.samples import SAMPLES, load_sample
-    from dipcore.solver import Progress, fit
+    from dipcore.degrade import Degradation, ladder, pool  # noqa: F401 (re-exported lazily by __getattr__)
+    from dipcore.downscale import downscale  # noqa: F401 (re-exported lazily by __getattr__)
+    from dipcore.errors import SSHDipError  # noqa: F401 (re-exported lazily by __getattr__)
+    from dipcore.io import Field, inspect_file, load_field  # noqa: F401 (re-exported lazily by __getattr__)
+    from dipcore.recipes import RECIPES, Recipe, get_recipe  # noqa: F401 (re-exported lazily by __getattr__)
+    from dipcore.samples import SAMPLES, load_sample  # noqa: F401 (re-exported lazily by __getattr__)
+    from dipcore.solver import Progress, fit  # noqa: F401 (re-exported lazily by __getattr__)
 
 
 def __getattr__(name: str) -> Any:

@@ -76,3 +76,15 @@ def settle_threads(baseline: int, timeout: float = 5.0) -> int:
     while threading.active_count() > baseline and time.time() < deadline:
         time.sleep(0.02)
     return threading.active_count()
+
+
+def small_paced_app(iters: int, rate: float = 200.0):
+    """A generator for a fixture: an ExplorerApp on a 32×64 crop of the first sample, one member, ``iters`` steps of
+    :func:`paced_fit`; stopped and joined after the test."""
+    from explorer.app import ExplorerApp
+
+    app = ExplorerApp(fit=paced_fit(rate))
+    app.param.update(index_crop="0 32 0 64", iters=iters, members=1)
+    yield app
+    app.stop()
+    app.wait(30)

@@ -7,18 +7,12 @@ import pytest
 
 from explorer.compare import CHOICES, Comparison, ComparisonView
 from explorer.live import display_array
-from explorer_fakes import paced_fit
+from explorer_fakes import small_paced_app
 
 
 @pytest.fixture
 def app():
-    from explorer.app import ExplorerApp
-
-    a = ExplorerApp(fit=paced_fit(200.0))
-    a.param.update(index_crop="0 32 0 64", iters=5, members=1)
-    yield a
-    a.stop()
-    a.wait(30)
+    yield from small_paced_app(iters=5)
 
 
 def test_each_choice_names_its_answer_and_the_estimate_waits_for_a_run(app):

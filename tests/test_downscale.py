@@ -10,7 +10,6 @@ import pytest
 import xarray as xr
 
 from test_cli import run_cli  # noqa: E402  (tests/ is on sys.path under pytest)
-from dipcore.cli import main
 from dipcore.degrade import pool
 from dipcore.downscale import MASK_RULE, downscale, open_coarse, parse_times, refine_axis
 from dipcore.errors import SSHDipError

@@ -8,18 +8,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from explorer_fakes import paced_fit
+from explorer_fakes import small_paced_app
 
 
 @pytest.fixture
 def app():
-    from explorer.app import ExplorerApp
-
-    a = ExplorerApp(fit=paced_fit(200.0))
-    a.param.update(index_crop="0 32 0 64", iters=8, members=1)
-    yield a
-    a.stop()
-    a.wait(30)
+    yield from small_paced_app(iters=8)
 
 
 def test_after_a_run_the_player_moves_the_map_and_the_gif_downloads(app):

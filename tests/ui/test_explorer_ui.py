@@ -10,6 +10,7 @@ import time
 
 import numpy as np
 import pytest
+from pageutil import progress_text as _progress, set_input as _set
 
 pytestmark = pytest.mark.ui
 
@@ -23,14 +24,6 @@ def _open(page, server, artifacts=None, name=None) -> float:
     return time.perf_counter() - t0
 
 
-def _progress(page) -> str:
-    return page.locator(".ssh-progress pre").first.inner_text().strip()
-
-
-def _set(page, cls: str, value: str) -> None:
-    box = page.locator(f".{cls} input").first
-    box.fill(value)
-    box.press("Enter")
 
 
 # Times, in the page, a pointer press and the first moment the progress text says "stopped" (no polling from here).

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from pageutil import progress_text as _progress, set_input as _set
 
 pytestmark = pytest.mark.ui
 
@@ -43,14 +44,6 @@ def _open(page, server) -> None:
     page.get_by_text("Loaded sample gulfstream").wait_for()
 
 
-def _progress(page) -> str:
-    return page.locator(".ssh-progress pre").first.inner_text().strip()
-
-
-def _set(page, cls: str, value: str) -> None:
-    box = page.locator(f".{cls} input").first
-    box.fill(value)
-    box.press("Enter")
 
 
 def _quiet(page) -> list[str]:
