@@ -19,11 +19,29 @@ $P --cases $TURB gulfstream kuroshio mediterranean agulhas --ratios 8 16 --noise
 stamp "§0: every architecture at x8 (K=1, each recipe's own iterations)"
 $P --cases $TURB gulfstream --ratios 8 --noise 0 --methods paper skip decoder default:1 \
     --csv $S/archs_x8.csv | tee $S/archs_x8.md
-stamp "§0: with 5 % noise"
-$P --cases $TURB gulfstream --ratios 8 16 --noise 0.05 --methods bicubic ibp default:4 \
-    --csv $S/default_k4_noise.csv | tee $S/default_k4_noise.md
+stamp "§0: one member against four, Mediterranean and Agulhas"
+$P --cases mediterranean agulhas --ratios 8 16 --noise 0 --methods bicubic ibp default:1 default:4 \
+    --csv $S/fields_k1_k4.csv | tee $S/fields_k1_k4.md
+stamp "§0: with 5 % noise, x8 (the table of docs/results.md)"
+$P --cases $TURB gulfstream --ratios 8 --noise 0.05 --methods bicubic ibp default:1 default:4 \
+    --csv $S/noise5_x8.csv | tee $S/noise5_x8.md
+stamp "§0: with 5 % noise, x16 (not run yet)"
+$P --cases $TURB gulfstream --ratios 16 --noise 0.05 --methods bicubic ibp default:4 \
+    --csv $S/default_k4_noise16.csv | tee $S/default_k4_noise16.md
 stamp "§0: the paper's recipe as read now (fixed latent centre) and as read before (z redrawn every step)"
 $P --cases $TURB --ratios 8 16 --noise 0 --methods paper paper_redraw --csv $S/paper.csv | tee $S/paper.md
+stamp "§0: the paper's recipe at its 1500 iterations: ladder x1..x32 (Gulf Stream, turbulence) and ensemble size"
+TURB_NC=$D/turbulence1.nc
+.venv/bin/python -c "
+import numpy as np, xarray as xr; from dipcore.synthetic import turbulence
+a = turbulence(256, seed=1)[:128, :128].astype('float32')
+xr.Dataset({'ssh': (('y', 'x'), a, {'units': 'm', 'standard_name': 'sea_surface_height'})},
+           coords={'y': ('y', np.arange(128) * 2.0, {'units': 'km'}),
+                   'x': ('x', np.arange(128) * 2.0, {'units': 'km'})}).to_netcdf('$TURB_NC')"
+$X experiment ratios --out $D/ladder-paper-1500 --cases gulfstream $TURB_NC --ratios 1 2 4 8 16 32 --noise 0 \
+    --members 1 --recipe paper --device cpu
+$X experiment ensemble-size --out $D/ensemble-size-paper --cases gulfstream --ratios 16 --noise 0 --members 4 \
+    --recipe paper --device cpu
 [ "${STANDING_ONLY:-0}" = 1 ] && exit 0
 if [ "${SKIP_FIT:-0}" != 1 ]; then
 stamp "fit: Gulf Stream x8, K=4, default recipe and iterations"
