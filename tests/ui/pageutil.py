@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+# Titles of the page's Bokeh figures as the browser has them (they are drawn on canvas, not in the DOM).
+TITLES_JS = """() => {
+    const out = [];
+    for (const doc of Bokeh.documents) for (const m of doc.all_models)
+        if (m.constructor.__name__ === "Title" && m.text) out.push(m.text);
+    return out;
+}"""
+
 
 def progress_text(page) -> str:
     """The progress line under the tabs."""

@@ -10,7 +10,7 @@ import time
 
 import numpy as np
 import pytest
-from pageutil import progress_text as _progress, set_input as _set
+from pageutil import TITLES_JS, progress_text as _progress, set_input as _set
 
 pytestmark = pytest.mark.ui
 
@@ -302,13 +302,6 @@ def test_a_1024_field_streams_rasterised_maps_and_stops(page, server, artifacts,
     assert app.feed["estimate"] is app.result.estimate
 
 
-# Titles of the page's Bokeh figures as the browser has them (they are drawn on canvas, not in the DOM).
-TITLES_JS = """() => {
-    const out = [];
-    for (const doc of Bokeh.documents) for (const m of doc.all_models)
-        if (m.constructor.__name__ === "Title" && m.text) out.push(m.text);
-    return out;
-}"""
 # what the browser itself says about its own GPU-less screenshots, not about the page
 BROWSER_NOISE = re.compile(r"GL Driver Message|GPU stall due to ReadPixels")
 

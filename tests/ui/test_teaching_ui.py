@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from pageutil import progress_text as _progress, set_input as _set
+from pageutil import TITLES_JS, progress_text as _progress, set_input as _set
 
 pytestmark = pytest.mark.ui
 
@@ -28,12 +28,6 @@ IMAGE_SUM_JS = """(name) => {
         return s;
     }
     return null;
-}"""
-TITLES_JS = """() => {
-    const out = [];
-    for (const doc of Bokeh.documents) for (const m of doc.all_models)
-        if (m.constructor.__name__ === "Title" && m.text) out.push(m.text);
-    return out;
 }"""
 
 
