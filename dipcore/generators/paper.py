@@ -12,12 +12,13 @@ over space. We keep BatchNorm2d's parameters and compute exactly that statistic 
 (``instance_norm``), which also lets M latent draws pass through the fitted network independently.
 
 Ensembles: :class:`PaperEnsemble` holds K ordinary :class:`PaperGenerator` members. On a GPU they run as one
-grouped network (weights concatenated, ``groups=K``: one kernel per layer for all members); on a CPU, where
-``benchmarks/bench_fit.py`` measured grouped convolutions slower than plain ones, one member after the other.
+grouped network (weights concatenated, ``groups=K``: one kernel per layer for all members; not measured on a GPU
+yet); on a CPU, where ``benchmarks/bench_variants.py`` measured grouped convolutions slower than plain ones, one
+member after the other.
 
-Speed: every "nearest ×2 up-sampling, reflection padding 1, 3×3 convolution" block is computed exactly at the
-low resolution (:func:`up_conv`): 2.25× fewer multiply-adds and a 4× smaller input, the same numbers to fp32
-rounding.
+Speed: a "nearest ×2 up-sampling, reflection padding 1, 3×3 convolution" block whose input has at least
+:data:`PHASE_MIN_CELLS` cells is computed exactly at the low resolution (:func:`up_conv`): 2.25× fewer
+multiply-adds and a 4× smaller input, the same numbers to fp32 rounding.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ LATENT_CHANNELS = 100
 CHANNELS = (512, 256, 128, 64, 32, 16)
 N_UP = 6  # five conv blocks + the final up-sampling
 # up_conv pays where activations, not weights, dominate the cost: measured on this project's CPU
-# (benchmarks/bench_fit.py's layer table) it wins from 128×128 input cells and loses below 32×32
+# (benchmarks/bench_variants.py, table 1) it wins at 128×128 input cells and loses at 64×64 and below
 PHASE_MIN_CELLS = 128 * 128
 
 
@@ -141,8 +142,9 @@ def grouped_forward(members: list[PaperGenerator], z: torch.Tensor, grouped: boo
     z : torch.Tensor
         Latents (N, K·100, 1, 1); member k reads channels ``k·100 … (k+1)·100``.
     grouped : bool, optional
-        One grouped network (``groups=K``) or a loop over members; default: grouped on CUDA, a loop elsewhere
-        (the faster of the two on each device, ``benchmarks/bench_fit.py``). Same numbers either way.
+        One grouped network (``groups=K``) or a loop over members; default: grouped on CUDA (one launch per
+        layer for all members), a loop elsewhere (faster on this project's CPU: ``benchmarks/bench_variants.py``).
+        Same numbers either way.
 
     Returns
     -------
