@@ -12,8 +12,8 @@ import pandas as pd
 from dipcore import recipes
 from dipcore.errors import SSHDipError
 from dipcore.experiments.figures import plot_ensemble_size
-from dipcore.experiments.fits import Combination, FitOutcome, combinations, each_field, ensemble_fit, outcome_rows
-from dipcore.experiments.parallel import check_local_device, run_on_cluster, wants_cluster
+from dipcore.experiments.fits import Combination, FitOutcome, combinations, ensemble_fit, outcome_rows
+from dipcore.experiments.parallel import dispatch, wants_cluster
 from dipcore.experiments.results import ExperimentResult, checkpoint, write_result
 from dipcore.experiments.runner import ProgressFn, StopFn, Tracker, check_common, default_recipe
 from dipcore.experiments.tables import ENSEMBLE_COLUMNS, ensemble_summary
@@ -63,13 +63,9 @@ def run_ensemble_size(cases: Sequence[str], ratios: Sequence[int] = (16,), noise
         checkpoint(outdir, "ensemble-size", outcome_rows(outcomes), ENSEMBLE_COLUMNS)
         tracker.say(f"[{tracker.done}/{tracker.total}] {outcome.label}{outcome.text}")
 
-    if on_cluster:
-        check_local_device(device, scheduler)
-        run_on_cluster("ensemble-size", combos, params, tracker, keep, workers=workers, scheduler=scheduler,
-                       progress_bar=progress_bar)
-    else:
-        for combo, fld in each_field(parsed, combos):
-            keep(combo, ensemble_fit(fld, combo.spec, combo.ratio, combo.noise, tracker=tracker, **params))
+    dispatch("ensemble-size", parsed, combos, params, tracker, keep,
+             lambda fld, c: ensemble_fit(fld, c.spec, c.ratio, c.noise, tracker=tracker, **params),
+             on_cluster=on_cluster, workers=workers, scheduler=scheduler, progress_bar=progress_bar)
     rows = outcome_rows(outcomes)
     table = pd.DataFrame(rows, columns=ENSEMBLE_COLUMNS)
     summary = ensemble_summary(table)

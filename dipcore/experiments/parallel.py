@@ -32,7 +32,7 @@ from typing import Any
 
 from dipcore.cluster import DASHBOARD, open_client
 from dipcore.errors import SSHDipError
-from dipcore.experiments.fits import Combination, FitOutcome, fit_task
+from dipcore.experiments.fits import Combination, FitOutcome, each_field, fit_task
 from dipcore.experiments.runner import Tracker
 
 #: How often the client looks at the stop flag while no fit finishes (seconds).
@@ -118,4 +118,22 @@ def run_on_cluster(kind: str, combos: Sequence[Combination], params: dict, track
             raise
 
 
-__all__ = ["POLL_S", "check_local_device", "run_on_cluster", "wants_cluster"]
+def dispatch(kind: str, parsed: Sequence, combos: Sequence[Combination], params: dict, tracker: Tracker,
+             keep: Callable[[Combination, FitOutcome | SSHDipError], None],
+             local_fit: Callable[[Any, Combination], FitOutcome], *, on_cluster: bool, workers: int | None = None,
+             scheduler: Any = None, progress_bar: bool = False) -> None:
+    """Run a sweep's fits and hand each outcome to ``keep``: on a cluster (:func:`run_on_cluster`, same
+    ``params``) when ``on_cluster``, else here, one after the other, as ``local_fit(field, combination)``.
+
+    The one place where the three sweeps choose between the cluster and the serial loop.
+    """
+    if on_cluster:
+        check_local_device(params["device"], scheduler)
+        run_on_cluster(kind, combos, params, tracker, keep, workers=workers, scheduler=scheduler,
+                       progress_bar=progress_bar)
+    else:
+        for combo, fld in each_field(parsed, combos):
+            keep(combo, local_fit(fld, combo))
+
+
+__all__ = ["POLL_S", "check_local_device", "dispatch", "run_on_cluster", "wants_cluster"]

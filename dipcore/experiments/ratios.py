@@ -12,9 +12,9 @@ import pandas as pd
 from dipcore import recipes
 from dipcore.errors import SSHDipError
 from dipcore.experiments.figures import plot_ratio_maps, plot_ratios
-from dipcore.experiments.fits import (Combination, FitOutcome, combinations, each_field, outcome_rows, ratio_base,
+from dipcore.experiments.fits import (Combination, FitOutcome, combinations, outcome_rows, ratio_base,
                                       ratio_fit, skipped_ratio_rows)
-from dipcore.experiments.parallel import check_local_device, run_on_cluster, wants_cluster
+from dipcore.experiments.parallel import dispatch, wants_cluster
 from dipcore.experiments.results import ExperimentResult, checkpoint, write_result
 from dipcore.experiments.runner import ProgressFn, StopFn, Tracker, check_common, default_recipe
 from dipcore.experiments.tables import RATIO_COLUMNS, ratios_summary
@@ -82,14 +82,10 @@ def run_ratios(cases: Sequence[str], ratios: Sequence[int] = (2, 4, 8, 16, 32),
         tracker.say(f"[{tracker.done}/{tracker.total}] {outcome.label}{outcome.text}")
         checkpoint(outdir, "ratios", outcome_rows(outcomes), RATIO_COLUMNS)  # a killed sweep keeps its fits
 
-    if on_cluster:
-        check_local_device(device, scheduler)
-        run_on_cluster("ratios", combos, params, tracker, keep, workers=workers, scheduler=scheduler,
-                       progress_bar=progress_bar)
-    else:
-        for combo, fld in each_field(parsed, combos):
-            keep(combo, ratio_fit(fld, combo.spec, combo.ratio, combo.noise, tracker=tracker,
-                                  want_maps=combo.want_maps, **params))
+    dispatch("ratios", parsed, combos, params, tracker, keep,
+             lambda fld, c: ratio_fit(fld, c.spec, c.ratio, c.noise, tracker=tracker, want_maps=c.want_maps,
+                                      **params),
+             on_cluster=on_cluster, workers=workers, scheduler=scheduler, progress_bar=progress_bar)
     rows = outcome_rows(outcomes)
     maps = {combos[i].ratio: o.maps for i, o in sorted(outcomes.items()) if o.maps is not None}
     table = pd.DataFrame(rows, columns=RATIO_COLUMNS)

@@ -14,9 +14,9 @@ import pandas as pd
 from dipcore import recipes
 from dipcore.errors import SSHDipError
 from dipcore.experiments.figures import plot_spread_error, plot_uncertainty_maps
-from dipcore.experiments.fits import (Combination, FitOutcome, combinations, each_field, outcome_rows,
+from dipcore.experiments.fits import (Combination, FitOutcome, combinations, outcome_rows,
                                       uncertainty_fit)
-from dipcore.experiments.parallel import check_local_device, run_on_cluster, wants_cluster
+from dipcore.experiments.parallel import dispatch, wants_cluster
 from dipcore.experiments.results import ExperimentResult, checkpoint, write_result
 from dipcore.experiments.runner import ProgressFn, StopFn, Tracker, check_common, default_recipe
 from dipcore.experiments.tables import UNCERTAINTY_COLUMNS
@@ -73,14 +73,10 @@ def run_uncertainty(cases: Sequence[str], ratios: Sequence[int] = (16,), noises:
         outcomes[combo.index] = outcome
         checkpoint(outdir, "uncertainty", outcome_rows(outcomes), UNCERTAINTY_COLUMNS)
 
-    if on_cluster:
-        check_local_device(device, scheduler)
-        run_on_cluster("uncertainty", combos, {**params, "latent_samples": latent_samples}, tracker, keep,
-                       workers=workers, scheduler=scheduler, progress_bar=progress_bar)
-    else:
-        for combo, fld in each_field(parsed, combos):
-            keep(combo, uncertainty_fit(fld, combo.spec, combo.ratio, combo.noise, latent_samples=latent_samples,
-                                        tracker=tracker, **params))
+    params["latent_samples"] = latent_samples
+    dispatch("uncertainty", parsed, combos, params, tracker, keep,
+             lambda fld, c: uncertainty_fit(fld, c.spec, c.ratio, c.noise, tracker=tracker, **params),
+             on_cluster=on_cluster, workers=workers, scheduler=scheduler, progress_bar=progress_bar)
     rows = outcome_rows(outcomes)
     figures = [p for i in sorted(written) for p in written[i][0]]
     files = [p for i in sorted(written) for p in written[i][1]]
