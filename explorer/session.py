@@ -16,6 +16,7 @@ session's last connection has gone (Bokeh destroys the session itself only after
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import logging
 import time
@@ -103,7 +104,9 @@ class FitSession:
         self.job: FitJob | None = None     # the current (or last) fit
         self.display: Display | None = None
         # push counters and event times (benchmarks/bench_explorer.py and the browser tests read them)
-        self.stats: dict = {"pushes": 0, "push_seconds": 0.0, "first_push": None, "last_push": None}
+        # ("image_times": when each recent image update was let through, the clock the LARGE_PERIOD throttle reads)
+        self.stats: dict = {"pushes": 0, "push_seconds": 0.0, "first_push": None, "last_push": None,
+                            "image_times": collections.deque(maxlen=64)}
         self._ended = None                 # the last event of a run that just ended, until flush() publishes it
         self._run_id = 0
         self._last_image_push = self._next_push = self._last_pixel_push = 0.0
@@ -264,6 +267,7 @@ class FitSession:
             if self.display is not None:
                 self.display.mark_sent()
             self._last_image_push = now
+            self.stats["image_times"].append(now)
         if up.error:
             s.error = up.error
         if up.ended or up.stopped:
