@@ -145,6 +145,27 @@ def test_cuda_fit_matches_cpu_loosely(twin):
     assert abs(a.metrics.get("rmse", 0) - b.metrics.get("rmse", 0)) < 1e-2
 
 
+# On CUDA the fit keeps PyTorch's default: cuDNN convolutions in TF32 (10-bit mantissa). The stated tolerance: the
+# default recipe's estimate within 1 % of the fp32 fit's RMSE against the truth (benchmarks/gpu_check.sh runs this).
+TF32_RMSE_TOLERANCE = 0.01
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_cuda_tf32_convolutions_stay_within_the_stated_tolerance(twin):
+    old = torch.backends.cudnn.allow_tf32
+    try:
+        torch.backends.cudnn.allow_tf32 = True
+        tf32 = run(twin.observation, twin.degradation, iters=60, members=2, device="cuda", seed=3,
+                   truth=twin.truth)
+        torch.backends.cudnn.allow_tf32 = False
+        fp32 = run(twin.observation, twin.degradation, iters=60, members=2, device="cuda", seed=3,
+                   truth=twin.truth)
+    finally:
+        torch.backends.cudnn.allow_tf32 = old
+    a, b = tf32.metrics["rmse"], fp32.metrics["rmse"]
+    assert abs(a - b) <= TF32_RMSE_TOLERANCE * b, (a, b)
+
+
 def test_discrepancy_principle_stops_at_the_noise_level(twin):
     # With a known noise far above the misfit of the bicubic start, nothing is left to fit: the estimate stays
     # at the bicubic field; without the principle the same fit moves away from it.
