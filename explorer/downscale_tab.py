@@ -11,7 +11,6 @@ session's next tick (``Document.add_next_tick_callback``, all pending changes in
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 
 import numpy as np
@@ -22,9 +21,9 @@ from bokeh.plotting import figure
 from explorer.downscale_state import FACTORS, DownscaleState
 from explorer.geometry import CM, Geometry
 from explorer.live import REFS, TITLE_SIZE, LiveMap
+from explorer.ticks import NextTick
 from explorer.views import AMP, BALANCE
 
-log = logging.getLogger(__name__)
 
 POLL_MS = 250  # how often the session moves the worker's newest snapshot to the page (a fit step takes longer)
 EXPLAIN = ("No truth here: the page shows the estimate, the members' spread and how well the estimate reproduces "
@@ -32,6 +31,11 @@ EXPLAIN = ("No truth here: the page shows the estimate, the members' spread and 
 HOW = ("The coarse map you load is taken as the block mean of a field ×factor finer; a deep image prior (K "
        "networks fitted to this one map, no training data) estimates that field. Misfit = RMS of the estimate's "
        "block means minus your map.")
+def _apply_order(keys) -> list[str]:
+    """A new field first (its ranges), then its data, then the text."""
+    return [k for k in ("field", "frame", "text") if k in keys]
+
+
 FLOOR_CM = 1e-6  # the log axis's floor: a back-projected answer's misfit can be exactly 0
 FRAME_W, FRAME_H = 380, 300  # the largest map frame (px): two maps side by side fit the app's main area
 MIN_FRAME = 120
@@ -124,8 +128,7 @@ class DownscaleTab(pn.viewable.Viewer):
         super().__init__(**params)
         self.state = s = DownscaleState(fit=fit, queue=queue, limits=limits, load=load)
         self.doc = None
-        self._pending: dict[str, Callable[[], None]] = {}
-        self._scheduled = False
+        self._ticks: NextTick | None = None
         self._periodic = None
         self._panel = None
         self.geom: Geometry | None = None
@@ -177,30 +180,17 @@ class DownscaleTab(pn.viewable.Viewer):
         """Run ``fn`` now without a session (scripts, tests); in one, on the document's next tick (latest wins per
         key), whichever thread asked: the worker never changes a model, and a change made while the session's
         loop is busy is not lost."""
-        if self.doc is None:
+        if self._ticks is None:
             fn()
             return
-        self._pending[key] = fn
-        if not self._scheduled:
-            self._scheduled = True
-            self.doc.add_next_tick_callback(self._drain)
-
-    def _drain(self) -> None:
-        self._scheduled = False
-        pending, self._pending = self._pending, {}
-        with pn.io.hold(self.doc):
-            for key in ("field", "frame", "text"):  # a new field first: its ranges, then its data
-                if key in pending:
-                    try:
-                        pending[key]()
-                    except Exception:  # a display hiccup must not end the session
-                        log.exception("downscale tab: %s update failed", key)
+        self._ticks.add(key, fn)
 
     def attach(self) -> None:
         """Inside a served session: poll the worker every POLL_MS and stop the run when the session ends."""
         if self._periodic is not None or pn.state.curdoc is None or pn.state.curdoc.session_context is None:
             return
         self.doc = pn.state.curdoc
+        self._ticks = NextTick(self.doc, lambda: pn.io.hold(self.doc), _apply_order, "downscale tab")
         self._periodic = pn.state.add_periodic_callback(self.state.poll, period=POLL_MS)
         pn.state.on_session_destroyed(lambda _ctx: self.close())
 

@@ -22,7 +22,6 @@ plots: :mod:`explorer.pixel`.
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from contextlib import nullcontext
@@ -42,6 +41,7 @@ from bokeh.models import (
 from bokeh.plotting import figure
 
 from explorer.geometry import CM, Geometry, is_lonlat
+from explorer.ticks import NextTick
 from explorer.views import AMP, BALANCE, LAND
 
 MAX_DISPLAY = 512  # a streamed map has at most this many cells per side (larger fields are rasterised down;
@@ -69,7 +69,12 @@ const v = img[j * nx + i];
 return Number.isFinite(v) ? v.toFixed(2) + " UNIT" : "land";
 """
 REFS = {"bicubic": ("bicubic", "#555555", "dashed"), "ibp": ("IBP", IBP_COLOR, "dotdash")}
-log = logging.getLogger(__name__)
+
+
+def _apply_order(keys) -> list[str]:
+    """A field's restyle before the data it frames; the paint sequence number last (it tags the batch's images)."""
+    keys = list(keys)
+    return [k for k in ["restyle"] + [k for k in keys if k not in ("restyle", "seq")] + ["seq"] if k in keys]
 
 
 def display_array(arr: np.ndarray, geom: Geometry) -> np.ndarray:
@@ -229,8 +234,7 @@ class LiveMaps:
         doc = pn.state.curdoc
         self.doc = doc if doc is not None and doc.session_context is not None else None
         self._loop_thread = threading.get_ident()  # built on the session's event loop
-        self._pending: dict = {}
-        self._scheduled = False
+        self._ticks = NextTick(self.doc, self.hold, _apply_order, "live maps") if self.doc is not None else None
         self._painted: list = []  # listeners of the browser's paint acknowledgements (the session's flush)
         self.sent, self.sent_at = 0, 0.0  # sequence number and time of the last image update
         self._sent_times: dict[int, float] = {}
@@ -278,25 +282,10 @@ class LiveMaps:
     def schedule(self, key: str, fn) -> None:
         """Apply a model change now when this is safe and batched (no session, or inside :meth:`hold` on the
         session's loop); otherwise on the session's next tick (latest wins per key), batched there."""
-        if self.doc is None or self._in_hold():
+        if self._ticks is None or self._in_hold():
             fn()
             return
-        self._pending[key] = fn
-        if not self._scheduled:
-            self._scheduled = True
-            self.doc.add_next_tick_callback(self._drain)
-
-    def _drain(self) -> None:
-        self._scheduled = False
-        pending, self._pending = self._pending, {}
-        order = ["restyle"] + [k for k in pending if k not in ("restyle", "seq")] + ["seq"]
-        with self.hold():
-            for k in order:
-                if k in pending:
-                    try:
-                        pending[k]()
-                    except Exception:  # a display hiccup must not end the session
-                        log.exception("live update %s failed", k)
+        self._ticks.add(key, fn)
 
     def mark_sent(self) -> None:
         """Tag the image update just made with the next sequence number (the browser echoes it when painted)."""
