@@ -4,7 +4,8 @@ watch its progress, then read its table and PNG figures; or load an output folde
 The sweep runs in an :class:`explorer.jobs.Job`, the explorer's one background job (the fit runs in one too):
 the worker never touches widgets; it puts the newest progress and its final outcome into the job's latest-wins
 slot, and :meth:`ExperimentsTab.flush` (a periodic callback in a served page, called by hand in tests) moves them
-to the widgets. Stop asks the job to stop; the sweep polls it between fit steps.
+to the widgets. Stop asks the job to stop; the sweep polls it between fit steps. The end of the browser session stops
+the sweep too (:meth:`ExperimentsTab.close`).
 
 On a shared server a sweep is fits like the sidebar's: it waits for its turn in the server's queue (it holds one slot
 for the whole sweep) and must stay within the server's limits. The page takes no path: a sweep writes to a new
@@ -191,6 +192,16 @@ class ExperimentsTab(pn.viewable.Viewer):
         if self.job is not None:
             self.job.stop()
 
+    def close(self) -> None:
+        """The browser session ended: stop its sweep (it would otherwise hold a fit slot of the server, and its
+        cores, for nobody) and the periodic flush."""
+        self.stop()
+        if self._periodic is not None:
+            try:
+                self._periodic.stop()
+            except Exception:  # already stopped with the session
+                pass
+
     def load(self) -> None:
         """Read an existing output folder (CSV + PNG) and show it; errors go to the alert."""
         try:
@@ -261,6 +272,8 @@ class ExperimentsTab(pn.viewable.Viewer):
     def _ensure_periodic(self) -> None:
         if self._periodic is None and pn.state.curdoc is not None:
             self._periodic = pn.state.add_periodic_callback(self.flush, period=FLUSH_MS)
+            if pn.state.curdoc.session_context is not None:  # a served page: its end stops the sweep
+                pn.state.on_session_destroyed(lambda _ctx: self.close())
 
     def __panel__(self):
         if self._panel is None:

@@ -243,3 +243,20 @@ def test_experiments_tab_runs_quick_in_background_and_fills_table(tmp_path):
     tab.load_dir = str(tmp_path / "missing")
     tab.load()
     assert tab.alert.visible and "not a folder" in tab.alert.object
+
+
+def test_experiments_tab_close_stops_its_sweep(tmp_path):
+    # A closed tab's sweep must not run on for nobody: close() (called when the browser session ends) stops it at
+    # its next fit step and the worker ends.
+    pytest.importorskip("panel")
+    from explorer.experiments_tab import ExperimentsTab
+
+    tab = ExperimentsTab()
+    tab.experiment, tab.quick, tab.iters, tab.out_dir = "ratios", True, 5000, str(tmp_path / "closed")
+    tab.run()
+    assert tab.running
+    tab.close()
+    tab.job.join(60)
+    assert tab.job.stop_requested and not tab.job.alive
+    tab.flush()
+    assert not tab.running and tab.status == "stopped"
