@@ -202,6 +202,12 @@ class FitSession:
         if self.job is not None:
             self.job.stop()
             self.stats["stop_called"] = time.perf_counter()
+            if self._doc is not None and self._periodic is not None:
+                # show it on the loop's next tick, not at the next periodic flush (up to FLUSH_MS later)
+                try:
+                    self._doc.add_next_tick_callback(self.flush)
+                except Exception:  # the session is being destroyed: nothing left to show
+                    pass
 
     def wait(self, timeout: float = 60.0) -> bool:
         """Join the worker and show its end (for scripts and tests). True when the worker has ended. In a browser
