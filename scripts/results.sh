@@ -25,9 +25,26 @@ $P --cases mediterranean agulhas --ratios 8 16 --noise 0 --methods bicubic ibp d
 stamp "§0: with 5 % noise, x8 (the table of docs/results.md)"
 $P --cases $TURB gulfstream --ratios 8 --noise 0.05 --methods bicubic ibp default:1 default:4 \
     --csv $S/noise5_x8.csv | tee $S/noise5_x8.md
-stamp "§0: with 5 % noise, x16 (not run yet)"
-$P --cases $TURB gulfstream --ratios 16 --noise 0.05 --methods bicubic ibp default:4 \
-    --csv $S/default_k4_noise16.csv | tee $S/default_k4_noise16.md
+stamp "§0: the paper's recipe at its 1500 iterations on three more fields, noise 0"
+$P --cases kuroshio mediterranean agulhas --ratios 8 16 --noise 0 --methods bicubic ibp paper \
+    --csv $S/paper_fields.csv | tee $S/paper_fields.md
+stamp "§0: the paper's 4-member ensemble at x16 (the best estimate measured on the Gulf Stream x16)"
+$P --cases $TURB kuroshio mediterranean agulhas --ratios 16 --noise 0 --methods bicubic ibp paper:4 \
+    --csv $S/paper_k4_x16.csv | tee $S/paper_k4_x16.md
+stamp "§0: one member of the default, noise 0, the fields fields_k1_k4 leaves out"
+$P --cases $TURB gulfstream kuroshio --ratios 8 16 --noise 0 --methods bicubic ibp default:1 \
+    --csv $S/default_k1.csv | tee $S/default_k1.md
+stamp "§0: the paper's recipe with 5 % noise"
+$P --cases $TURB gulfstream --ratios 8 16 --noise 0.05 --methods bicubic ibp paper \
+    --csv $S/paper_noise5.csv | tee $S/paper_noise5.md
+stamp "§0: the Deep Decoder at x8 (turbulence, Gulf Stream)"
+$P --cases $TURB gulfstream --ratios 8 --noise 0 --methods bicubic ibp decoder \
+    --csv $S/decoder_x8.csv | tee $S/decoder_x8.md
+stamp "§0: the default with 5 % noise, x16"
+$P --cases $TURB gulfstream kuroshio mediterranean agulhas --ratios 16 --noise 0.05 \
+    --methods bicubic ibp default:4 --csv $S/noise5_x16.csv | tee $S/noise5_x16.md
+stamp "§0: the matrix of every point and method run, and the ensemble calibration table"
+.venv/bin/python scripts/standing_matrix.py $S > $S/matrix.md
 stamp "§0: the paper's recipe as read now (fixed latent centre) and as read before (z redrawn every step)"
 $P --cases $TURB --ratios 8 16 --noise 0 --methods paper paper_redraw --csv $S/paper.csv | tee $S/paper.md
 stamp "§0: the paper's recipe at its 1500 iterations: ladder x1..x32 (Gulf Stream, turbulence) and ensemble size"
