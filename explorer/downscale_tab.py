@@ -31,6 +31,8 @@ EXPLAIN = ("No truth here: the page shows the estimate, the members' spread and 
 HOW = ("The coarse map you load is taken as the block mean of a field ×factor finer; a deep image prior (K "
        "networks fitted to this one map, no training data) estimates that field. Misfit = RMS of the estimate's "
        "block means minus your map.")
+
+
 def _apply_order(keys) -> list[str]:
     """A new field first (its ranges), then its data, then the text."""
     return [k for k in ("field", "frame", "text") if k in keys]
