@@ -315,9 +315,12 @@ def test_a_1024_field_streams_rasterised_maps_and_stops(page, server, artifacts,
     first = est.screenshot()
     t1 = time.perf_counter()
     time.sleep(2.5)
-    # the throttle's own clock: when each image update was let through (a count over a 2.5 s window alone would
-    # read 2.0/s for 5 pushes 0.6 s apart); every gap must be at least LARGE_PERIOD
     times = [t for t in app.session.stats["image_times"] if t >= t1]
+    # it streams: image updates per second of the window, as counted before
+    streamed = len(times) / (time.perf_counter() - t1)
+    assert streamed > 0.5, f"{streamed:.2f} image updates/s"
+    # the throttle, on its own clock (when each image update was let through): a count over a 2.5 s window would
+    # read 2.0/s for 5 pushes 0.6 s apart, so the bound is on the gaps and on the rate over whole intervals
     gaps = np.diff(times)
     rate = len(gaps) / (times[-1] - times[0]) if len(gaps) else 0.0
     assert len(gaps) and gaps.min() >= LARGE_PERIOD, f"image updates {np.round(gaps, 3)} s apart"
@@ -325,9 +328,10 @@ def test_a_1024_field_streams_rasterised_maps_and_stops(page, server, artifacts,
     img = app.live.maps["estimate"].source.data["image"][0]
     assert max(img.shape) <= MAX_DISPLAY and img.dtype == np.float32, img.shape
     assert first != second, "the 1024² estimate map did not change while running"
-    assert 0.5 < rate <= 1 / LARGE_PERIOD, f"{rate:.2f} pushes/s"
+    assert rate <= 1 / LARGE_PERIOD, f"{rate:.2f} pushes/s"
     reacted = _click_stop_timed(page, app)
-    print(f"1024²: {rate:.2f} pushes/s; Stop shown {reacted:.2f} s after the click")
+    print(f"1024²: {streamed:.2f} image updates/s in the window, {rate:.2f}/s over whole intervals; Stop shown "
+          f"{reacted:.2f} s after the click")
     assert reacted < 1.5, f"Stop took {reacted:.2f} s"
     assert app.feed["estimate"] is app.result.estimate
 
