@@ -21,7 +21,7 @@ from bokeh.plotting import figure
 from explorer.downscale_state import FACTORS, DownscaleState
 from explorer.geometry import CM, Geometry
 from explorer.live import REFS, TITLE_SIZE, LiveMap
-from explorer.ticks import NextTick
+from explorer.ticks import NextTick, stop_periodic
 from explorer.views import AMP, BALANCE
 
 
@@ -199,11 +199,7 @@ class DownscaleTab(pn.viewable.Viewer):
     def close(self) -> None:
         """Stop the run and the polling (the session has ended)."""
         self.state.stop()
-        if self._periodic is not None:
-            try:
-                self._periodic.stop()
-            except Exception:  # already stopped with the session
-                pass
+        stop_periodic(self._periodic)
 
     # ---- views ------------------------------------------------------------------------------------------
     def _field_changed(self) -> None:

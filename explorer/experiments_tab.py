@@ -27,6 +27,7 @@ from dipcore.errors import SSHDipError
 from explorer.fitqueue import FitQueue
 from explorer.jobs import Job
 from explorer.server_limits import Limits
+from explorer.ticks import stop_periodic
 
 FLUSH_MS = 300
 RESULTS = Path(__file__).resolve().parent.parent / "docs" / "results"
@@ -196,11 +197,7 @@ class ExperimentsTab(pn.viewable.Viewer):
         """The browser session ended: stop its sweep (it would otherwise hold a fit slot of the server, and its
         cores, for nobody) and the periodic flush."""
         self.stop()
-        if self._periodic is not None:
-            try:
-                self._periodic.stop()
-            except Exception:  # already stopped with the session
-                pass
+        stop_periodic(self._periodic)
 
     def load(self) -> None:
         """Read an existing output folder (CSV + PNG) and show it; errors go to the alert."""

@@ -36,6 +36,7 @@ from explorer.fitqueue import FitQueue
 from explorer.geometry import CM
 from explorer.jobs import FitJob
 from explorer.server_limits import Limits
+from explorer.ticks import stop_periodic
 
 if TYPE_CHECKING:
     from dipcore.solver import Recipe
@@ -137,11 +138,7 @@ class FitSession:
     def close(self) -> None:
         """The session ended: stop the fit and the periodic flush."""
         self.stop()
-        if self._periodic is not None:
-            try:
-                self._periodic.stop()
-            except Exception:
-                pass
+        stop_periodic(self._periodic)
 
     def attach_display(self, display: Display) -> None:
         """Show the updates through ``display`` (one message each, after the browser painted the last one)."""

@@ -1,12 +1,13 @@
 """explorer.ticks.NextTick with a fake document: one scheduled batch, latest wins per key, the batch's order, one
-failing change does not drop the others, changes queued from several threads all arrive."""
+failing change does not drop the others, changes queued from several threads all arrive; stop_periodic stops a
+callback once and tolerates one Bokeh already stopped."""
 
 from __future__ import annotations
 
 import threading
 from contextlib import contextmanager
 
-from explorer.ticks import NextTick
+from explorer.ticks import NextTick, stop_periodic
 
 
 class FakeDoc:
@@ -77,3 +78,23 @@ def test_changes_from_several_threads_all_arrive():
     while doc.callbacks:
         doc.tick()
     assert len(done) == 800 and len(set(done)) == 800
+
+
+class FakePeriodic:
+    def __init__(self, already_stopped=False):
+        self.stops, self.already_stopped = 0, already_stopped
+
+    def stop(self):
+        self.stops += 1
+        if self.already_stopped:
+            raise ValueError("callback already removed")  # what Bokeh raises for a callback it removed
+
+
+def test_stop_periodic_stops_and_tolerates_none_and_already_stopped():
+    p = FakePeriodic()
+    stop_periodic(p)
+    assert p.stops == 1
+    gone = FakePeriodic(already_stopped=True)
+    stop_periodic(gone)  # must not raise: the session already stopped it
+    assert gone.stops == 1
+    stop_periodic(None)
