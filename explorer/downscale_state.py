@@ -106,6 +106,9 @@ class DownscaleState(param.Parameterized):
     """
 
     sample = param.Selector(default=DEFAULT_SAMPLE, objects=list(SAMPLES), doc="An embedded sample to downscale.")
+    time_index = param.Integer(default=0, bounds=(0, None),
+                               doc="Time step of the loaded variable (the map downscaled, when it has several).")
+    time_steps = param.Integer(default=1, precedence=-1, doc="How many time steps the loaded variable has.")
     factor = param.Selector(default=4, objects=list(FACTORS), doc="How much finer the answer is (per side).")
     members = param.Integer(default=4, bounds=(1, 32), doc="Ensemble members K (K > 1 gives the std).")
     iters = param.Integer(default=0, bounds=(0, 20000),
@@ -134,6 +137,9 @@ class DownscaleState(param.Parameterized):
         self.misfit: tuple[np.ndarray, np.ndarray] = (np.zeros(0), np.zeros(0))
         self._curve: list[tuple[int, float]] = []
         self._origin: tuple[str, str] = ("field", "")  # ("sample" | "upload" | "field", its name)
+        self._upload: tuple[bytes, str] | None = None  # kept so another time step needs no second upload
+        self._quiet = False  # set while _load writes time_index itself (not a user's choice)
+        self._loaded_time = 0  # the time step of the field shown
         self._lock = threading.Lock()  # poll() may be called by hand (tests) while the periodic callback runs
         if load:
             self.load_sample(self.sample)
@@ -150,9 +156,39 @@ class DownscaleState(param.Parameterized):
         return self._load(lambda: read_sample(name), f"sample {name}", ("sample", name))
 
     def upload(self, data: bytes | None, filename: str | None) -> bool:
-        """Read uploaded NetCDF bytes as the observation; on failure the message is shown and the field stays."""
+        """Read uploaded NetCDF bytes as the observation (its first time step; :attr:`time_index` picks another);
+        on failure the message is shown and the field stays."""
         name = display_name(filename)
-        return self._load(lambda: read_upload(data, name), f"upload {name}", ("upload", name))
+        ok = self._load(lambda: read_upload(data, name), f"upload {name}", ("upload", name))
+        if ok:
+            self._upload = (data, name)
+        return ok
+
+    @param.depends("time_index", watch=True)
+    def _time_chosen(self) -> None:
+        """Another time step of the loaded sample or upload (a user with years of maps downscales any of them)."""
+        if self._quiet:
+            return
+        (kind, name), t = self._origin, int(self.time_index)
+        if kind == "sample":
+            ok = self._load(lambda: read_sample(name, time=t), f"sample {name}, time step {t}", self._origin)
+        elif kind == "upload" and self._upload is not None:
+            data, fname = self._upload
+            ok = self._load(lambda: read_upload(data, fname, time=t), f"upload {fname}, time step {t}",
+                            self._origin)
+        else:
+            ok = False
+        if not ok:  # the map shown is still the step loaded before: the widget must say so
+            self._set_time(self._loaded_time, self.time_steps)
+
+    def _set_time(self, t: int, steps: int) -> None:
+        self._quiet = True
+        try:
+            self.param.time_index.bounds = (0, max(0, steps - 1))
+            self.param.update(time_steps=steps, time_index=int(t))
+        finally:
+            self._quiet = False
+        self._loaded_time = int(t)
 
     def use_field(self, field: Field, source: str = "an in-memory field") -> bool:
         """An in-memory field (scripts, tests), checked like a file's."""
@@ -162,7 +198,7 @@ class DownscaleState(param.Parameterized):
         notes: list[str] = []
         try:
             with noted(notes):
-                f, info, _t, line = read()
+                f, info, t, line = read()
         except SSHDipError as exc:  # bad upload, all land…: said on the page; what was loaded stays
             self.error = f"could not load {label}: {exc}"
             return False
@@ -173,8 +209,10 @@ class DownscaleState(param.Parameterized):
         if self.job is not None:  # a new field voids the run: its worker ends after its current step, unseen
             self.job.stop()
             self.job, self.running = None, False
-        if info.get("time_steps", 1) > 1 and origin[0] == "upload":
-            notes.append(f"the file has {info['time_steps']} time steps: the first is downscaled")
+        steps = int(info.get("time_steps", 1))
+        if steps > 1 and origin[0] == "upload":
+            notes.append(f"the file has {steps} time steps: step {t} is downscaled (choose another with 'Time step')")
+        self._set_time(t, steps)
         self.error, self.notes = "", notes
         self._origin = origin
         self.source = line
@@ -241,6 +279,8 @@ class DownscaleState(param.Parameterized):
         """What the NetCDF records as its input: never a path of this server."""
         f, (kind, name) = self.field, self._origin
         p = {"input": f"{kind} {name}" if kind != "field" else name, "variable": f.name}
+        if self.time_steps > 1:  # the file holds several maps: say which one (the NetCDF's input_file)
+            p["input"] += f", time step {int(self.time_index)}"
         if kind == "sample":
             p.update(credit=f.attrs.get("credit", ""), title=SAMPLES[name].title)
         return p
@@ -321,6 +361,8 @@ class DownscaleState(param.Parameterized):
         """The download's name: what was downscaled and by how much."""
         kind, name = self._origin
         base = name.rsplit(".", 1)[0] if kind == "upload" else name if kind == "sample" else "field"
+        if self.time_steps > 1:
+            base += f"_t{int(self.time_index)}"
         factor = self.result.attrs.get("factor", self.factor) if self.result is not None else self.factor
         return f"{base}_x{factor}_downscaled.nc"
 

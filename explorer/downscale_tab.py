@@ -107,12 +107,9 @@ class MisfitCurve:
 class DownscaleTab(pn.viewable.Viewer):
     """The "Downscale my field (no truth)" tab.
 
-    To show it, the lead adds one entry to the ``pn.Tabs`` of ``explorer/layout.py`` (``ExplorerView``)::
-
-        ("Downscale (no truth)", DownscaleTab(queue=app.session.queue, limits=app.limits)),
-
-    with ``from explorer.downscale_tab import DownscaleTab`` (``DownscaleTab()`` alone works too: no queue, no
-    limits). Each browser session must get its own instance (it holds that session's run).
+    ``explorer/layout.py`` (``ExplorerView``) shows it as one of its tabs, with the server's queue and limits
+    (``DownscaleTab()`` alone works too: no queue, no limits). Each browser session must get its own instance (it
+    holds that session's run).
 
     Parameters
     ----------
@@ -143,6 +140,9 @@ class DownscaleTab(pn.viewable.Viewer):
         self.file_input = pn.widgets.FileInput(accept=".nc,.nc4,.cdf,.netcdf", width=220, align="end")
         self.file_input.param.watch(lambda e: e.new is not None and s.upload(e.new, self.file_input.filename),
                                     "value")
+        # shown only for a variable with several time steps (a file of daily maps: pick the day)
+        self.time_input = pn.widgets.IntInput.from_param(s.param.time_index, name="Time step", width=90,
+                                                         visible=s.time_steps > 1)
         self.factor_select = pn.widgets.Select.from_param(s.param.factor, name="Factor ×", options=list(FACTORS),
                                                           width=80)
         self.members_input = pn.widgets.IntInput.from_param(s.param.members, name="Members K", width=90)
@@ -207,6 +207,7 @@ class DownscaleTab(pn.viewable.Viewer):
         if f is None:
             return
         self.geom = Geometry.of(f)
+        self.time_input.visible = self.state.time_steps > 1
         fw, fh = frame_size(f)
         # outer sizes (a frame size would leave Panel's row a wrong height: the axes got clipped): the frame plus
         # the axes, title, colour bar and toolbar around it
@@ -289,7 +290,7 @@ class DownscaleTab(pn.viewable.Viewer):
             controls = pn.Row(self.sample_select, self.use_sample,
                               pn.Column(pn.pane.Markdown("or upload NetCDF", margin=(0, 5)), self.file_input,
                                         margin=0),
-                              self.factor_select, self.members_input, self.iters_input, self.run_button,
+                              self.time_input, self.factor_select, self.members_input, self.iters_input, self.run_button,
                               self.stop_button, sizing_mode="stretch_width")
             self._panel = pn.Column(
                 pn.pane.Markdown(f"### Downscale my field (no truth)\n**{EXPLAIN}** {HOW}",

@@ -176,3 +176,36 @@ def test_the_real_downscale_on_a_small_crop_gives_a_grid_four_times_finer():
     assert s.result["std"].shape == (128, 192)
     assert len(s.misfit[0]) == 5 and np.all(np.isfinite(s.misfit[1]))
     assert s.result.attrs["input_file"] == "blacksea crop"
+
+
+def test_an_upload_with_several_time_steps_downscales_the_step_chosen_without_a_new_upload(tmp_path):
+    f = small_field(16, 16)
+    days = np.stack([f.data.values + 0.1 * k for k in range(3)])  # three daily maps, each 0.1 m higher
+    da = xr.DataArray(days, dims=("time", "lat", "lon"), name="adt", attrs={"units": "m"},
+                      coords={"time": np.array(["2020-01-01", "2020-01-02", "2020-01-03"], "datetime64[ns]"),
+                              "lat": np.linspace(30, 33, 16), "lon": np.linspace(0, 3, 16)})
+    da[1] = np.nan  # day 2 is all missing: choosing it must fail with a message and keep day 1
+    path = tmp_path / "days.nc"
+    da.to_dataset().to_netcdf(path)
+    seen: dict = {}
+    tab = tab_with(fake_downscale(seen=seen))
+    s = tab.state
+    assert s.upload(path.read_bytes(), "days.nc"), s.error
+    assert s.time_steps == 3 and s.time_index == 0 and tab.time_input.visible
+    assert any("3 time steps" in n for n in s.notes)
+    first = np.nanmean(s.field.values)
+    s.time_index = 1
+    assert "could not load upload days.nc, time step 1" in s.error
+    assert s.time_index == 0 and np.nanmean(s.field.values) == pytest.approx(first)  # day 1 stays, and says so
+    s.time_index = 2  # the widget's choice: read again from the kept bytes
+    assert s.error == "" and s.time_steps == 3 and s.time_index == 2
+    assert np.nanmean(s.field.values) == pytest.approx(first + 0.2, abs=1e-5)
+    assert s.filename == "days_t2_x4_downscaled.nc"
+    s.run()
+    assert s.wait(10) and s.status.startswith("done")
+    assert seen["provenance"]["input"] == "upload days.nc, time step 2"
+    assert s.param.time_index.bounds == (0, 2)  # the bounds follow the file: no step 5 to pick
+    with pytest.raises(ValueError):
+        s.time_index = 5
+    assert tab.state.use_field(small_field(), "a 2-D field")  # one map only: the choice goes away
+    assert s.time_steps == 1 and s.time_index == 0 and not tab.time_input.visible
