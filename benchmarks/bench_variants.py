@@ -9,9 +9,12 @@ ratio to the plain way in the same table:
    backward): plain vs :func:`dipcore.generators.paper.up_conv` (the exact sub-pixel form);
 2. **members**: a ``paper`` ensemble's training step (forward, backward, Adam) with the members as one grouped
    network vs one after the other;
-3. **the default's network** (``skip``, K members, fp32): eager fp32 vs bf16 autocast vs channels_last.
+3. **the default's network** (``skip``, K members, fp32): eager fp32 vs bf16 autocast vs channels_last;
+4. with ``--compile``: ``torch.compile`` (inductor) of the default's and the paper's member networks against eager,
+   with the compile time (the first compiled step, once) apart from the step time, and the steps it takes the
+   compiled path to pay its compile time back.
 
-    python benchmarks/bench_variants.py [--threads 2] [--members 4] [--repeats 5] [--out FILE]
+    python benchmarks/bench_variants.py [--threads 2] [--members 4] [--repeats 5] [--compile] [--out FILE]
 """
 
 from __future__ import annotations
@@ -117,18 +120,61 @@ def skip_variants(k: int, repeats: int) -> str:
                  ["variant", "s per step", "× fp32"], rows)
 
 
+def compiled(k: int, repeats: int) -> str:
+    """Table 4: ``torch.compile`` of each member network (forward compiled, backward by AOTAutograd) vs eager:
+    the default's ``skip`` on its 128² grid and ``paper`` at 256², K members in a loop (what the CPU fit runs)."""
+    rows = []
+    for arch, shape, sigma in (("skip", (128, 128), 0.03), ("paper", (256, 256), 1.0)):
+        ens = Ensemble(shape, list(range(k)), arch)
+        z = ens.draw(1, [torch.Generator().manual_seed(s) for s in range(k)], 0.0, sigma)
+        # each member's own input: (N, C, h, w) from skip's (N, K, C, h, w), paper's (N, K·100, 1, 1) split
+        zs = [z[:, j] for j in range(k)] if z.dim() == 5 else list(z.chunk(k, dim=1))
+        eager = timed(train_step(ens, lambda: torch.cat([m(zs[j]) for j, m in enumerate(ens.members)], 1)),
+                      repeats)
+        fast = [torch.compile(m) for m in ens.members]  # the members share one graph: compiled once
+        step = train_step(ens, lambda: torch.cat([m(zs[j]) for j, m in enumerate(fast)], 1))
+        t = time.perf_counter()
+        try:
+            step()  # compiles forward and backward
+        except Exception as exc:  # an inductor failure is a result too: the row says which
+            why = str(exc).strip().splitlines()[0][:90].replace("|", "/")
+            rows.append([f"`{arch}` {shape[0]}²", f"{eager:.4f}", f"fails: {type(exc).__name__}: {why}",
+                         "–", f"{time.perf_counter() - t:.1f}", "–", "–"])
+            print(" | ".join(rows[-1]), flush=True)
+            continue
+        first = time.perf_counter() - t
+        comp = timed(step, repeats)
+        with torch.no_grad():  # same weights: the compiled output must be the eager one to fp32 rounding
+            diff = max(float((fast[j](zs[j]) - m(zs[j])).abs().max()) for j, m in enumerate(ens.members))
+        gain = eager - comp
+        back = f"{first / gain:.0f}" if gain > 0 else "never"
+        rows.append([f"`{arch}` {shape[0]}²", f"{eager:.4f}", f"{comp:.4f}", f"{comp / eager:.2f}", f"{first:.1f}",
+                     back, f"{diff:.1e}"])
+        print(" | ".join(rows[-1]), flush=True)  # a row as soon as it is measured (compiling takes minutes)
+    cache = "off (cold compile)" if os.environ.get("TORCHINDUCTOR_FORCE_DISABLE_CACHES") == "1" else "on"
+    return table(f"4. `torch.compile` (inductor), K={k} members in a loop: training step (inductor's disk cache "
+                 f"{cache})",
+                 ["network", "eager s", "compiled s", "compiled / eager", "first step (compile) s",
+                  "steps to pay it back", "max abs Δ output"], rows)
+
+
 def main(argv: list[str] | None = None) -> str:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--threads", type=int, default=None, help="intra-op threads (default: torch's)")
     p.add_argument("--members", type=int, nargs="+", default=[4, 8], help="K for table 2 (table 3: the first)")
     p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--compile", action="store_true", help="add table 4 (torch.compile; minutes on 2 cores)")
+    p.add_argument("--only-compile", action="store_true", help="table 4 alone")
     p.add_argument("--out", help="also write the tables (markdown) here")
     a = p.parse_args(argv)
     if a.threads:
         torch.set_num_threads(a.threads)
     load0 = os.getloadavg()
     t0 = time.perf_counter()
-    parts = [layers(a.repeats), members(a.members, a.repeats), skip_variants(a.members[0], a.repeats)]
+    parts = [] if a.only_compile else [layers(a.repeats), members(a.members, a.repeats),
+                                       skip_variants(a.members[0], a.repeats)]
+    if a.compile or a.only_compile:
+        parts.append(compiled(a.members[0], a.repeats))
     load1 = os.getloadavg()
     head = (f"## bench_variants — {time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime())}\n\n"
             f"- torch {torch.__version__}, {torch.get_num_threads()} intra-op thread(s); load average at start "
