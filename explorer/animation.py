@@ -89,10 +89,10 @@ def gif_bytes(frames: list[Frame], geom: Geometry, clim: tuple[float, float], it
     bytes
         The GIF file.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    # a Figure of its own, not pyplot: pyplot's figure registry is global, and the page builds GIFs in a worker
+    # thread (two sessions may build at once)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
     from PIL import Image
 
     if not frames:
@@ -105,7 +105,9 @@ def gif_bytes(frames: list[Frame], geom: Geometry, clim: tuple[float, float], it
         return np.ma.masked_invalid(a[::-1] if flip else a)
 
     ny, nx = chosen[0].estimate.shape
-    fig, ax = plt.subplots(figsize=(5.6, max(2.5, 4.4 * ny / nx) + 0.6), dpi=dpi, constrained_layout=True)
+    fig = Figure(figsize=(5.6, max(2.5, 4.4 * ny / nx) + 0.6), dpi=dpi, layout="constrained")
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
     try:
         extent = [geom.xs.min(), geom.xs.max(), geom.ys.min(), geom.ys.max()]
         im = ax.imshow(image(chosen[0]), origin="lower", extent=extent, cmap=style.cmap(style.SSH_CMAP),
@@ -125,7 +127,7 @@ def gif_bytes(frames: list[Frame], geom: Geometry, clim: tuple[float, float], it
             rgb = np.asarray(fig.canvas.buffer_rgba())[..., :3]
             pictures.append(Image.fromarray(np.ascontiguousarray(rgb)).convert("P", palette=Image.ADAPTIVE))
     finally:
-        plt.close(fig)
+        fig.clear()
     durations = [int(1000 / fps)] * len(pictures)
     durations[-1] = GIF_HOLD_MS
     buf = io.BytesIO()

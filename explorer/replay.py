@@ -4,12 +4,14 @@ title) and a download of the same frames as a GIF for slides. The frames and the
 
 from __future__ import annotations
 
+import asyncio
 import io
 
 import panel as pn
 from bokeh.models import Range1d
 
-from explorer.animation import Replay, frame_title
+from dipcore.errors import SSHDipError
+from explorer.animation import Replay, frame_title, gif_bytes
 from explorer.live import LiveMap
 from explorer.views import BALANCE
 
@@ -34,7 +36,7 @@ class ReplayView(pn.viewable.Viewer):
         self.map.source.name = SOURCE_NAME
         self.player = pn.widgets.Player(start=0, end=1, value=0, interval=200, loop_policy="once", disabled=True,
                                         show_loop_controls=False, width=420, css_classes=["w-replay"])
-        self.gif = pn.widgets.FileDownload(callback=self._gif, filename="ssh-dip-fit.gif", embed=False,
+        self.gif = pn.widgets.FileDownload(callback=self.gif_download, filename="ssh-dip-fit.gif", embed=False,
                                            label="Download the fit as a GIF (for slides)", color="success",
                                            visible=False, width=300, css_classes=["w-gif"])
         self.hint = pn.pane.Markdown("After a run, its estimate snapshots play back here.", margin=(0, 10),
@@ -75,12 +77,19 @@ class ReplayView(pn.viewable.Viewer):
         m.show(f.estimate, r.geom)
         m.fig.title.text = f"DIP estimate, {frame_title(f, r.iters)}"
 
-    def _gif(self):
+    async def gif_download(self) -> io.BytesIO | None:
+        """The GIF button's callback: the GIF of the frames shown, built in a worker thread so the session's
+        event loop (Stop, the other maps) stays free for the second or so it takes; a failure is reported."""
+        r = self.replay
+        frames, geom, iters, clim = r.frames, r.geom, r.iters, self.app.ssh_clim  # read here, on the loop
         try:
-            return io.BytesIO(self.replay.gif(self.app.ssh_clim))
-        except Exception as exc:  # shown on the page, never a broken session
+            if not frames or geom is None:
+                raise SSHDipError("no frames to animate: run a fit first")
+            data = await asyncio.to_thread(gif_bytes, frames, geom, clim, iters)
+        except Exception as exc:  # shown on the page (from the loop, not the thread), never a broken session
             self.app.report(exc)
             return None
+        return io.BytesIO(data)
 
     def __panel__(self):
         return pn.Column(

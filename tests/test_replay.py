@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 
 import numpy as np
@@ -14,6 +15,22 @@ from explorer_fakes import small_paced_app
 @pytest.fixture
 def app():
     yield from small_paced_app(iters=8)
+
+
+async def while_ticking(coro):
+    """(what ``coro`` returns, how many 10 ms ticks another task of the same loop got in meanwhile)."""
+    ticks, done = 0, False
+
+    async def ticker():
+        nonlocal ticks
+        while not done:
+            ticks += 1
+            await asyncio.sleep(0.01)
+    task = asyncio.create_task(ticker())
+    out = await coro
+    done = True
+    await task
+    return out, ticks
 
 
 def test_after_a_run_the_player_moves_the_map_and_the_gif_downloads(app):
@@ -29,7 +46,17 @@ def test_after_a_run_the_player_moves_the_map_and_the_gif_downloads(app):
     view.player.value = 0                                         # what the Player's slider sends
     assert "step 1/8" in view.map.fig.title.text
     assert not np.array_equal(np.array(view.map.source.data["image"][0]), last, equal_nan=True)
-    data = view._gif().getvalue()                                 # the FileDownload's callback
+    out, ticks = asyncio.run(while_ticking(view.gif_download()))  # the FileDownload's callback
+    data = out.getvalue()
+    assert ticks >= 3, "the GIF was built on the event loop: the session could do nothing else meanwhile"
     assert data[:4] == b"GIF8" and Image.open(io.BytesIO(data)).n_frames == 8
     app.ratio = 4                                                 # a new field: nothing to replay
     assert not view.gif.visible and view.replay.count == 0
+
+
+def test_a_gif_without_frames_is_a_message_not_a_crash(app):
+    from explorer.replay import ReplayView
+
+    view = ReplayView(app)
+    assert asyncio.run(view.gif_download()) is None
+    assert "no frames to animate" in app.error
