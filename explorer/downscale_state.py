@@ -215,7 +215,8 @@ class DownscaleState(param.Parameterized):
         self._set_time(t, steps)
         self.error, self.notes = "", notes
         self._origin = origin
-        self.source = line
+        stamp = f" ({f.attrs['time']})" if f.attrs.get("time") else ""
+        self.source = line + (f"; time step {t} of 0–{steps - 1}{stamp}" if steps > 1 else "")
         self._reset()
         self.field = f
         h, w = f.shape

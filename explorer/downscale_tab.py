@@ -142,7 +142,7 @@ class DownscaleTab(pn.viewable.Viewer):
                                     "value")
         # shown only for a variable with several time steps (a file of daily maps: pick the day)
         self.time_input = pn.widgets.IntInput.from_param(s.param.time_index, name="Time step", width=90,
-                                                         visible=s.time_steps > 1)
+                                                         visible=s.time_steps > 1, css_classes=["w-ds-time"])
         self.factor_select = pn.widgets.Select.from_param(s.param.factor, name="Factor ×", options=list(FACTORS),
                                                           width=80)
         self.members_input = pn.widgets.IntInput.from_param(s.param.members, name="Members K", width=90)
@@ -302,8 +302,8 @@ class DownscaleTab(pn.viewable.Viewer):
                 pn.Row(self.maps["std"].fig, self.curve.fig),
                 pn.pane.Markdown(
                     "The NetCDF file (CF-1.11, fine grid) holds the estimate, its std, the bicubic and IBP "
-                    "estimates and your map." + self._projection_hint() + " An uploaded 3-D file: its first "
-                    "time step is downscaled.", sizing_mode="stretch_width", styles={"color": "#444"},
+                    "estimates and your map." + self._projection_hint() + " A file of several maps: the Time step "
+                    "box picks the one downscaled (counted from 0; the first at loading).", sizing_mode="stretch_width", styles={"color": "#444"},
                     margin=(0, 10)),
                 sizing_mode="stretch_width")
         return self._panel

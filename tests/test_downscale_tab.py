@@ -201,6 +201,7 @@ def test_an_upload_with_several_time_steps_downscales_the_step_chosen_without_a_
     assert s.error == "" and s.time_steps == 3 and s.time_index == 2
     assert np.nanmean(s.field.values) == pytest.approx(first + 0.2, abs=1e-5)
     assert s.filename == "days_t2_x4_downscaled.nc"
+    assert s.source.endswith("time step 2 of 0–2 (2020-01-03T00:00:00)"), s.source  # which day, in words
     s.run()
     assert s.wait(10) and s.status.startswith("done")
     assert seen["provenance"]["input"] == "upload days.nc, time step 2"
