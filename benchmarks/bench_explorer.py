@@ -50,15 +50,33 @@ def bench_fit_alone(f, iters, members):
     return last.iters_per_s
 
 
+def cpu_seconds() -> tuple[float, float]:
+    """(CPU seconds used so far by this process: the server and the fit; by its child processes: Chromium and
+    Playwright's driver), user + system."""
+    import psutil
+
+    me = psutil.Process()
+    kids = 0.0
+    for c in me.children(recursive=True):
+        try:
+            t = c.cpu_times()
+            kids += t.user + t.system
+        except psutil.Error:  # a renderer that just ended
+            pass
+    t = me.cpu_times()
+    return t.user + t.system, kids
+
+
 def bench_app_no_page(f, iters, members):
     from explorer.app import ExplorerApp
 
     app = ExplorerApp()
     app.load_field_object(f, "bench")
     app.param.update(iters=iters, members=members, device="cpu")
+    cpu0 = cpu_seconds()[0]
     app.run()
     app.wait(600)
-    return app.result.iters_per_s
+    return app.result.iters_per_s, (cpu_seconds()[0] - cpu0) / max(1, app.result.step)
 
 
 OBSERVE_JS = """(host) => {
@@ -114,8 +132,14 @@ def bench_app_page(f, iters, members, window, synthetic: float = 0.0, stop: bool
             page.locator(".ssh-progress").first.evaluate(OBSERVE_JS)
             live, stats = app.live, app.session.stats  # the push counters live in the session
             pushes0, acked0, t1 = stats["pushes"], live.acked, time.perf_counter()
+            cpu0, step0 = cpu_seconds(), app.step
             time.sleep(window)
             dt = time.perf_counter() - t1
+            cpu1, step1 = cpu_seconds(), app.step
+            # where the two cores went during the window (CPU seconds per wall second, 2.0 = both cores)
+            out["cpu_server_fit_per_s"] = (cpu1[0] - cpu0[0]) / dt
+            out["cpu_browser_per_s"] = (cpu1[1] - cpu0[1]) / dt
+            out["window_steps"], out["window_s"] = step1 - step0, dt
             changes = page.evaluate("window.__ssh_dip_changes")
             out["browser_updates_per_s"] = len(changes) / dt
             out["browser_acks_per_s"] = (live.acked - acked0) / dt
@@ -146,6 +170,9 @@ def _report(label: str, r: dict) -> None:
     print(f"{label + ': server pushes/s':<56} {r['server_pushes_per_s']:.2f}")
     print(f"{label + ': mean server cost of one push (ms)':<56} {r['push_ms_mean']:.1f}")
     print(f"{label + ': push-to-paint ack, median (ms)':<56} {r['ack_ms_median']:.0f}")
+    if "cpu_browser_per_s" in r:
+        print(f"{label + ': CPU s/s of the server + fit process':<56} {r['cpu_server_fit_per_s']:.2f}")
+        print(f"{label + ': CPU s/s of Chromium + Playwright':<56} {r['cpu_browser_per_s']:.2f}")
     if "stop_s" in r:
         print(f"{label + ': Stop click until the page shows stopped (s)':<56} {r['stop_s']:.2f} "
               f"(click reached the server after {r['stop_called_s']:.2f} s, 'stopped' sent after "
@@ -180,11 +207,15 @@ def main(argv=None):
 
 def _real(f, args):
     alone = bench_fit_alone(f, args.iters, args.members)
-    nopage = bench_app_no_page(f, args.iters, args.members)
+    nopage, cpu_iter = bench_app_no_page(f, args.iters, args.members)
     page = bench_app_page(f, args.iters, args.members, args.window)
     print(f"{'dipcore.solver alone (it/s)':<56} {alone:.2f}")
     print(f"{'app worker, no page (it/s)':<56} {nopage:.2f}")
     print(f"{'app worker, page streaming (it/s)':<56} {page['fit_iters_per_s']:.2f}")
+    print(f"{'CPU s per iteration, no page (the whole process)':<56} {cpu_iter:.3f}")
+    if page["window_steps"]:
+        print(f"{'CPU s per iteration, page streaming (server + fit)':<56} "
+              f"{page['cpu_server_fit_per_s'] * page.get('window_s', 0) / page['window_steps']:.3f}")
     _report("real fit", page)
     print(f"{'page load until the three maps show (s)':<56} {page['page_load_s']:.2f}")
 
