@@ -27,6 +27,7 @@ import panel as pn
 from explorer import inspector, results
 from explorer.fitqueue import FitQueue
 from explorer.layout import ExplorerView
+from explorer.server_files import DataDir
 from explorer.server_limits import Limits
 from explorer.session import FitSession
 from explorer.state import ExplorerState
@@ -51,13 +52,16 @@ class ExplorerApp(ExplorerState, pn.viewable.Viewer):
     queue : FitQueue, optional
         Where this session's fits wait for their turn: the server's queue, shared by its sessions (default: a
         queue of this app's own, with ``limits.max_concurrent_fits`` slots).
+    data_dir : DataDir, optional
+        The server's folder of NetCDF files (``--data-dir``; default none), offered by the Downscale tab.
     **params
         Initial values of the state's parameters (``ratio``, ``members``…).
     """
 
     def __init__(self, load: bool = True, fit: Callable | None = None, limits: Limits | None = None,
-                 queue: FitQueue | None = None, **params):
+                 queue: FitQueue | None = None, data_dir: DataDir | None = None, **params):
         super().__init__(load=False, limits=limits, **params)
+        self.data_dir = data_dir if data_dir is not None else DataDir()
         self.session = FitSession(self, fit=fit, limits=self.limits, queue=queue)
         self.view: ExplorerView | None = None
         self._total: tuple | None = None  # (result, its total std) cached for the Uncertainty tab

@@ -1,8 +1,8 @@
 """State of the explorer's "Downscale my field (no truth)" mode: plain ``param``, NumPy and xarray, no Bokeh.
 
-The field the user loads (a sample or an upload) *is* the observation: ``dipcore.downscale.downscale`` (injected,
-so tests can hand in a stand-in) fits it in an :class:`explorer.jobs.Job` whose worker never touches the page. The
-worker puts the newest snapshot (estimate, std) into the job's latest-wins slot and appends the data misfit (RMS of
+The field the user loads (a sample, an upload or a file of the server's ``--data-dir``) *is* the observation: ``dipcore.downscale.downscale`` (injected,
+so tests can hand in a stand-in) fits it in an :class:`explorer.jobs.Job` whose worker
+(:mod:`explorer.downscale_worker`) never touches the page. The worker puts the newest snapshot (estimate, std) into the job's latest-wins slot and appends the data misfit (RMS of
 ``pool(estimate) − observation``) to its own list; :meth:`DownscaleState.poll` (the session's periodic callback,
 or called by hand in scripts and tests) moves both onto this object's parameters, which the views watch. There is
 no truth here, so no error and no score against a truth: the misfit says how well the estimate reproduces the map
@@ -15,77 +15,26 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 import param
 import xarray as xr
 
 from dipcore.constants import RATIOS
-from dipcore.degrade import pool
 from dipcore.errors import SSHDipError
 from dipcore.io import MAX_CELLS, Field
 from dipcore.samples import SAMPLES
+from explorer import downscale_worker
+from explorer.downscale_worker import Snapshot, misfit_rms
 from explorer.jobs import Job
-from explorer.loading import display_name, noted, read_field, read_sample, read_upload
+from explorer.loading import display_name, noted, read_field, read_sample, read_server_file, read_upload
+from explorer.server_files import DataDir
 
 log = logging.getLogger(__name__)
 
 FACTORS = tuple(r for r in RATIOS if r > 1)  # ×1 "downscales" nothing
 DEFAULT_SAMPLE = "mediterranean" if "mediterranean" in SAMPLES else next(iter(SAMPLES))
 HISTORY = "ssh-dip explorer: downscale my field (no truth)"
-
-
-class _Stopped(Exception):
-    """Raised from the progress callback to leave ``downscale`` when Stop was pressed (it has no stop flag of
-    its own: the exception unwinds its loop and the fit generator is closed when it is dropped)."""
-
-
-@dataclass
-class Snapshot:
-    """The newest state of a run, as the worker hands it over (arrays in metres, fine grid, NaN on land)."""
-
-    step: int
-    iters: int
-    estimate: np.ndarray
-    std: np.ndarray | None
-    elapsed: float
-
-
-def misfit_rms(estimate: np.ndarray, observation: np.ndarray, factor: int) -> float:
-    """RMS (metres) of ``pool(estimate, factor) − observation`` over the cells where both are finite."""
-    d = pool(np.asarray(estimate, dtype=np.float32), factor) - observation
-    d = d[np.isfinite(d)]
-    return float(np.sqrt(np.mean(d.astype(np.float64) ** 2))) if d.size else float("nan")
-
-
-def _work(job: Job, fit: Callable, field: Field, factor: int, opts: dict, curve: list) -> None:
-    """The worker: run ``fit`` (``downscale``'s signature) on ``field``; snapshots and the outcome go to the slot,
-    misfit points to ``curve`` (under ``job.lock``)."""
-    obs = np.asarray(field.values, dtype=np.float32)
-
-    def progress(p) -> None:
-        if job.stop_requested and not p.done:
-            raise _Stopped
-        m = misfit_rms(p.estimate, obs, factor)  # the worker's cost, not the page's
-        snap = Snapshot(int(p.step), int(p.iters), np.asarray(p.estimate, np.float32),
-                        None if p.member_std is None else np.asarray(p.member_std, np.float32), float(p.elapsed))
-        with job.lock:
-            curve.append((snap.step, m))
-        job.put({"snapshot": snap})
-
-    try:
-        ds = fit(field.data, factor, progress=progress, **opts)
-    except _Stopped:
-        job.put({"stopped": True})
-        return
-    except SSHDipError as exc:  # the user's input or choice: a message, not a traceback
-        job.put({"error": str(exc)})
-        return
-    except MemoryError:
-        job.put({"error": "out of memory: use a smaller factor, fewer members or a smaller region"})
-        return
-    job.put({"result": ds})
 
 
 class DownscaleState(param.Parameterized):
@@ -103,9 +52,13 @@ class DownscaleState(param.Parameterized):
     load : bool
         Load the default sample at once (False: nothing until :meth:`load_sample`, :meth:`upload` or
         :meth:`use_field`).
+    data_dir : explorer.server_files.DataDir, optional
+        The server's folder of NetCDF files (default: none), offered by name in :attr:`server_file`.
     """
 
     sample = param.Selector(default=DEFAULT_SAMPLE, objects=list(SAMPLES), doc="An embedded sample to downscale.")
+    server_file = param.Selector(default="", objects=[""],
+                                 doc="A NetCDF file of the server's --data-dir, by name ('' = none chosen).")
     time_index = param.Integer(default=0, bounds=(0, None),
                                doc="Time step of the loaded variable (the map downscaled, when it has several).")
     time_steps = param.Integer(default=1, precedence=-1, doc="How many time steps the loaded variable has.")
@@ -126,17 +79,20 @@ class DownscaleState(param.Parameterized):
     frame = param.Integer(default=0, precedence=-1, doc="Bumped whenever estimate/std/misfit change.")
     result = param.Parameter(default=None, precedence=-1, doc="The Dataset of the last finished run.")
 
-    def __init__(self, fit: Callable | None = None, queue=None, limits=None, load: bool = True, **params):
+    def __init__(self, fit: Callable | None = None, queue=None, limits=None, load: bool = True,
+                 data_dir: DataDir | None = None, **params):
         super().__init__(**params)
         if fit is None:
             from dipcore.downscale import downscale as fit
         self.fit, self.queue, self.limits = fit, queue, limits
+        self.data_dir = data_dir if data_dir is not None else DataDir()
+        self.param.server_file.objects = ["", *self.data_dir.names()]
         self.job: Job | None = None
         # what the views read (written only here): the newest snapshot and the misfit curve of the current run
         self.snapshot: Snapshot | None = None
         self.misfit: tuple[np.ndarray, np.ndarray] = (np.zeros(0), np.zeros(0))
         self._curve: list[tuple[int, float]] = []
-        self._origin: tuple[str, str] = ("field", "")  # ("sample" | "upload" | "field", its name)
+        self._origin: tuple[str, str] = ("field", "")  # ("sample" | "upload" | "file" | "field", its name)
         self._upload: tuple[bytes, str] | None = None  # kept so another time step needs no second upload
         self._quiet = False  # set while _load writes time_index itself (not a user's choice)
         self._loaded_time = 0  # the time step of the field shown
@@ -164,6 +120,23 @@ class DownscaleState(param.Parameterized):
             self._upload = (data, name)
         return ok
 
+    @param.depends("server_file", watch=True)
+    def _file_chosen(self) -> None:
+        if self._quiet or not self.server_file or self.load_file(self.server_file):
+            return
+        kind, name = self._origin  # it could not be read: the box goes back to what is shown
+        self._quiet = True
+        try:
+            self.server_file = name if kind == "file" else ""
+        finally:
+            self._quiet = False
+
+    def load_file(self, name: str, time: int = 0) -> bool:
+        """Load file ``name`` of the server's ``--data-dir`` as the observation; on failure the message is shown
+        and the field stays."""
+        return self._load(lambda: read_server_file(self.data_dir.path(name), name, time=time),
+                          f"file {name}" + (f", time step {time}" if time else ""), ("file", name))
+
     @param.depends("time_index", watch=True)
     def _time_chosen(self) -> None:
         """Another time step of the loaded sample or upload (a user with years of maps downscales any of them)."""
@@ -172,6 +145,8 @@ class DownscaleState(param.Parameterized):
         (kind, name), t = self._origin, int(self.time_index)
         if kind == "sample":
             ok = self._load(lambda: read_sample(name, time=t), f"sample {name}, time step {t}", self._origin)
+        elif kind == "file":
+            ok = self.load_file(name, t)
         elif kind == "upload" and self._upload is not None:
             data, fname = self._upload
             ok = self._load(lambda: read_upload(data, fname, time=t), f"upload {fname}, time step {t}",
@@ -215,6 +190,12 @@ class DownscaleState(param.Parameterized):
         self._set_time(t, steps)
         self.error, self.notes = "", notes
         self._origin = origin
+        if origin[0] != "file" and self.server_file:  # the file box no longer names what is shown
+            self._quiet = True
+            try:
+                self.server_file = ""
+            finally:
+                self._quiet = False
         stamp = f" ({f.attrs['time']})" if f.attrs.get("time") else ""
         self.source = line + (f"; time step {t} of 0–{steps - 1}{stamp}" if steps > 1 else "")
         self._reset()
@@ -249,7 +230,7 @@ class DownscaleState(param.Parameterized):
                 import torch
 
                 torch.set_num_threads(threads)
-            _work(job, self.fit, f, factor, opts, curve)
+            downscale_worker.work(job, self.fit, f, factor, opts, curve)
 
         self.running = True
         self.status = f"starting ×{factor} with {self.members} member{'s' if self.members != 1 else ''}…"
@@ -279,7 +260,8 @@ class DownscaleState(param.Parameterized):
     def _provenance(self) -> dict:
         """What the NetCDF records as its input: never a path of this server."""
         f, (kind, name) = self.field, self._origin
-        p = {"input": f"{kind} {name}" if kind != "field" else name, "variable": f.name}
+        what = "server file" if kind == "file" else kind
+        p = {"input": f"{what} {name}" if kind != "field" else name, "variable": f.name}
         if self.time_steps > 1:  # the file holds several maps: say which one (the NetCDF's input_file)
             p["input"] += f", time step {int(self.time_index)}"
         if kind == "sample":
@@ -361,7 +343,7 @@ class DownscaleState(param.Parameterized):
     def filename(self) -> str:
         """The download's name: what was downscaled and by how much."""
         kind, name = self._origin
-        base = name.rsplit(".", 1)[0] if kind == "upload" else name if kind == "sample" else "field"
+        base = name.rsplit(".", 1)[0] if kind in ("upload", "file") else name if kind == "sample" else "field"
         if self.time_steps > 1:
             base += f"_t{int(self.time_index)}"
         factor = self.result.attrs.get("factor", self.factor) if self.result is not None else self.factor

@@ -121,11 +121,14 @@ class DownscaleTab(pn.viewable.Viewer):
         The server's limits.
     load : bool
         Load the default sample at construction.
+    data_dir : explorer.server_files.DataDir, optional
+        The server's folder of NetCDF files (``--data-dir``), listed in a "Server file" box.
     """
 
-    def __init__(self, fit: Callable | None = None, queue=None, limits=None, load: bool = True, **params):
+    def __init__(self, fit: Callable | None = None, queue=None, limits=None, load: bool = True, data_dir=None,
+                 **params):
         super().__init__(**params)
-        self.state = s = DownscaleState(fit=fit, queue=queue, limits=limits, load=load)
+        self.state = s = DownscaleState(fit=fit, queue=queue, limits=limits, load=load, data_dir=data_dir)
         self.doc = None
         self._ticks: NextTick | None = None
         self._periodic = None
@@ -140,6 +143,9 @@ class DownscaleTab(pn.viewable.Viewer):
         self.file_input = pn.widgets.FileInput(accept=".nc,.nc4,.cdf,.netcdf", width=220, align="end")
         self.file_input.param.watch(lambda e: e.new is not None and s.upload(e.new, self.file_input.filename),
                                     "value")
+        # only on a server started with --data-dir: its files by name (the page never sends a path)
+        self.file_select = pn.widgets.Select.from_param(s.param.server_file, name="or a server file", width=170,
+                                                        visible=len(s.param.server_file.objects) > 1)
         # shown only for a variable with several time steps (a file of daily maps: pick the day)
         self.time_input = pn.widgets.IntInput.from_param(s.param.time_index, name="Time step", width=90,
                                                          visible=s.time_steps > 1, css_classes=["w-ds-time"])
@@ -290,7 +296,7 @@ class DownscaleTab(pn.viewable.Viewer):
             controls = pn.Row(self.sample_select, self.use_sample,
                               pn.Column(pn.pane.Markdown("or upload NetCDF", margin=(0, 5)), self.file_input,
                                         margin=0),
-                              self.time_input, self.factor_select, self.members_input, self.iters_input, self.run_button,
+                              self.file_select, self.time_input, self.factor_select, self.members_input, self.iters_input, self.run_button,
                               self.stop_button, sizing_mode="stretch_width")
             self._panel = pn.Column(
                 pn.pane.Markdown(f"### Downscale my field (no truth)\n**{EXPLAIN}** {HOW}",

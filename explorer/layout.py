@@ -112,7 +112,7 @@ class ExplorerView(pn.viewable.Viewer):
         self.pixel: PixelPlots | None = None
         self.experiments = experiments_tab(app)
         # no truth: the user's coarse map is the observation (its own state; shares the server's queue and limits)
-        self.downscale = DownscaleTab(queue=app.session.queue, limits=app.limits)
+        self.downscale = DownscaleTab(queue=app.session.queue, limits=app.limits, data_dir=app.data_dir)
         self._panel = pn.Row(self._sidebar(), self._main(), sizing_mode="stretch_width")
 
     def __panel__(self):

@@ -85,6 +85,17 @@ def read_upload(data: bytes, name: str, var: str | None = None, time: int = 0) -
     return f, info, time, f"upload {name}: {info['variable']} {info['grid'][0]}×{info['grid'][1]}"
 
 
+def read_server_file(path, name: str, var: str | None = None, time: int = 0) -> tuple[Field, dict, int, str]:
+    """(field, inspect info, time step, source line) of a file of the server's ``--data-dir``
+    (:mod:`explorer.server_files`), known to the page by its ``name`` only: messages say the name, not the path."""
+    try:
+        info = inspect_file(path, var=var)
+        f = load_field(path, var=info["variable"], time=time)
+    except SSHDipError as exc:
+        raise SSHDipError(str(exc).replace(str(path), name)) from exc
+    return f, info, time, f"server file {name}: {info['variable']} {info['grid'][0]}×{info['grid'][1]}"
+
+
 def reread(upload: bytes | None, sample: str, var: str | None, time: int) -> Field:
     """The loaded source again with another variable or time step: the upload's bytes, else the sample."""
     if upload is not None:
@@ -102,4 +113,4 @@ def read_field(f: Field, source: str) -> tuple[Field, dict, int, str]:
 
 
 __all__ = ["MAX_UPLOAD_BYTES", "MAX_UPLOAD_MB", "check_upload", "display_name", "noted", "read_field",
-           "read_sample", "read_upload", "reread"]
+           "read_sample", "read_server_file", "read_upload", "reread"]

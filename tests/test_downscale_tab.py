@@ -12,7 +12,8 @@ import xarray as xr
 
 from dipcore.io import Field
 from dipcore.solver import Progress
-from explorer.downscale_state import DownscaleState, misfit_rms
+from explorer.downscale_state import DownscaleState
+from explorer.downscale_worker import misfit_rms
 from explorer.downscale_tab import DownscaleTab, fine_geometry
 
 
@@ -210,3 +211,33 @@ def test_an_upload_with_several_time_steps_downscales_the_step_chosen_without_a_
         s.time_index = 5
     assert tab.state.use_field(small_field(), "a 2-D field")  # one map only: the choice goes away
     assert s.time_steps == 1 and s.time_index == 0 and not tab.time_input.visible
+
+
+def test_a_server_file_is_chosen_by_name_with_its_time_steps(tmp_path):
+    from explorer.server_files import DataDir
+
+    f = small_field(16, 16)
+    da = xr.DataArray(np.stack([f.data.values + 0.1 * k for k in range(2)]), dims=("time", "lat", "lon"),
+                      name="adt", attrs={"units": "m"},
+                      coords={"lat": np.linspace(30, 33, 16), "lon": np.linspace(0, 3, 16)})
+    (tmp_path / "two_days.nc").write_bytes(da.to_dataset().to_netcdf())
+    (tmp_path / "broken.nc").write_bytes(b"not netcdf")
+    seen: dict = {}
+    tab = DownscaleTab(fit=fake_downscale(seen=seen), load=True, data_dir=DataDir(tmp_path.resolve()))
+    s = tab.state
+    assert s.param.server_file.objects == ["", "broken.nc", "two_days.nc"] and tab.file_select.visible
+    s.server_file = "two_days.nc"
+    assert s.error == "" and s.time_steps == 2 and s.source.startswith("server file two_days.nc")
+    first = np.nanmean(s.field.values)
+    s.time_index = 1
+    assert np.nanmean(s.field.values) == pytest.approx(first + 0.1, abs=1e-5)
+    s.run()
+    assert s.wait(10) and s.status.startswith("done")
+    assert seen["provenance"]["input"] == "server file two_days.nc, time step 1"
+    assert s.filename == "two_days_t1_x4_downscaled.nc"
+    kept = s.field
+    s.server_file = "broken.nc"  # a bad file: a message naming it (never the server's path); the field stays
+    assert s.error.startswith("could not load file broken.nc") and str(tmp_path) not in s.error
+    assert s.field is kept and s.server_file == "two_days.nc"
+    assert s.load_sample(s.sample) and s.server_file == ""  # the file box no longer names what is shown
+    assert not DownscaleTab(fit=fake_downscale(), load=False).file_select.visible  # no --data-dir: no box
