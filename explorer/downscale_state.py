@@ -1,8 +1,9 @@
 """State of the explorer's "Downscale my field (no truth)" mode: plain ``param``, NumPy and xarray, no Bokeh.
 
-The field the user loads (a sample, an upload or a file of the server's ``--data-dir``) *is* the observation: ``dipcore.downscale.downscale`` (injected,
-so tests can hand in a stand-in) fits it in an :class:`explorer.jobs.Job` whose worker
-(:mod:`explorer.downscale_worker`) never touches the page. The worker puts the newest snapshot (estimate, std) into the job's latest-wins slot and appends the data misfit (RMS of
+The field the user loads (a sample, an upload or a file of the server's ``--data-dir``) *is* the observation:
+``dipcore.downscale.downscale`` (injected, so tests can hand in a stand-in) fits it in an
+:class:`explorer.jobs.Job` whose worker (:mod:`explorer.downscale_worker`) never touches the page. The worker puts
+the newest snapshot (estimate, std) into the job's latest-wins slot and appends the data misfit (RMS of
 ``pool(estimate) − observation``) to its own list; :meth:`DownscaleState.poll` (the session's periodic callback,
 or called by hand in scripts and tests) moves both onto this object's parameters, which the views watch. There is
 no truth here, so no error and no score against a truth: the misfit says how well the estimate reproduces the map
@@ -94,7 +95,7 @@ class DownscaleState(param.Parameterized):
         self._curve: list[tuple[int, float]] = []
         self._origin: tuple[str, str] = ("field", "")  # ("sample" | "upload" | "file" | "field", its name)
         self._upload: tuple[bytes, str] | None = None  # kept so another time step needs no second upload
-        self._quiet = False  # set while _load writes time_index itself (not a user's choice)
+        self._quiet = False  # set while this object writes time_index or server_file itself (no user's choice)
         self._loaded_time = 0  # the time step of the field shown
         self._lock = threading.Lock()  # poll() may be called by hand (tests) while the periodic callback runs
         if load:
@@ -190,6 +191,8 @@ class DownscaleState(param.Parameterized):
         self._set_time(t, steps)
         self.error, self.notes = "", notes
         self._origin = origin
+        if origin[0] != "upload":  # the bytes of an earlier upload are not needed any more (up to 14 MB)
+            self._upload = None
         if origin[0] != "file" and self.server_file:  # the file box no longer names what is shown
             self._quiet = True
             try:

@@ -296,8 +296,8 @@ class DownscaleTab(pn.viewable.Viewer):
             controls = pn.Row(self.sample_select, self.use_sample,
                               pn.Column(pn.pane.Markdown("or upload NetCDF", margin=(0, 5)), self.file_input,
                                         margin=0),
-                              self.file_select, self.time_input, self.factor_select, self.members_input, self.iters_input, self.run_button,
-                              self.stop_button, sizing_mode="stretch_width")
+                              self.file_select, self.time_input, self.factor_select, self.members_input,
+                              self.iters_input, self.run_button, self.stop_button, sizing_mode="stretch_width")
             self._panel = pn.Column(
                 pn.pane.Markdown(f"### Downscale my field (no truth)\n**{EXPLAIN}** {HOW}",
                                  sizing_mode="stretch_width", margin=(0, 10)),
@@ -309,8 +309,8 @@ class DownscaleTab(pn.viewable.Viewer):
                 pn.pane.Markdown(
                     "The NetCDF file (CF-1.11, fine grid) holds the estimate, its std, the bicubic and IBP "
                     "estimates and your map." + self._projection_hint() + " A file of several maps: the Time step "
-                    "box picks the one downscaled (counted from 0; the first at loading).", sizing_mode="stretch_width", styles={"color": "#444"},
-                    margin=(0, 10)),
+                    "box picks the one downscaled (counted from 0; the first at loading).",
+                    sizing_mode="stretch_width", styles={"color": "#444"}, margin=(0, 10)),
                 sizing_mode="stretch_width")
         return self._panel
 
