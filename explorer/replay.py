@@ -10,7 +10,6 @@ import io
 import panel as pn
 from bokeh.models import Range1d
 
-from dipcore.errors import SSHDipError
 from explorer.animation import Replay, frame_title, gif_bytes
 from explorer.live import LiveMap
 from explorer.views import BALANCE
@@ -82,9 +81,7 @@ class ReplayView(pn.viewable.Viewer):
         event loop (Stop, the other maps) stays free for the second or so it takes; a failure is reported."""
         r = self.replay
         frames, geom, iters, clim = r.frames, r.geom, r.iters, self.app.ssh_clim  # read here, on the loop
-        try:
-            if not frames or geom is None:
-                raise SSHDipError("no frames to animate: run a fit first")
+        try:  # no frames: gif_bytes raises its SSHDipError, reported below
             data = await asyncio.to_thread(gif_bytes, frames, geom, clim, iters)
         except Exception as exc:  # shown on the page (from the loop, not the thread), never a broken session
             self.app.report(exc)
