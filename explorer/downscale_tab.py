@@ -21,6 +21,7 @@ from bokeh.plotting import figure
 from explorer.downscale_state import FACTORS, DownscaleState
 from explorer.geometry import CM, Geometry
 from explorer.live import REFS, TITLE_SIZE, LiveMap
+from explorer.loading import ACCEPT
 from explorer.ticks import NextTick, stop_periodic
 from explorer.views import AMP, BALANCE
 
@@ -122,7 +123,7 @@ class DownscaleTab(pn.viewable.Viewer):
     load : bool
         Load the default sample at construction.
     data_dir : explorer.server_files.DataDir, optional
-        The server's folder of NetCDF files (``--data-dir``), listed in a "Server file" box.
+        The server's folder of NetCDF files (``--data-dir``), listed in an "or a server file" box.
     """
 
     def __init__(self, fit: Callable | None = None, queue=None, limits=None, load: bool = True, data_dir=None,
@@ -140,7 +141,7 @@ class DownscaleTab(pn.viewable.Viewer):
         self.sample_select = pn.widgets.Select.from_param(s.param.sample, name="Sample", width=150)
         self.use_sample = pn.widgets.Button(label="Use sample", width=95, align="end")
         self.use_sample.on_click(lambda _e: s.load_sample(s.sample))
-        self.file_input = pn.widgets.FileInput(accept=".nc,.nc4,.cdf,.netcdf", width=220, align="end")
+        self.file_input = pn.widgets.FileInput(accept=ACCEPT, width=220, align="end")
         self.file_input.param.watch(lambda e: e.new is not None and s.upload(e.new, self.file_input.filename),
                                     "value")
         # only on a server started with --data-dir: its files by name (the page never sends a path)

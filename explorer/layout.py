@@ -25,6 +25,7 @@ from explorer.compare import ComparisonView
 from explorer.downscale_tab import DownscaleTab
 from explorer.guide import GuideView
 from explorer.live import LiveMaps
+from explorer.loading import ACCEPT
 from explorer.pixel import PixelPlots
 from explorer.replay import ReplayView
 from explorer.shortcuts import Shortcuts
@@ -131,7 +132,7 @@ class ExplorerView(pn.viewable.Viewer):
     # ---- the sidebar --------------------------------------------------------------------------------------
     def _sidebar(self):
         app, w = self.app, pn.widgets
-        upload = w.FileInput(accept=".nc,.nc4,.cdf,.netcdf", multiple=False, sizing_mode="stretch_width",
+        upload = w.FileInput(accept=ACCEPT, multiple=False, sizing_mode="stretch_width",
                              css_classes=["w-upload"])
 
         def uploaded(event):

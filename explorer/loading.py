@@ -23,6 +23,8 @@ from dipcore.samples import get_sample
 
 MAX_UPLOAD_MB = 14        # a FileInput upload travels as one websocket message (Bokeh's default cap is 20 MB,
 MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * 1024 * 1024  # and base64 adds a third): bigger files are refused here
+NETCDF_SUFFIXES = (".nc", ".nc4", ".cdf", ".netcdf")  # what the upload boxes accept and --data-dir lists
+ACCEPT = ",".join(NETCDF_SUFFIXES)                    # a FileInput's ``accept``
 NAME_CHARS = 80           # an upload's name is shown cut to this length
 TEMP_COPY = re.compile(re.escape(tempfile.gettempdir()) + r"[/\\][\w.-]+")  # where dipcore.io copies uploads
 
@@ -112,5 +114,5 @@ def read_field(f: Field, source: str) -> tuple[Field, dict, int, str]:
     return f, {"candidates": [f.name], "variable": f.name, "time_steps": 1}, 0, source
 
 
-__all__ = ["MAX_UPLOAD_BYTES", "MAX_UPLOAD_MB", "check_upload", "display_name", "noted", "read_field",
+__all__ = ["ACCEPT", "MAX_UPLOAD_BYTES", "NETCDF_SUFFIXES", "MAX_UPLOAD_MB", "check_upload", "display_name", "noted", "read_field",
            "read_sample", "read_server_file", "read_upload", "reread"]

@@ -17,8 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dipcore.errors import SSHDipError
-
-SUFFIXES = (".nc", ".nc4", ".cdf", ".netcdf")  # what the upload box accepts too
+from explorer.loading import NETCDF_SUFFIXES
 
 
 class _Parser(argparse.ArgumentParser):
@@ -67,7 +66,7 @@ class DataDir:
         except OSError:  # the folder went away or became unreadable: offer nothing rather than fail the page
             return []
         for p in entries:
-            if p.name.startswith(".") or p.suffix.lower() not in SUFFIXES:
+            if p.name.startswith(".") or p.suffix.lower() not in NETCDF_SUFFIXES:
                 continue
             try:
                 real = p.resolve(strict=True)
@@ -84,4 +83,4 @@ class DataDir:
         return self.folder / name
 
 
-__all__ = ["SUFFIXES", "DataDir"]
+__all__ = ["DataDir"]
