@@ -152,9 +152,10 @@ class DownscaleTab(pn.viewable.Viewer):
                                                          visible=s.time_steps > 1, css_classes=["w-ds-time"])
         self.factor_select = pn.widgets.Select.from_param(s.param.factor, name="Factor ×", options=list(FACTORS),
                                                           width=80)
-        self.members_input = pn.widgets.IntInput.from_param(s.param.members, name="Members K", width=90)
+        self.members_input = pn.widgets.IntInput.from_param(s.param.members, name="Members K", width=90,
+                                                           css_classes=["w-ds-members"])
         self.iters_input = pn.widgets.IntInput.from_param(s.param.iters, name="Iterations (0 = recipe's)",
-                                                          width=160, step=50)
+                                                          width=160, step=50, css_classes=["w-ds-iters"])
         self.run_button = pn.widgets.Button(label="Downscale", color="primary", width=100, align="end")
         self.stop_button = pn.widgets.Button(label="Stop", color="warning", width=70, align="end",
                                              disabled=True)

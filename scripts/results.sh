@@ -55,8 +55,10 @@ $P --cases kuroshio mediterranean agulhas --ratios 16 --noise 0.05 --methods bic
 stamp "§0: the Deep Decoder and the original DIP ('skip' fitted directly) on every field, noise 0"
 $P --cases kuroshio mediterranean agulhas --ratios 8 16 --noise 0 --methods bicubic ibp decoder skip \
     --csv $S/archs_fields.csv | tee $S/archs_fields.md
-$P --cases $TURB gulfstream --ratios 16 --noise 0 --methods bicubic ibp decoder skip \
+$P --cases $TURB --ratios 16 --noise 0 --methods bicubic ibp decoder skip \
     --csv $S/archs_x16.csv | tee $S/archs_x16.md
+$P --cases gulfstream --ratios 16 --noise 0 --methods bicubic ibp decoder skip \
+    --csv $S/archs_gs16.csv | tee $S/archs_gs16.md
 $P --cases gulfstream --ratios 8 --noise 0 --methods bicubic ibp skip --csv $S/skip_gs8.csv | tee $S/skip_gs8.md
 stamp "§0: the Deep Decoder and 'skip' with 5 % noise"
 $P --cases $TURB gulfstream kuroshio mediterranean agulhas --ratios 8 16 --noise 0.05 \
