@@ -7,7 +7,8 @@ The app is where the parts meet, and nothing below imports it::
      ├──▶ session (FitSession: run, flush, back-pressure, lifecycle) ─▶ jobs (FitJob) ─▶ fitqueue
      │                                                                 inspector, progress, server_limits
      ├──▶ results (NetCDF, summary, PNG, total std)
-     └──▶ state (ExplorerState: inputs, field, twin, load/crop, feed) ─▶ loading, feed, geometry, dipcore
+     └──▶ state (ExplorerState: inputs, field, twin, load/crop, feed) ─▶ loading, cropping, feed, geometry,
+                                                                         server_files, dipcore
 
 :class:`ExplorerApp` *is* the state (its parameters are the page's inputs and what the page shows), owns a
 :class:`explorer.session.FitSession` (``app.session``) that runs the fits, and builds its page on first display
@@ -53,15 +54,15 @@ class ExplorerApp(ExplorerState, pn.viewable.Viewer):
         Where this session's fits wait for their turn: the server's queue, shared by its sessions (default: a
         queue of this app's own, with ``limits.max_concurrent_fits`` slots).
     data_dir : DataDir, optional
-        The server's folder of NetCDF files (``--data-dir``; default none), offered by the Downscale tab.
+        The server's folder of NetCDF files (``--data-dir``; default none), offered by the sidebar and the
+        Downscale tab.
     **params
         Initial values of the state's parameters (``ratio``, ``members``…).
     """
 
     def __init__(self, load: bool = True, fit: Callable | None = None, limits: Limits | None = None,
                  queue: FitQueue | None = None, data_dir: DataDir | None = None, **params):
-        super().__init__(load=False, limits=limits, **params)
-        self.data_dir = data_dir if data_dir is not None else DataDir()
+        super().__init__(load=False, limits=limits, data_dir=data_dir, **params)
         self.session = FitSession(self, fit=fit, limits=self.limits, queue=queue)
         self.view: ExplorerView | None = None
         self._total: tuple | None = None  # (result, its total std) cached for the Uncertainty tab

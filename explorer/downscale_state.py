@@ -28,7 +28,7 @@ from dipcore.samples import SAMPLES
 from explorer import downscale_worker
 from explorer.downscale_worker import Snapshot, misfit_rms
 from explorer.jobs import Job
-from explorer.loading import display_name, noted, read_field, read_sample, read_server_file, read_upload
+from explorer.loading import Source, noted
 from explorer.server_files import DataDir
 
 log = logging.getLogger(__name__)
@@ -93,8 +93,8 @@ class DownscaleState(param.Parameterized):
         self.snapshot: Snapshot | None = None
         self.misfit: tuple[np.ndarray, np.ndarray] = (np.zeros(0), np.zeros(0))
         self._curve: list[tuple[int, float]] = []
-        self._origin: tuple[str, str] = ("field", "")  # ("sample" | "upload" | "file" | "field", its name)
-        self._upload: tuple[bytes, str] | None = None  # kept so another time step needs no second upload
+        self._source: Source | None = None  # what is shown (an upload's bytes live on in it: another time step
+        # needs no second upload)
         self._quiet = False  # set while this object writes time_index or server_file itself (no user's choice)
         self._loaded_time = 0  # the time step of the field shown
         self._lock = threading.Lock()  # poll() may be called by hand (tests) while the periodic callback runs
@@ -110,52 +110,36 @@ class DownscaleState(param.Parameterized):
 
     def load_sample(self, name: str) -> bool:
         """Load sample ``name`` as the observation; on failure the message is shown and the field stays."""
-        return self._load(lambda: read_sample(name), f"sample {name}", ("sample", name))
+        return self._load(Source.sample(name))
 
     def upload(self, data: bytes | None, filename: str | None) -> bool:
         """Read uploaded NetCDF bytes as the observation (its first time step; :attr:`time_index` picks another);
         on failure the message is shown and the field stays."""
-        name = display_name(filename)
-        ok = self._load(lambda: read_upload(data, name), f"upload {name}", ("upload", name))
-        if ok:
-            self._upload = (data, name)
-        return ok
+        return self._load(Source.upload(data, filename))
 
     @param.depends("server_file", watch=True)
     def _file_chosen(self) -> None:
         if self._quiet or not self.server_file or self.load_file(self.server_file):
             return
-        kind, name = self._origin  # it could not be read: the box goes back to what is shown
+        kind, name = self._shown  # it could not be read: the box goes back to what is shown
         self._quiet = True
         try:
             self.server_file = name if kind == "file" else ""
         finally:
             self._quiet = False
 
-    def load_file(self, name: str, time: int = 0) -> bool:
+    def load_file(self, name: str, time: int | None = None) -> bool:
         """Load file ``name`` of the server's ``--data-dir`` as the observation; on failure the message is shown
         and the field stays."""
-        return self._load(lambda: read_server_file(self.data_dir.path(name), name, time=time),
-                          f"file {name}" + (f", time step {time}" if time else ""), ("file", name))
+        return self._load(Source.server_file(self.data_dir.path, name), time)
 
     @param.depends("time_index", watch=True)
     def _time_chosen(self) -> None:
-        """Another time step of the loaded sample or upload (a user with years of maps downscales any of them)."""
+        """Another time step of what is shown (a user with years of maps downscales any of them)."""
         if self._quiet:
             return
-        (kind, name), t = self._origin, int(self.time_index)
-        if kind == "sample":
-            ok = self._load(lambda: read_sample(name, time=t), f"sample {name}, time step {t}", self._origin)
-        elif kind == "file":
-            ok = self.load_file(name, t)
-        elif kind == "upload" and self._upload is not None:
-            data, fname = self._upload
-            ok = self._load(lambda: read_upload(data, fname, time=t), f"upload {fname}, time step {t}",
-                            self._origin)
-        else:
-            ok = False
-        if not ok:  # the map shown is still the step loaded before: the widget must say so
-            self._set_time(self._loaded_time, self.time_steps)
+        if self._shown[0] == "field" or not self._load(self._source, int(self.time_index)):
+            self._set_time(self._loaded_time, self.time_steps)  # the map shown is still the step loaded before
 
     def _set_time(self, t: int, steps: int) -> None:
         self._quiet = True
@@ -166,15 +150,22 @@ class DownscaleState(param.Parameterized):
             self._quiet = False
         self._loaded_time = int(t)
 
+    @property
+    def _shown(self) -> tuple[str, str]:
+        """(kind, name) of what is shown (:class:`explorer.loading.Source`); ("field", "") before any load."""
+        return (self._source.kind, self._source.name) if self._source is not None else ("field", "")
+
     def use_field(self, field: Field, source: str = "an in-memory field") -> bool:
         """An in-memory field (scripts, tests), checked like a file's."""
-        return self._load(lambda: read_field(field, source), source, ("field", source))
+        return self._load(Source.in_memory(field, source))
 
-    def _load(self, read: Callable, label: str, origin: tuple[str, str]) -> bool:
+    def _load(self, src: Source, time: int | None = None) -> bool:
+        """Read ``src`` (at ``time``; None: its default step) and show it; False (and the message) on failure."""
+        label = src.label + (f", time step {time}" if time is not None else "")
         notes: list[str] = []
         try:
             with noted(notes):
-                f, info, t, line = read()
+                f, info, t, line = src.read(None, time)
         except SSHDipError as exc:  # bad upload, all land…: said on the page; what was loaded stays
             self.error = f"could not load {label}: {exc}"
             return False
@@ -186,14 +177,12 @@ class DownscaleState(param.Parameterized):
             self.job.stop()
             self.job, self.running = None, False
         steps = int(info.get("time_steps", 1))
-        if steps > 1 and origin[0] == "upload":
+        if steps > 1 and src.kind == "upload":
             notes.append(f"the file has {steps} time steps: step {t} is downscaled (choose another with 'Time step')")
         self._set_time(t, steps)
         self.error, self.notes = "", notes
-        self._origin = origin
-        if origin[0] != "upload":  # the bytes of an earlier upload are not needed any more (up to 14 MB)
-            self._upload = None
-        if origin[0] != "file" and self.server_file:  # the file box no longer names what is shown
+        self._source = src  # an earlier upload's bytes (up to 14 MB) go with the Source it replaces
+        if src.kind != "file" and self.server_file:  # the file box no longer names what is shown
             self._quiet = True
             try:
                 self.server_file = ""
@@ -262,7 +251,7 @@ class DownscaleState(param.Parameterized):
 
     def _provenance(self) -> dict:
         """What the NetCDF records as its input: never a path of this server."""
-        f, (kind, name) = self.field, self._origin
+        f, (kind, name) = self.field, self._shown
         what = "server file" if kind == "file" else kind
         p = {"input": f"{what} {name}" if kind != "field" else name, "variable": f.name}
         if self.time_steps > 1:  # the file holds several maps: say which one (the NetCDF's input_file)
@@ -345,7 +334,7 @@ class DownscaleState(param.Parameterized):
     @property
     def filename(self) -> str:
         """The download's name: what was downscaled and by how much."""
-        kind, name = self._origin
+        kind, name = self._shown
         base = name.rsplit(".", 1)[0] if kind in ("upload", "file") else name if kind == "sample" else "field"
         if self.time_steps > 1:
             base += f"_t{int(self.time_index)}"

@@ -146,7 +146,8 @@ class DownscaleTab(pn.viewable.Viewer):
                                     "value")
         # only on a server started with --data-dir: its files by name (the page never sends a path)
         self.file_select = pn.widgets.Select.from_param(s.param.server_file, name="or a server file", width=170,
-                                                        visible=len(s.param.server_file.objects) > 1)
+                                                        visible=len(s.param.server_file.objects) > 1,
+                                                        css_classes=["w-ds-file"])
         # shown only for a variable with several time steps (a file of daily maps: pick the day)
         self.time_input = pn.widgets.IntInput.from_param(s.param.time_index, name="Time step", width=90,
                                                          visible=s.time_steps > 1, css_classes=["w-ds-time"])

@@ -177,6 +177,9 @@ class ExplorerView(pn.viewable.Viewer):
             w.Select.from_param(app.param.sample, name="Sample", **full),
             pn.pane.Markdown(f"**or upload a NetCDF** (≤ {MAX_UPLOAD_MB} MB)", margin=(0, 10)),
             upload,
+            # only on a server started with --data-dir: its files by name (the page never sends a path)
+            w.Select.from_param(app.param.server_file, name="or a server file", css_classes=["w-server-file"],
+                                visible=len(app.param.server_file.objects) > 1, **full),
             pn.Row(w.Select.from_param(app.param.variable, name="Variable", **half),
                    w.IntInput.from_param(app.param.time_index, name="Time step", **half)),
             pn.Row(w.TextInput.from_param(app.param.index_crop, name="Crop y0 y1 x0 x1 (Enter)",
@@ -376,9 +379,9 @@ def experiments_tab(app=None):
 
 def sample_spec(state) -> str:
     """The sidebar's data as an experiment case, ``sample[:time][@y0:y1,x0:x1]`` (what ``dipcore.experiments``
-    takes as a case; the part before '@' is what ``dipcore.samples.parse_spec`` reads); '' for an upload or an
-    in-memory field (no sample to name)."""
-    if state.uploaded or state.field is None or state.sample not in SAMPLES or "sample" not in state.source:
+    takes as a case; the part before '@' is what ``dipcore.samples.parse_spec`` reads); '' for an upload, a
+    server file or an in-memory field (no sample to name)."""
+    if state.origin != "sample" or state.field is None or state.sample not in SAMPLES:
         return ""
     spec = state.sample if state.time_index == SAMPLES[state.sample].time else f"{state.sample}:{state.time_index}"
     box = state.crop_box()

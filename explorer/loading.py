@@ -1,8 +1,9 @@
 """Reading what a session loads: an embedded sample, an upload, an in-memory field; with dipcore's notes on repairs.
 
 The server only reads: the embedded samples (a fixed list, chosen in a Select), uploads (bytes; ``dipcore.io``
-writes them to an anonymous temporary file to read them, never under the name the browser sent) and fields given
-by scripts. No text box of the page takes a path. An upload's name is only shown and recorded, cleaned first
+writes them to an anonymous temporary file to read them, never under the name the browser sent), the files of its
+``--data-dir`` that :mod:`explorer.server_files` lists, and fields given by scripts. No text box of the page takes
+a path. A :class:`Source` says which of these a tab shows and reads it again. An upload's name is only shown and recorded, cleaned first
 (:func:`display_name`).
 
 :func:`noted` turns the :class:`dipcore.errors.SSHDipWarning` a usable-but-repaired input raises ("3 non-finite
@@ -14,8 +15,10 @@ from __future__ import annotations
 import re
 import tempfile
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from dipcore.errors import SSHDipError, SSHDipWarning
 from dipcore.io import Field, inspect_file, load_field
@@ -98,21 +101,61 @@ def read_server_file(path, name: str, var: str | None = None, time: int = 0) -> 
     return f, info, time, f"server file {name}: {info['variable']} {info['grid'][0]}×{info['grid'][1]}"
 
 
-def reread(upload: bytes | None, sample: str, var: str | None, time: int) -> Field:
-    """The loaded source again with another variable or time step: the upload's bytes, else the sample."""
-    if upload is not None:
-        return load_field(upload, var=var, time=time)
-    s = get_sample(sample)
-    f = load_field(s.path, var=var, time=time)
-    f.attrs["credit"] = s.credit
-    return f
-
-
 def read_field(f: Field, source: str) -> tuple[Field, dict, int, str]:
     """An in-memory field (scripts, benchmarks), checked like a file's."""
     f.check()
     return f, {"candidates": [f.name], "variable": f.name, "time_steps": 1}, 0, source
 
 
-__all__ = ["ACCEPT", "MAX_UPLOAD_BYTES", "NETCDF_SUFFIXES", "MAX_UPLOAD_MB", "check_upload", "display_name", "noted", "read_field",
-           "read_sample", "read_server_file", "read_upload", "reread"]
+Reader = Callable[[str | None, int | None], tuple[Field, dict, int, str]]
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a session's field comes from, and how to read it again with another variable or time step.
+
+    Both tabs keep the Source of what they show, so another day of a file needs no new upload and a reload reads
+    exactly what the first load read (an upload's kept bytes, a sample, a listed server file).
+
+    Parameters
+    ----------
+    kind : str
+        "sample", "upload", "file" (one of the server's ``--data-dir`` files) or "field" (in memory).
+    name : str
+        The sample's name, the upload's cleaned name (:func:`display_name`), the server file's listed name, or an
+        in-memory field's source line.
+    read : callable
+        ``read(var, time)`` → (field, inspect info, time step, source line); None: the source's default.
+    """
+
+    kind: str
+    name: str
+    read: Reader = field(repr=False, compare=False)
+
+    @property
+    def label(self) -> str:
+        """The source in a few words: "sample gulfstream", "upload my.nc", "file 2019.nc"."""
+        return self.name if self.kind == "field" else f"{self.kind} {self.name}"
+
+    @classmethod
+    def sample(cls, name: str) -> Source:
+        return cls("sample", name, lambda v, t: read_sample(name, v, t))
+
+    @classmethod
+    def upload(cls, data: bytes | None, filename: str | None) -> Source:
+        name = display_name(filename)
+        return cls("upload", name, lambda v, t: read_upload(data, name, v, t or 0))
+
+    @classmethod
+    def server_file(cls, path_of: Callable[[str], Path], name: str) -> Source:
+        """``path_of``: :meth:`explorer.server_files.DataDir.path`, asked at every read (it refuses a name the
+        folder no longer lists)."""
+        return cls("file", name, lambda v, t: read_server_file(path_of(name), name, v, t or 0))
+
+    @classmethod
+    def in_memory(cls, f: Field, source: str) -> Source:
+        return cls("field", source, lambda v, t: read_field(f, source))
+
+
+__all__ = ["ACCEPT", "MAX_UPLOAD_BYTES", "NETCDF_SUFFIXES", "MAX_UPLOAD_MB", "Source", "check_upload",
+           "display_name", "noted", "read_field", "read_sample", "read_server_file", "read_upload"]

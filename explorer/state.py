@@ -22,10 +22,11 @@ from dipcore.io import Field
 from dipcore.metrics import rmse, ssim
 from dipcore.samples import SAMPLES
 from dipcore.twin import Twin, make_twin
-from explorer import loading
+from explorer import cropping, loading
 from explorer.feed import Feed
 from explorer.geometry import CM, Geometry, clims
-from explorer.loading import MAX_UPLOAD_BYTES, MAX_UPLOAD_MB
+from explorer.loading import MAX_UPLOAD_BYTES, MAX_UPLOAD_MB, Source
+from explorer.server_files import DataDir
 from explorer.server_limits import Limits
 
 log = logging.getLogger(__name__)
@@ -51,12 +52,16 @@ class ExplorerState(param.Parameterized):
         Load the default sample now.
     limits : Limits, optional
         The server's limits: a larger field is refused at loading; the members and iterations start within them.
+    data_dir : DataDir, optional
+        The server's folder of NetCDF files (``--data-dir``; default none), offered by name in :attr:`server_file`.
     **params
         Initial values of the parameters.
     """
 
     # ---- inputs -------------------------------------------------------------------------------------------
     sample = param.Selector(default="gulfstream", objects=list(SAMPLES), doc="Embedded real sample.")
+    server_file = param.Selector(default="", objects=[""],
+                                 doc="A NetCDF file of the server's --data-dir, by name ('' = none chosen).")
     variable = param.Selector(default=None, objects=[], allow_None=True, doc="SSH variable of the file.")
     time_index = param.Integer(default=0, bounds=(0, None), doc="Time step of a 3-D variable.")
     index_crop = param.String(default="", doc="Index box 'y0 y1 x0 x1' on the loaded grid (empty: all).")
@@ -92,11 +97,14 @@ class ExplorerState(param.Parameterized):
     taps = param.Integer(default=0, precedence=-1, doc="Number of taps on the maps (the pixel view appears "
                                                        "with the first).")
 
-    def __init__(self, load: bool = True, limits: Limits | None = None, **params):
+    def __init__(self, load: bool = True, limits: Limits | None = None, data_dir: DataDir | None = None,
+                 **params):
         from dipcore.solver import DEFAULT_RECIPE, RECIPES, get_recipe
 
         super().__init__(**params)
         self.limits = limits if limits is not None else Limits()
+        self.data_dir = data_dir if data_dir is not None else DataDir()
+        self.param.server_file.objects = ["", *self.data_dir.names()]
         # the page opens with settings this server accepts (a Run over a limit is refused with a message)
         self.members = min(self.members, self.limits.max_members)
         self.iters = min(self.iters, self.limits.max_iters)
@@ -119,11 +127,11 @@ class ExplorerState(param.Parameterized):
         self.ssh_clim = (np.nan, np.nan)
         self.err_lim = 1.0
         self._scores: tuple | None = None  # (twin, its baselines' scores): see baseline_scores()
-        self._upload: bytes | None = None
-        self._upload_name = ""
+        self._source: Source | None = None  # what is loaded (read again for another variable or time step)
         self._full: Field | None = None   # the loaded field before any crop
         self._busy = False                # guards watchers while the state sets params itself
         self.param.watch(self._on_sample, ["sample"])
+        self.param.watch(self._on_server_file, ["server_file"])
         self.param.watch(self._on_reload, ["variable", "time_index"])
         self.param.watch(self._on_twin_params, ["ratio", "noise", "seed"])
         self.param.watch(self._on_index_crop, ["index_crop"])
@@ -154,30 +162,40 @@ class ExplorerState(param.Parameterized):
         return self._full
 
     @property
+    def origin(self) -> str:
+        """What the field comes from: "sample", "upload", "file" (the server's --data-dir), "field" (in memory);
+        "" before anything loaded."""
+        return self._source.kind if self._source is not None else ""
+
+    @property
     def uploaded(self) -> bool:
         """True when the field comes from an uploaded file."""
-        return self._upload is not None
+        return self.origin == "upload"
 
     def load_sample(self, name: str) -> bool:
         """Load an embedded sample (all of it); on error keep what was loaded before."""
-        return self._load(lambda: loading.read_sample(name))
+        return self._load(Source.sample(name))
 
     def load_upload(self, data: bytes | None, filename: str = "upload.nc") -> bool:
         """Load an uploaded NetCDF (bytes); on error keep what was loaded before (field, crop and settings)."""
-        name = loading.display_name(filename)
-        return self._load(lambda: loading.read_upload(data, name), upload=(data, name))
+        return self._load(Source.upload(data, filename))
+
+    def load_server_file(self, name: str) -> bool:
+        """Load file ``name`` of the server's ``--data-dir`` (a name it lists; never a path); on error keep what
+        was loaded before."""
+        return self._load(Source.server_file(self.data_dir.path, name))
 
     def load_field_object(self, f: Field, source: str = "array") -> bool:
         """Use an in-memory :class:`dipcore.io.Field` (scripts, benchmarks); on error keep the previous field."""
-        return self._load(lambda: loading.read_field(f, source))
+        return self._load(Source.in_memory(f, source))
 
-    def _read(self, read) -> tuple | None:
-        """``read()`` → (field, info, time, source) within the limits, its twin, and dipcore's notes on what was
-        repaired; None (and the error shown) on failure."""
+    def _read(self, src: Source, var: str | None = None, time: int | None = None) -> tuple | None:
+        """``src`` read (at ``var``, ``time``: None for its defaults) → (field, info, time, source line) within
+        the limits, its twin, and dipcore's notes on what was repaired; None (and the error shown) on failure."""
         notes: list[str] = []
         try:
             with loading.noted(notes):
-                f, info, t, source = read()
+                f, info, t, source = src.read(var, time)
                 self.limits.check_cells(f.shape)  # before the twin: its IBP on a huge grid would hold the server
                 twin = make_twin(f, self.ratio, self.noise, self.seed)
         except Exception as exc:
@@ -185,14 +203,15 @@ class ExplorerState(param.Parameterized):
             return None
         return f, twin, info, t, source, notes
 
-    def _load(self, read, upload: tuple[bytes, str] | None = None) -> bool:
-        got = self._read(read)
+    def _load(self, src: Source) -> bool:
+        got = self._read(src)
         if got is None:
             return False
         f, twin, info, t, source, notes = got
-        self._upload, self._upload_name = (bytes(upload[0]), upload[1]) if upload else (None, "")
+        self._source = src  # an upload's bytes live on in it (another time step needs no new upload)
         self._full = f
-        self._set_quietly(variable=None, time_index=0, index_crop="")
+        listed = src.kind == "file" and src.name in self.param.server_file.objects
+        self._set_quietly(variable=None, time_index=0, index_crop="", server_file=src.name if listed else "")
         self.param.variable.objects = list(info["candidates"])
         self.param.time_index.bounds = (0, max(0, info["time_steps"] - 1))
         self._set_quietly(variable=info["variable"], time_index=t)
@@ -207,8 +226,9 @@ class ExplorerState(param.Parameterized):
 
     def _reload(self) -> None:
         """Reload the current source with another variable or time step."""
-        v, t = self.variable, self.time_index
-        got = self._read(lambda: (loading.reread(self._upload, self.sample, v, t), {}, t, self.source))
+        if self._source is None:
+            return
+        got = self._read(self._source, self.variable, self.time_index)
         if got is None:
             return
         f, twin, _, _, _, notes = got
@@ -226,19 +246,7 @@ class ExplorerState(param.Parameterized):
         try:
             if self._full is None:
                 raise SSHDipError("load a field first")
-            if index is not None:
-                f = self._full.crop_index(*[int(i) for i in index])
-            else:
-                x0, y0, x1, y1 = box
-                g = self.geom
-                if g.xlabel.startswith("Longitude"):
-                    f = self.field.crop_box(y0, y1, x0, x1)
-                else:
-                    xs = np.where((g.xs >= min(x0, x1)) & (g.xs <= max(x0, x1)))[0]
-                    ys = np.where((g.ys >= min(y0, y1)) & (g.ys <= max(y0, y1)))[0]
-                    if xs.size == 0 or ys.size == 0:
-                        raise SSHDipError("the selected box contains no grid cell")
-                    f = self.field.crop_index(ys[0], ys[-1] + 1, xs[0], xs[-1] + 1)
+            f = cropping.cropped(self._full, self.field, self.geom, box=box, index=index)
             twin = make_twin(f, self.ratio, self.noise, self.seed)
         except Exception as exc:
             self.report(exc)
@@ -261,19 +269,7 @@ class ExplorerState(param.Parameterized):
 
     def crop_box(self) -> tuple[int, int, int, int] | None:
         """(y0, y1, x0, x1) of the shown field within the loaded one; None when uncropped (or not locatable)."""
-        full, f = self._full, self.field
-        if full is None or f is None or f.shape == full.shape:
-            return None
-        gf, gc = Geometry.of(full), Geometry.of(f)
-        if gf.xlabel.startswith("x (cell"):  # index geometry: only the typed index box tells where the crop is
-            try:
-                y0, y1, x0, x1 = (int(v) for v in self.index_crop.replace(",", " ").split())
-                return y0, y1, x0, x1
-            except ValueError:
-                return None
-        y0 = int(np.argmin(np.abs(gf.ys - gc.ys[0])))
-        x0 = int(np.argmin(np.abs(gf.xs - gc.xs[0])))
-        return y0, y0 + f.shape[0], x0, x0 + f.shape[1]
+        return cropping.position(self._full, self.field, self.index_crop)
 
     def _set_field(self, f: Field, twin: Twin) -> None:
         """Show a new field (and twin): a run of the previous one is void (the session stops it on ``twin``)."""
@@ -313,7 +309,13 @@ class ExplorerState(param.Parameterized):
         if not self.load_sample(event.new):
             self._set_quietly(sample=event.old)
 
-    def _on_reload(self, event):
+    def _on_server_file(self, event):
+        if self._busy or not event.new:
+            return
+        if not self.load_server_file(event.new):  # the box goes back to what is shown
+            self._set_quietly(server_file=event.old)
+
+    def _on_reload(self, *events):  # variable and time step together when both change (param.update)
         if not self._busy:
             self._reload()
 
@@ -373,8 +375,9 @@ class ExplorerState(param.Parameterized):
 
     def config(self) -> dict:
         """The settings a Run uses now (what the NetCDF's ``config_*`` attributes record)."""
-        return {"sample": self.sample if self._upload is None else None,
-                "file": self._upload_name if self._upload is not None else None,
+        kind = self.origin
+        return {"sample": self.sample if kind == "sample" else None,
+                "file": self._source.name if kind in ("upload", "file") else None,
                 "variable": self.variable, "time": self.time_index, "ratio": self.ratio, "noise": self.noise,
                 "members": self.members, "latent_samples": self.latent_samples, "iters": self.iters,
                 "recipe": self.recipe, "arch": self.arch, "device": self.device, "seed": self.seed}

@@ -92,6 +92,39 @@ def test_good_upload_replaces_the_field(state, tmp_path):
     assert state.param.time_index.bounds == (0, 1)
     state.time_index = 1
     np.testing.assert_allclose(state.field.values, 2 * ssh, rtol=1e-6)
+    # another source with the variable and the time step both changing at once (once a TypeError)
+    assert state.load_sample("kuroshio") and state.error == "" and state.time_index == 0
+
+
+def test_a_server_file_is_chosen_by_name_with_its_time_steps_and_a_bad_one_keeps_the_field(tmp_path):
+    from explorer.layout import sample_spec
+    from explorer.server_files import DataDir
+
+    ny, nx = 40, 48
+    yy, xx = np.meshgrid(np.linspace(0, 1, ny), np.linspace(0, 1, nx), indexing="ij")
+    ssh = (np.sin(6 * xx) * np.cos(4 * yy)).astype(np.float32)
+    ds = xr.Dataset({"zos": (("time", "lat", "lon"), np.stack([ssh, 2 * ssh]), {"units": "m"})},
+                    coords={"lat": 30 + np.arange(ny) * 0.25, "lon": -70 + np.arange(nx) * 0.25})
+    ds.to_netcdf(tmp_path / "sample_days.nc")  # 'sample' in its name: still no sample to name as a case
+    (tmp_path / "broken.nc").write_bytes(b"not netcdf")
+    state = ExplorerState(data_dir=DataDir(tmp_path.resolve()))
+    assert state.param.server_file.objects == ["", "broken.nc", "sample_days.nc"] and state.origin == "sample"
+    state.server_file = "sample_days.nc"
+    assert state.error == "" and state.origin == "file" and state.field.shape == (ny, nx)
+    assert state.source.startswith("server file sample_days.nc") and str(tmp_path) not in state.source
+    assert state.config()["file"] == "sample_days.nc" and state.config()["sample"] is None
+    assert sample_spec(state) == ""
+    state.time_index = 1  # read again from the folder
+    np.testing.assert_allclose(state.field.values, 2 * ssh, rtol=1e-6)
+    field = state.field
+    state.server_file = "broken.nc"  # the message names the file, never the server's folder; the field stays
+    assert "broken.nc" in state.error and str(tmp_path) not in state.error
+    assert state.field is field and state.server_file == "sample_days.nc"
+    assert state.load_sample("gulfstream") and state.server_file == "" and sample_spec(state) == "gulfstream"
+    with pytest.raises(ValueError):  # the page can only pick a listed name
+        state.server_file = "../secret.nc"
+    assert not state.load_server_file("../secret.nc") and "not one of the files" in state.error
+    assert ExplorerState(load=False).param.server_file.objects == [""]  # no --data-dir: nothing offered
 
 
 def test_baseline_scores_include_ibp_and_are_cached_per_twin(state):

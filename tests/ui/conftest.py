@@ -28,13 +28,15 @@ def session_factory(apps: list, options: dict | None = None):
     """What ``pn.serve`` calls per page load: a new ExplorerApp wired to its session, kept in ``apps``.
     ``options["fit"]``, read at each page load, is the fit function injected into that session's app (None: the
     real ``dipcore.solver.fit``); ``options["queue"]`` the fit queue its sessions share (None: each its own, as
-    many fits at a time as tabs) and ``options["limits"]`` the server's limits (None: the defaults)."""
+    many fits at a time as tabs), ``options["limits"]`` the server's limits (None: the defaults) and
+    ``options["data_dir"]`` its ``--data-dir`` (None: none)."""
     from explorer.app import ExplorerApp
 
     options = {} if options is None else options
 
     def factory():
-        app = ExplorerApp(fit=options.get("fit"), queue=options.get("queue"), limits=options.get("limits"))
+        app = ExplorerApp(fit=options.get("fit"), queue=options.get("queue"), limits=options.get("limits"),
+                          data_dir=options.get("data_dir"))
         app.attach_session()
         apps.append(app)
         return app.__panel__()
@@ -121,6 +123,19 @@ def serve_queue(server):
 
     yield use
     server["options"].update(queue=None, limits=None)
+
+
+@pytest.fixture
+def serve_data_dir(server):
+    """``serve_data_dir(folder)``: the pages opened from now on offer the NetCDF files of ``folder``, as
+    ``panel serve explorer --args --data-dir FOLDER`` does; the next test's pages offer none again."""
+    from explorer.server_files import DataDir
+
+    def use(folder) -> None:
+        server["options"]["data_dir"] = DataDir(folder.resolve())
+
+    yield use
+    server["options"]["data_dir"] = None
 
 
 @pytest.fixture
