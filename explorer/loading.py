@@ -3,8 +3,8 @@
 The server only reads: the embedded samples (a fixed list, chosen in a Select), uploads (bytes; ``dipcore.io``
 writes them to an anonymous temporary file to read them, never under the name the browser sent), the files of its
 ``--data-dir`` that :mod:`explorer.server_files` lists, and fields given by scripts. No text box of the page takes
-a path. A :class:`Source` says which of these a tab shows and reads it again. An upload's name is only shown and recorded, cleaned first
-(:func:`display_name`).
+a path. A :class:`Source` says which of these a tab shows and reads it again. An upload's name is only shown and
+recorded, cleaned first (:func:`display_name`).
 
 :func:`noted` turns the :class:`dipcore.errors.SSHDipWarning` a usable-but-repaired input raises ("3 non-finite
 cells treated as missing") into a list of one-line notes the page shows.
