@@ -65,9 +65,7 @@ def main(argv: list[str] | None = None) -> int:
             page.locator(".ssh-progress pre").first.wait_for()
             if a.tab == "downscale":
                 return downscale_shot(page, a)
-            box = page.locator(".w-iters input").first
-            box.fill(str(a.iters))
-            box.press("Enter")
+            fill(page, "w-iters", a.iters)
             page.get_by_role("button", name="Run", exact=True).click()
             t0 = time.time()
             while time.time() - t0 < a.timeout:  # the progress line says "finished" when the run has ended

@@ -19,6 +19,15 @@ from explorer.state import MAX_UPLOAD_BYTES, ExplorerState
 EXPLORER = Path(__file__).resolve().parent.parent / "explorer"
 
 
+def two_maps(ny: int = 40, nx: int = 48) -> tuple[xr.Dataset, np.ndarray]:
+    """A NetCDF-ready dataset of two daily maps (``zos``, m, on a lat/lon grid): a smooth pattern and twice it."""
+    yy, xx = np.meshgrid(np.linspace(0, 1, ny), np.linspace(0, 1, nx), indexing="ij")
+    ssh = (0.3 * np.sin(6 * xx) * np.cos(4 * yy)).astype(np.float32)
+    ds = xr.Dataset({"zos": (("time", "lat", "lon"), np.stack([ssh, 2 * ssh]), {"units": "m"})},
+                    coords={"lat": 30 + np.arange(ny) * 0.25, "lon": -70 + np.arange(nx) * 0.25})
+    return ds, ssh
+
+
 @pytest.fixture
 def state():
     return ExplorerState()
@@ -82,11 +91,8 @@ def test_bad_uploads_set_an_error_and_keep_the_field(state):
 
 
 def test_good_upload_replaces_the_field(state, tmp_path):
-    ny, nx = 40, 48
-    yy, xx = np.meshgrid(np.linspace(0, 1, ny), np.linspace(0, 1, nx), indexing="ij")
-    ssh = (np.sin(6 * xx) * np.cos(4 * yy)).astype(np.float32)
-    ds = xr.Dataset({"zos": (("time", "lat", "lon"), np.stack([ssh, 2 * ssh]), {"units": "m"})},
-                    coords={"lat": 30 + np.arange(ny) * 0.25, "lon": -70 + np.arange(nx) * 0.25})
+    ds, ssh = two_maps()
+    ny, nx = ssh.shape
     assert state.load_upload(ds.to_netcdf(), "mine.nc"), state.error
     assert state.field.shape == (ny, nx) and state.variable == "zos"
     assert state.param.time_index.bounds == (0, 1)
@@ -100,11 +106,8 @@ def test_a_server_file_is_chosen_by_name_with_its_time_steps_and_a_bad_one_keeps
     from explorer.layout import sample_spec
     from explorer.server_files import DataDir
 
-    ny, nx = 40, 48
-    yy, xx = np.meshgrid(np.linspace(0, 1, ny), np.linspace(0, 1, nx), indexing="ij")
-    ssh = (np.sin(6 * xx) * np.cos(4 * yy)).astype(np.float32)
-    ds = xr.Dataset({"zos": (("time", "lat", "lon"), np.stack([ssh, 2 * ssh]), {"units": "m"})},
-                    coords={"lat": 30 + np.arange(ny) * 0.25, "lon": -70 + np.arange(nx) * 0.25})
+    ds, ssh = two_maps()
+    ny, nx = ssh.shape
     ds.to_netcdf(tmp_path / "sample_days.nc")  # 'sample' in its name: still no sample to name as a case
     (tmp_path / "broken.nc").write_bytes(b"not netcdf")
     state = ExplorerState(data_dir=DataDir(tmp_path.resolve()))

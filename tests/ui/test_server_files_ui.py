@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import os
 
-import numpy as np
 import pytest
-import xarray as xr
+from test_state import two_maps  # tests/ is on sys.path (pytest's rootdir mode)
 
 pytestmark = pytest.mark.ui
 
@@ -16,12 +15,7 @@ pytestmark = pytest.mark.ui
 @pytest.fixture
 def folder(tmp_path):
     """A folder of two NetCDF files: two daily maps of a smooth field, and a file that is not NetCDF."""
-    ny, nx = 40, 48
-    yy, xx = np.meshgrid(np.linspace(0, 1, ny), np.linspace(0, 1, nx), indexing="ij")
-    ssh = (0.3 * np.sin(6 * xx) * np.cos(4 * yy)).astype(np.float32)
-    ds = xr.Dataset({"zos": (("time", "lat", "lon"), np.stack([ssh, 2 * ssh]), {"units": "m"})},
-                    coords={"lat": 30 + np.arange(ny) * 0.25, "lon": -70 + np.arange(nx) * 0.25})
-    ds.to_netcdf(tmp_path / "two_days.nc")
+    two_maps()[0].to_netcdf(tmp_path / "two_days.nc")
     (tmp_path / "broken.nc").write_bytes(b"not netcdf")
     return tmp_path
 
