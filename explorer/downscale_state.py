@@ -15,7 +15,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import numpy as np
 import param
@@ -122,11 +123,8 @@ class DownscaleState(param.Parameterized):
         if self._quiet or not self.server_file or self.load_file(self.server_file):
             return
         kind, name = self._shown  # it could not be read: the box goes back to what is shown
-        self._quiet = True
-        try:
+        with self._quietly():
             self.server_file = name if kind == "file" else ""
-        finally:
-            self._quiet = False
 
     def load_file(self, name: str, time: int | None = None) -> bool:
         """Load file ``name`` of the server's ``--data-dir`` as the observation; on failure the message is shown
@@ -141,13 +139,19 @@ class DownscaleState(param.Parameterized):
         if self._shown[0] == "field" or not self._load(self._source, int(self.time_index)):
             self._set_time(self._loaded_time, self.time_steps)  # the map shown is still the step loaded before
 
-    def _set_time(self, t: int, steps: int) -> None:
+    @contextmanager
+    def _quietly(self) -> Iterator[None]:
+        """This object writes time_index or server_file itself: not a user's choice, so no watcher acts on it."""
         self._quiet = True
         try:
-            self.param.time_index.bounds = (0, max(0, steps - 1))
-            self.param.update(time_steps=steps, time_index=int(t))
+            yield
         finally:
             self._quiet = False
+
+    def _set_time(self, t: int, steps: int) -> None:
+        with self._quietly():
+            self.param.time_index.bounds = (0, max(0, steps - 1))
+            self.param.update(time_steps=steps, time_index=int(t))
         self._loaded_time = int(t)
 
     @property
@@ -183,11 +187,8 @@ class DownscaleState(param.Parameterized):
         self.error, self.notes = "", notes
         self._source = src  # an earlier upload's bytes (up to 14 MB) go with the Source it replaces
         if src.kind != "file" and self.server_file:  # the file box no longer names what is shown
-            self._quiet = True
-            try:
+            with self._quietly():
                 self.server_file = ""
-            finally:
-                self._quiet = False
         stamp = f" ({f.attrs['time']})" if f.attrs.get("time") else ""
         self.source = line + (f"; time step {t} of 0–{steps - 1}{stamp}" if steps > 1 else "")
         self._reset()

@@ -4,10 +4,9 @@
 
 Someone who runs the explorer next to their data (years of daily maps, files larger than an upload may be) puts
 them in one folder; the sidebar (a truth to score against) and the Downscale tab (the coarse map itself) then list
-them by name beside the embedded samples. The page never sends a
-path: it picks one of the names :meth:`DataDir.names` listed, and :meth:`DataDir.path` refuses any other, so no
-session can read outside the folder (names starting with a dot, sub-folders and links leading out of the folder
-are not listed).
+them by name beside the embedded samples. The page never sends a path: it picks one of the names
+:meth:`DataDir.names` listed, and :meth:`DataDir.path` refuses any other, so no session can read outside the folder
+(names starting with a dot, sub-folders and links leading out of the folder are not listed).
 """
 
 from __future__ import annotations
