@@ -3,8 +3,9 @@ formulation; :data:`RECIPES` holds the named ones (the CLI's ``--recipe`` choice
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from dipcore.constants import ARCHITECTURES
 from dipcore.errors import SSHDipError
 
 
@@ -93,4 +94,15 @@ def get_recipe(recipe: str | Recipe) -> Recipe:
     return RECIPES[name]
 
 
-__all__ = ["DEFAULT_MEMBERS", "DEFAULT_RECIPE", "RECIPES", "Recipe", "get_recipe"]
+def with_arch(recipe: str | Recipe, arch: str | None = None) -> Recipe:
+    """The recipe, or, when ``arch`` names another architecture than the recipe's own, a copy of it with that
+    architecture (its ``arch_opts`` dropped: they are keyword arguments of the recipe's own architecture)."""
+    rec = get_recipe(recipe)
+    if arch is None or arch == rec.arch:
+        return rec
+    if arch not in ARCHITECTURES:
+        raise SSHDipError(f"unknown architecture {arch!r}; choose one of: {', '.join(ARCHITECTURES)}")
+    return replace(rec, arch=arch, arch_opts=())
+
+
+__all__ = ["DEFAULT_MEMBERS", "DEFAULT_RECIPE", "RECIPES", "Recipe", "get_recipe", "with_arch"]

@@ -17,7 +17,6 @@ session's last connection has gone (Bokeh destroys the session itself only after
 from __future__ import annotations
 
 import collections
-import dataclasses
 import logging
 import time
 import traceback
@@ -28,7 +27,7 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 from dipcore.errors import SSHDipError
-from dipcore.generators import ARCHITECTURES
+from dipcore.recipes import with_arch
 from dipcore.verdict import best_of, verdict
 from explorer import inspector
 from explorer import progress as prog
@@ -39,7 +38,6 @@ from explorer.server_limits import Limits
 from explorer.ticks import stop_periodic
 
 if TYPE_CHECKING:
-    from dipcore.solver import Recipe
     from explorer.state import ExplorerState
 
 log = logging.getLogger(__name__)
@@ -64,20 +62,6 @@ class Display(Protocol):
 
     def on_painted(self, fn: Callable[[], None]) -> None:
         """Call ``fn`` on the session's loop whenever the browser acknowledges an image update."""
-
-
-def fit_recipe(recipe: str, arch: str | None = None) -> str | Recipe:
-    """What the app hands to the fit: the recipe's name, or, when ``arch`` is not the recipe's own architecture,
-    a copy of the recipe with that architecture (its ``arch_opts`` dropped: they are keyword arguments of the
-    recipe's own architecture)."""
-    from dipcore.solver import get_recipe
-
-    rec = get_recipe(recipe)
-    if arch is None or arch == rec.arch:
-        return recipe
-    if arch not in ARCHITECTURES:
-        raise SSHDipError(f"unknown architecture {arch!r}; choose one of: {', '.join(ARCHITECTURES)}")
-    return dataclasses.replace(rec, arch=arch, arch_opts=())
 
 
 class FitSession:
@@ -108,9 +92,10 @@ class FitSession:
         # ("image_times": when each recent image update was let through, the clock the LARGE_PERIOD throttle reads)
         self.stats: dict = {"pushes": 0, "push_seconds": 0.0, "first_push": None, "last_push": None,
                             "image_times": collections.deque(maxlen=64)}
-        self._ended = None                 # the last event of a run that just ended, until flush() publishes it
+        self._ended = None                 # (last event or None, end reason) of a run that just ended, until
+        #                                    _conclude() settles and publishes it
         self._run_id = 0
-        self._last_image_push = self._next_push = self._last_pixel_push = 0.0
+        self._last_image_push = self._next_push = self._last_pixel_push = self._conclude_after = 0.0
         self._periodic = None
         self._doc = None                   # the Bokeh document of the browser session (attach())
         self._unconnected_since: float | None = None
@@ -136,9 +121,11 @@ class FitSession:
         self.close()
 
     def close(self) -> None:
-        """The session ended: stop the fit and the periodic flush."""
+        """The session ended: stop the fit and the periodic flush (a run's end still to conclude is concluded)."""
         self.stop()
         stop_periodic(self._periodic)
+        if self._ended is not None:
+            self._conclude()
 
     def attach_display(self, display: Display) -> None:
         """Show the updates through ``display`` (one message each, after the browser painted the last one)."""
@@ -159,7 +146,7 @@ class FitSession:
                 raise SSHDipError("load a field first")
             self.limits.check(s.members, s.iters, s.twin.truth.shape)
             resolve_device(s.device)
-            recipe = fit_recipe(s.recipe, s.arch)
+            recipe = with_arch(s.recipe, s.arch)
         except Exception as exc:
             s.report(exc)
             return False
@@ -224,19 +211,18 @@ class FitSession:
     # ---- pushing to the page ------------------------------------------------------------------------------
     def flush(self) -> None:
         """Push the newest snapshot to the page (called every FLUSH_MS by the session; cheap when idle)."""
+        if self._ended is not None:  # a run ended and its line went out: conclude it once the loop could write it
+            if self._periodic is None or time.perf_counter() >= self._conclude_after:
+                self._conclude()
+            return
         hold = self.display.hold if self.display is not None else nullcontext
         t0, pushes = time.perf_counter(), self.stats["pushes"]
         try:
             with hold():  # one document message per update
                 self._flush()
-            if self._ended is not None:  # a run ended: its result views go in a second message, so that the
-                p = self._ended             # "stopped"/"done" text reaches the page without waiting for them
+            if self._ended is not None:  # a run ended: the message carries only its "stopped"/"done" line
                 self.stats["end_shown"] = time.perf_counter()
-                try:
-                    with hold():
-                        self._publish(p)
-                finally:  # only now: wait() (another thread) returns once the result is all published
-                    self._ended = None
+                self._conclude_soon()
             if self.stats["pushes"] != pushes:  # the cost includes serialising the message (on leaving the hold)
                 cost = time.perf_counter() - t0
                 self.stats["push_seconds"] += cost
@@ -245,6 +231,31 @@ class FitSession:
         except Exception as exc:  # never let the periodic callback die
             log.error("flush failed\n%s", traceback.format_exc())
             self.state.error = f"display error: {type(exc).__name__}: {exc}"
+            if self._ended is not None:  # a run that ended must still settle (its buttons, its result)
+                self._conclude()
+
+    def _conclude_soon(self) -> None:
+        """Settle and publish the run that just ended at the next periodic flush, or now without a session. Panel
+        writes a callback's messages in a task that runs after it, behind any image still being written; publishing
+        the result views then held the event loop ~0.5 s (2-core CPU, 1024² field), and the "stopped" line with it."""
+        self._conclude_after = time.perf_counter() + FLUSH_MS / 1000
+        if self._periodic is None:
+            self._conclude()
+
+    def _conclude(self) -> None:
+        """Settle (:meth:`_settle`) and publish (:meth:`_publish`) the run that ended, in one message."""
+        hold = self.display.hold if self.display is not None else nullcontext
+        p, reason = self._ended
+        try:
+            with hold():
+                self._settle(p, reason)
+                if p is not None:
+                    self._publish(p)
+        except Exception as exc:
+            log.error("showing the run's end failed\n%s", traceback.format_exc())
+            self.state.error = f"display error: {type(exc).__name__}: {exc}"
+        finally:  # only now: wait() (another thread) returns once the result is all published
+            self._ended = None
 
     def _defer(self, large: bool, now: float) -> bool:
         """Hold the next image update back: the browser is still painting the last one, or (large fields) one
@@ -327,25 +338,33 @@ class FitSession:
         return prog.recent_rate(self.job.recent_times(prog.RATE_WINDOW + 1))
 
     def _finish(self, stopped: bool) -> None:
+        """The run ended: change only the progress line in this message, so that the page shows "stopped"/"done" at
+        once; the buttons and the result views follow (:meth:`_conclude_soon`)."""
         s = self.state
         p = s.last
-        s.running = False
-        s.end_reason = prog.end_reason(p, stopped=stopped, failed=bool(s.error))
+        reason = prog.end_reason(p, stopped=stopped, failed=bool(s.error))
         if s.run_twin is not s.twin:  # the field changed while the fit ran: its result is void
-            s.progress_text = "idle: press Run"
-            return
-        if p is None:
+            s.progress_text, p = "idle: press Run", None
+        elif p is None:
             left = self.job is not None and self.job.ticket is not None and self.job.ticket.admitted is None
             s.progress_text = "stopped while queued: not run" if left else "stopped before the first step"
+        else:
+            self.stats["finished"] = time.perf_counter()
+            s.progress_text = prog.end_line(p, reason, p.iters_per_s, self.scores_text(p))
+        self._ended = (p, reason)  # settled and published once this message is out (flush, _conclude_soon)
+
+    def _settle(self, p, reason: str) -> None:
+        """The run is over: the buttons, the end reason and (``p``: its last event, if any) the message."""
+        s = self.state
+        s.running = False
+        s.end_reason = reason
+        if p is None:
             return
-        self.stats["finished"] = time.perf_counter()
-        s.progress_text = prog.end_line(p, s.end_reason, p.iters_per_s, self.scores_text(p))
-        s.message = f"Fit {s.end_reason} at step {p.step} after {p.elapsed:.1f} s on {p.device}"
+        s.message = f"Fit {reason} at step {p.step} after {p.elapsed:.1f} s on {p.device}"
         if p.done and p.selected is not None:  # held-out check: the answer is each member's best step
             steps = ", ".join(str(int(k)) for k in p.selected)
             s.message += (f"; the estimate is each member's output at the step that best predicted the held-out "
                           f"cells (step {steps}), made consistent with all the data")
-        self._ended = p  # published by flush() right after this message
 
     def _publish(self, p) -> None:
         """The result of the run that just ended: the verdict, downloads, latent std map, pixel view, the lazy tabs."""
@@ -381,4 +400,4 @@ class FitSession:
         self.state.feed.send("transect", inspector.transect_info(self.state))
 
 
-__all__ = ["FLUSH_MS", "GONE_S", "LARGE_CELLS", "LARGE_PERIOD", "Display", "FitSession", "fit_recipe"]
+__all__ = ["FLUSH_MS", "GONE_S", "LARGE_CELLS", "LARGE_PERIOD", "Display", "FitSession"]

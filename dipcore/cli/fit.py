@@ -12,7 +12,7 @@ from dipcore.cli.validators import at_least, noise_fraction
 from dipcore.constants import RATIOS
 from dipcore.constants import ARCHITECTURES  # without torch: --help stays instant
 from dipcore.errors import SSHDipError
-from dipcore.recipes import DEFAULT_MEMBERS, DEFAULT_RECIPE, RECIPES
+from dipcore.recipes import DEFAULT_MEMBERS, DEFAULT_RECIPE, RECIPES, with_arch
 from dipcore.samples import SAMPLES
 
 
@@ -63,13 +63,11 @@ def _load(source: str, **kwargs):
 
 def cmd_fit(args: argparse.Namespace) -> int:
     """Run the fit of ``args``: a progress bar on stderr, the scores and the verdict on stdout."""
-    from dataclasses import replace
-
     from tqdm import tqdm
 
     from dipcore.export import result_dataset, summary, write_netcdf
     from dipcore.uncertainty import fit_stds
-    from dipcore.solver import fit, get_recipe, resolve_device
+    from dipcore.solver import fit, resolve_device
     from dipcore.twin import make_twin
     from dipcore.verdict import verdict
 
@@ -84,9 +82,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
               "index_crop": args.index_crop, "ratio": args.ratio, "noise": args.noise, "members": args.members,
               "latent_samples": args.latent_samples, "iters": args.iters, "recipe": args.recipe,
               "seed": args.seed, "device": str(device)}
-    recipe = get_recipe(args.recipe)
-    if args.arch and args.arch != recipe.arch:
-        recipe = replace(recipe, arch=args.arch, arch_opts=())
+    recipe = with_arch(args.recipe, args.arch)
     config["arch"] = recipe.arch
     events = fit(twin.observation, twin.degradation, recipe, members=args.members,
                  latent_samples=args.latent_samples, iters=args.iters, seed=args.seed, device=device,

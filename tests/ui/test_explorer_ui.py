@@ -68,6 +68,7 @@ def _stop_and_wait(page, app) -> None:
     except Exception as exc:
         raise AssertionError(f"the page did not show 'stopped' within 30 s of the click; page: "
                              f"{_progress(page)!r}; {_server_side(app)}") from exc
+    assert app.wait(30), "the worker did not end within 30 s of 'stopped'"  # and the run's end is settled
 
 
 def _wait_step(page, step: int, timeout: float = 120) -> None:
@@ -250,7 +251,9 @@ def test_bad_upload_shows_a_message_and_a_good_run_follows(page, server, artifac
         time.sleep(0.2)
     assert "done at step 3/3" in _progress(page), _progress(page)
     assert not alert.is_visible()
-    assert page.get_by_role("button", name="Download NetCDF").is_enabled()
+    from playwright.sync_api import expect
+
+    expect(page.get_by_role("button", name="Download NetCDF")).to_be_enabled()  # it follows the "done" line
 
 
 def test_two_tabs_run_two_fits_and_closing_one_stops_its_fit(page, server, serve_fit, ui_helpers):
@@ -333,7 +336,7 @@ def test_a_1024_field_streams_rasterised_maps_and_stops(page, server, artifacts,
     print(f"1024²: {streamed:.2f} image updates/s in the window, {rate:.2f}/s over whole intervals; Stop shown "
           f"{reacted:.2f} s after the click")
     assert reacted < 1.5, f"Stop took {reacted:.2f} s"
-    assert app.feed["estimate"] is app.result.estimate
+    assert app.wait(30) and app.feed["estimate"] is app.result.estimate
 
 
 # what the browser itself says about its own GPU-less screenshots, not about the page

@@ -46,7 +46,7 @@ def test_three_bad_uploads_are_messages_and_a_run_follows(page, server, artifact
     _set(page, "w-iters", "20")
     page.get_by_role("button", name="Run", exact=True).click()
     page.locator(".ssh-progress pre").get_by_text("done at step 20/20").wait_for()
-    assert app.result.done and app.error == ""
+    assert app.wait(30) and app.result.done and app.error == ""       # the result follows the "done" line
 
 
 def test_a_second_tab_waits_in_the_queue_and_stop_leaves_it(page, server, serve_fit, serve_queue, ui_helpers):
@@ -71,7 +71,10 @@ def test_a_second_tab_waits_in_the_queue_and_stop_leaves_it(page, server, serve_
     # Stop on the queued tab: it leaves the queue, its Run is back
     other.get_by_role("button", name="Stop", exact=True).click()
     other.locator(".ssh-progress pre").get_by_text("stopped while queued").wait_for()
-    assert other.get_by_role("button", name="Run", exact=True).is_enabled() and queue.counts() == (1, 0)
+    from playwright.sync_api import expect
+
+    expect(other.get_by_role("button", name="Run", exact=True)).to_be_enabled()  # it follows the "stopped" line
+    assert queue.counts() == (1, 0)
     # queued again, then admitted as soon as the first tab stops
     other.get_by_role("button", name="Run", exact=True).click()
     other.locator(".ssh-progress pre").get_by_text("queued, position 1").wait_for()

@@ -65,7 +65,9 @@ def test_ctrl_enter_runs_and_escape_stops(page, server, serve_fit, ui_helpers):
     page.locator(".ssh-progress pre").get_by_text("stopped").wait_for(timeout=10_000)
     assert app.wait(30) and not app.running and app.end_reason == "stopped by the user"
     assert app.view.shortcuts.pressed == 2                   # one message per key press, not per listener
-    assert page.get_by_role("button", name="Run", exact=True).is_enabled()
+    from playwright.sync_api import expect
+
+    expect(page.get_by_role("button", name="Run", exact=True)).to_be_enabled()  # it follows the "stopped" line
     page.keyboard.press("Escape")                            # nothing runs: Escape changes nothing
     time.sleep(0.5)
     assert not app.running and "stopped" in _progress(page)
