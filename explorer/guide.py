@@ -142,8 +142,10 @@ class GuideView:
                                              margin=(0, 10, 4, 10), visible=k in self.guide.filled,
                                              styles={"font-size": "12px", "color": "#444"})
                          for k, text in CAPTIONS.items()}
+        # always shown, empty until a run ends: a text change is cheap, a change of visibility lays the whole
+        # page out again in the browser (explorer.layout.VERDICT_CSS)
         self.summary = pn.pane.Markdown("", css_classes=["ssh-what-happened"], sizing_mode="stretch_width",
-                                        margin=(0, 10), visible=False)
+                                        margin=(0, 10))
         self.guide.param.watch(self._filled, "filled")
         self.guide.param.watch(lambda e: setattr(self.hint, "visible", not e.new), "started")
         app.param.watch(self._ended, ["verdict", "result"])  # the session sets the verdict, then the result
@@ -157,11 +159,8 @@ class GuideView:
 
     def _ended(self, event=None) -> None:
         app, p = self.app, self.app.result
-        if not app.verdict or p is None:
-            self.summary.object, self.summary.visible = "", False
-            return
-        self.summary.object = what_happened(p, app.baseline_scores(), app.run_config, app.end_reason)
-        self.summary.visible = True
+        told = app.verdict and p is not None
+        self.summary.object = what_happened(p, app.baseline_scores(), app.run_config, app.end_reason) if told else ""
 
 
 __all__ = ["CAPTIONS", "FIRST_RUN_HINT", "Guide", "GuideView", "what_happened"]
