@@ -89,6 +89,10 @@ OBSERVE_JS = """(host) => {
             window.__ssh_dip_stopped = t;
     }).observe(host.shadowRoot, {childList: true, characterData: true, subtree: true});
     document.addEventListener("pointerdown", () => { window.__ssh_dip_click = performance.now(); }, true);
+    // the browser's main thread blocked (tasks over 50 ms): after Stop, the run's end is laid out and painted
+    window.__ssh_dip_long = [];
+    new PerformanceObserver((l) => l.getEntries().forEach((e) => window.__ssh_dip_long.push([e.startTime, e.duration])))
+        .observe({entryTypes: ["longtask"]});
 }"""
 
 
@@ -154,6 +158,11 @@ def bench_app_page(f, iters, members, window, synthetic: float = 0.0, stop: bool
                 out["stop_s"] = (t_shown - t_click) / 1000
                 out["stop_server_s"] = stats.get("end_shown", float("nan")) - stop_at
                 out["stop_called_s"] = stats.get("stop_called", float("nan")) - stop_at
+                app.wait(600)
+                time.sleep(3.0)  # the run's end (buttons, verdict, result views) reaches the page and is painted
+                long = page.evaluate("window.__ssh_dip_long.filter(e => e[0] >= window.__ssh_dip_click)")
+                out["after_stop_blocked_ms"] = sum(d for _, d in long)
+                out["after_stop_longest_ms"] = max((d for _, d in long), default=0.0)
             app.wait(600)
             p_last = app.result or app.last
             out["fit_iters_per_s"] = p_last.iters_per_s if p_last is not None else float("nan")
@@ -177,6 +186,8 @@ def _report(label: str, r: dict) -> None:
         print(f"{label + ': Stop click until the page shows stopped (s)':<56} {r['stop_s']:.2f} "
               f"(click reached the server after {r['stop_called_s']:.2f} s, 'stopped' sent after "
               f"{r['stop_server_s']:.2f} s)")
+        print(f"{label + ': browser blocked in the 3 s after Stop (ms)':<56} {r['after_stop_blocked_ms']:.0f} "
+              f"(longest task {r['after_stop_longest_ms']:.0f} ms)")
 
 
 def main(argv=None):
