@@ -143,7 +143,7 @@ class GuideView:
                                              styles={"font-size": "12px", "color": "#444"})
                          for k, text in CAPTIONS.items()}
         # always shown, empty until a run ends: a text change is cheap, a change of visibility lays the whole
-        # page out again in the browser (explorer.layout.VERDICT_CSS)
+        # page out again in the browser (explorer.messages)
         self.summary = pn.pane.Markdown("", css_classes=["ssh-what-happened"], sizing_mode="stretch_width",
                                         margin=(0, 10))
         self.guide.param.watch(self._filled, "filled")

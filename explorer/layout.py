@@ -15,7 +15,6 @@ parameters, through the widgets.
 
 from __future__ import annotations
 
-import html
 import io
 
 import panel as pn
@@ -27,6 +26,7 @@ from explorer.downscale_tab import DownscaleTab
 from explorer.guide import GuideView
 from explorer.live import LiveMaps
 from explorer.loading import ACCEPT
+from explorer.messages import message_panes
 from explorer.pixel import PixelPlots
 from explorer.replay import ReplayView
 from explorer.shortcuts import Shortcuts
@@ -83,14 +83,6 @@ fit back from its snapshots; "Download the fit as a GIF" saves that animation fo
 
 KEYS_HINT = "Keyboard: **Ctrl+Enter** runs, **Esc** stops (or Tab to a button, then Enter)."
 FIRST_RUN_CSS = ":host(.ssh-first-run) .bk-btn { box-shadow: 0 0 0 3px #ffbf00; font-weight: bold; }"
-# the verdict's box, green when the network won, amber otherwise (Bootstrap's alert colours), drawn in its text:
-# showing, hiding or re-classing a pane makes BokehJS lay the whole page out again (~0.35 s each on a 2-core CPU,
-# measured at the end of a run in headless Chromium), while a change of text does not
-VERDICT_CSS = """
-.verdict { padding: 0.6em 1em; border: 1px solid; border-radius: 4px; margin: 4px 0; }
-.verdict.good { background: #d1e7dd; color: #0a3622; border-color: #a3cfbb; }
-.verdict.warn { background: #fff3cd; color: #664d03; border-color: #ffe69c; }
-"""
 
 
 class ExplorerView(pn.viewable.Viewer):
@@ -224,44 +216,6 @@ class ExplorerView(pn.viewable.Viewer):
     # ---- messages, progress and the tabs ------------------------------------------------------------------
     def _main(self):
         app = self.app
-        alert = pn.pane.Alert("", alert_type="danger", visible=False, sizing_mode="stretch_width",
-                              css_classes=["ssh-error"])
-        note = pn.pane.Markdown("", css_classes=["ssh-message"], sizing_mode="stretch_width", margin=(0, 10))
-        # what loading repaired (dipcore's SSHDipWarning, e.g. "3 non-finite cells treated as missing"): one line
-        repaired = pn.pane.Alert("", alert_type="warning", visible=False, sizing_mode="stretch_width",
-                                 css_classes=["ssh-note"], margin=(0, 10))
-        # the data's credit (Copernicus for the samples) stays whenever the data are shown, whatever the message
-        credit = pn.pane.Markdown("", css_classes=["ssh-credit"], sizing_mode="stretch_width", margin=(0, 10),
-                                  styles={"font-size": "12px", "color": "#555"})
-        # which estimate won the run: green when the network beat both classical baselines, amber otherwise
-        verdict = pn.pane.HTML("", css_classes=["ssh-verdict"], sizing_mode="stretch_width", margin=(0, 10),
-                               stylesheets=[VERDICT_CSS])
-
-        def credit_changed(event=None):
-            credit.object = f"Data: {app.credit}" if app.credit else ""
-            credit.visible = bool(app.credit)
-
-        def error_changed(event=None):
-            alert.object = app.error
-            alert.visible = bool(app.error)
-
-        def message_changed(event=None):
-            note.object = app.message
-
-        def note_changed(event=None):
-            repaired.object = f"Note: {app.note}" if app.note else ""
-            repaired.visible = bool(app.note)
-
-        def verdict_changed(event=None):
-            kind = "good" if app.best == "estimate" else "warn"
-            verdict.object = f'<div class="verdict {kind}">{html.escape(app.verdict)}</div>' if app.verdict else ""
-
-        app.param.watch(error_changed, "error")
-        app.param.watch(message_changed, "message")
-        app.param.watch(note_changed, "note")
-        app.param.watch(verdict_changed, "verdict")
-        app.param.watch(credit_changed, "credit")
-        error_changed(), message_changed(), note_changed(), verdict_changed(), credit_changed()
         tabs = pn.Tabs(
             ("Explore", self._explore()),
             ("Uncertainty", pn.param.ParamFunction(pn.bind(self._guarded(self._uncertainty), app.param.result),
@@ -274,19 +228,7 @@ class ExplorerView(pn.viewable.Viewer):
             ("About", pn.pane.Markdown(TEACHER_NOTES)),
             dynamic=True,
         )
-        ends = (note, verdict, self.guide.summary)  # the texts a run's end changes
-
-        def restyle_once():
-            # Panel sends each text pane's stylesheets again at its first change (they are built anew once the
-            # page is served); at the end of the first run that cost the browser ~1 s of page layout (2-core CPU,
-            # measured). Sent once now, while the page loads, they are equal later and do not travel again.
-            for pane in ends:
-                pane.param.trigger("object")
-
-        if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
-            pn.state.onload(restyle_once)
-        return pn.Column(alert, note, repaired, credit, verdict, self.guide.summary, tabs,
-                         sizing_mode="stretch_width")
+        return pn.Column(*message_panes(app, self.guide.summary), tabs, sizing_mode="stretch_width")
 
     def _explore(self):
         """Progress, the six linked maps with the baseline switch and the two score curves; the pixel view is
