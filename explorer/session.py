@@ -349,7 +349,6 @@ class FitSession:
             left = self.job is not None and self.job.ticket is not None and self.job.ticket.admitted is None
             s.progress_text = "stopped while queued: not run" if left else "stopped before the first step"
         else:
-            self.stats["finished"] = time.perf_counter()
             s.progress_text = prog.end_line(p, reason, p.iters_per_s, self.scores_text(p))
         self._ended = (p, reason)  # settled and published once this message is out (flush, _conclude_soon)
 
