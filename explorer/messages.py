@@ -3,7 +3,7 @@ the "what just happened" paragraph (the guide's). They read the app's state and 
 
 Why the end of a run changes only text here: showing, hiding or re-classing a pane makes BokehJS lay the whole page
 out again, ~0.35 s each on a 2-core CPU (measured in headless Chromium); the end of a run did five of these, and the
-page froze 1.3-1.8 s after every first run (``benchmarks/bench_explorer.py``, RESULTS.md). So the verdict is an HTML
+page froze 1.3-1.8 s after its first run (``benchmarks/bench_explorer.py``, RESULTS.md). So the verdict is an HTML
 box coloured by its own text, always there and empty until a run ends.
 """
 

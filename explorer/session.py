@@ -212,7 +212,7 @@ class FitSession:
     def flush(self) -> None:
         """Push the newest snapshot to the page (called every FLUSH_MS by the session; cheap when idle)."""
         if self._ended is not None:  # a run ended and its line went out: conclude it once the loop could write it
-            if self._periodic is None or time.perf_counter() >= self._conclude_after:
+            if time.perf_counter() >= self._conclude_after:
                 self._conclude()
             return
         hold = self.display.hold if self.display is not None else nullcontext

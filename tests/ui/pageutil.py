@@ -16,6 +16,14 @@ def progress_text(page) -> str:
     return page.locator(".ssh-progress pre").first.inner_text().strip()
 
 
+def wait_enabled(page, name: str) -> None:
+    """Wait (Playwright's default 5 s) until button ``name`` is enabled: a run's end re-enables Run and the downloads
+    a moment after its "stopped"/"done" line, which goes out first (explorer.session)."""
+    from playwright.sync_api import expect
+
+    expect(page.get_by_role("button", name=name, exact=True)).to_be_enabled()
+
+
 def set_input(page, cls: str, value: str) -> None:
     """Type ``value`` into the input of the widget with CSS class ``cls`` and press Enter."""
     box = page.locator(f".{cls} input").first

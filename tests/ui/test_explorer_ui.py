@@ -10,7 +10,7 @@ import time
 
 import numpy as np
 import pytest
-from pageutil import TITLES_JS, progress_text as _progress, set_input as _set
+from pageutil import TITLES_JS, progress_text as _progress, set_input as _set, wait_enabled
 
 pytestmark = pytest.mark.ui
 
@@ -251,9 +251,7 @@ def test_bad_upload_shows_a_message_and_a_good_run_follows(page, server, artifac
         time.sleep(0.2)
     assert "done at step 3/3" in _progress(page), _progress(page)
     assert not alert.is_visible()
-    from playwright.sync_api import expect
-
-    expect(page.get_by_role("button", name="Download NetCDF")).to_be_enabled()  # it follows the "done" line
+    wait_enabled(page, "Download NetCDF")
 
 
 def test_two_tabs_run_two_fits_and_closing_one_stops_its_fit(page, server, serve_fit, ui_helpers):

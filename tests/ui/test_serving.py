@@ -11,6 +11,7 @@ import time
 
 import pytest
 from bad_inputs import CASES
+from pageutil import wait_enabled
 from test_explorer_ui import _crop_small, _open, _set, _wait_step
 
 from explorer.fitqueue import FitQueue
@@ -71,9 +72,7 @@ def test_a_second_tab_waits_in_the_queue_and_stop_leaves_it(page, server, serve_
     # Stop on the queued tab: it leaves the queue, its Run is back
     other.get_by_role("button", name="Stop", exact=True).click()
     other.locator(".ssh-progress pre").get_by_text("stopped while queued").wait_for()
-    from playwright.sync_api import expect
-
-    expect(other.get_by_role("button", name="Run", exact=True)).to_be_enabled()  # it follows the "stopped" line
+    wait_enabled(other, "Run")
     assert queue.counts() == (1, 0)
     # queued again, then admitted as soon as the first tab stops
     other.get_by_role("button", name="Run", exact=True).click()

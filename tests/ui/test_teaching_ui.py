@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from pageutil import TITLES_JS, progress_text as _progress, set_input as _set
+from pageutil import TITLES_JS, progress_text as _progress, set_input as _set, wait_enabled
 
 pytestmark = pytest.mark.ui
 
@@ -65,9 +65,7 @@ def test_ctrl_enter_runs_and_escape_stops(page, server, serve_fit, ui_helpers):
     page.locator(".ssh-progress pre").get_by_text("stopped").wait_for(timeout=10_000)
     assert app.wait(30) and not app.running and app.end_reason == "stopped by the user"
     assert app.view.shortcuts.pressed == 2                   # one message per key press, not per listener
-    from playwright.sync_api import expect
-
-    expect(page.get_by_role("button", name="Run", exact=True)).to_be_enabled()  # it follows the "stopped" line
+    wait_enabled(page, "Run")
     page.keyboard.press("Escape")                            # nothing runs: Escape changes nothing
     time.sleep(0.5)
     assert not app.running and "stopped" in _progress(page)
