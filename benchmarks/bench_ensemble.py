@@ -17,7 +17,7 @@ import torch
 
 from dipcore.degrade import Degradation
 from dipcore.solver import resolve_device
-from dipcore.generators import LATENT_CHANNELS, Ensemble, PaperGenerator
+from dipcore.generators import LATENT_CHANNELS, PaperGenerator, build_ensemble
 
 
 def _step_time(step, steps: int, dev: torch.device) -> float:
@@ -51,7 +51,7 @@ def bench(shape: tuple[int, int], k: int, dev: torch.device, steps: int) -> dict
             o.step()
 
     # batched: one grouped forward/backward for all members
-    ens = Ensemble(shape, list(range(k))).to(dev)
+    ens = build_ensemble(shape, list(range(k))).to(dev)
     opt = torch.optim.Adam([{"params": list(m.parameters())} for m in ens.members], lr=1e-3, betas=(0.5, 0.999))
 
     def batched_step():

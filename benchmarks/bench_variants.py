@@ -31,7 +31,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from dipcore.generators import Ensemble, grouped_forward  # noqa: E402
+from dipcore.generators import build_ensemble, grouped_forward  # noqa: E402
 from dipcore.generators.paper import CHANNELS, up_conv  # noqa: E402
 
 
@@ -90,7 +90,7 @@ def members(ks: list[int], repeats: int) -> str:
     """Table 2: a paper ensemble's step at 256² with grouped members vs a loop."""
     rows = []
     for k in ks:
-        ens = Ensemble((256, 256), list(range(k)), "paper")
+        ens = build_ensemble((256, 256), list(range(k)), "paper")
         z = ens.draw(1, [torch.Generator().manual_seed(s) for s in range(k)], 0.0, 1.0)
         grouped = timed(train_step(ens, lambda: grouped_forward(list(ens.members), z, grouped=True)), repeats)
         loop = timed(train_step(ens, lambda: grouped_forward(list(ens.members), z, grouped=False)), repeats)
@@ -102,7 +102,7 @@ def members(ks: list[int], repeats: int) -> str:
 def skip_variants(k: int, repeats: int) -> str:
     """Table 3: the default's network (skip, on the 128² grid of a 256² ×8 fit) in fp32, bf16 autocast,
     channels_last."""
-    ens = Ensemble((128, 128), list(range(k)), "skip")
+    ens = build_ensemble((128, 128), list(range(k)), "skip")
     z = ens.draw(1, [torch.Generator().manual_seed(s) for s in range(k)], 0.0, 0.03)
     base = timed(train_step(ens, lambda: ens(z)), repeats)
 
@@ -125,7 +125,7 @@ def compiled(k: int, repeats: int) -> str:
     the default's ``skip`` on its 128² grid and ``paper`` at 256², K members in a loop (what the CPU fit runs)."""
     rows = []
     for arch, shape, sigma in (("skip", (128, 128), 0.03), ("paper", (256, 256), 1.0)):
-        ens = Ensemble(shape, list(range(k)), arch)
+        ens = build_ensemble(shape, list(range(k)), arch)
         z = ens.draw(1, [torch.Generator().manual_seed(s) for s in range(k)], 0.0, sigma)
         # each member's own input: (N, C, h, w) from skip's (N, K, C, h, w), paper's (N, K·100, 1, 1) split
         zs = [z[:, j] for j in range(k)] if z.dim() == 5 else list(z.chunk(k, dim=1))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 VERSION = "0.1.0"  # the package version (dipcore.__version__), here so submodules need not import their parent
-ARCHITECTURES = ("paper", "skip", "decoder")  # generator names (dipcore.generators registers them; a test checks)
+ARCHITECTURES = ("paper", "skip", "decoder")  # generator names: the one list (dipcore.generators registers each)
 
 RATIOS = (1, 2, 4, 8, 16, 32)  # the paper's ladder ×1…×32 (R03…R96 at 0.03°)
 LADDER_NAMES = {1: "R03", 2: "R06", 4: "R12", 8: "R24", 16: "R48", 32: "R96"}

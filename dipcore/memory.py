@@ -58,13 +58,13 @@ def _member(arch: str, shape: tuple[int, int], opts: dict) -> torch.nn.Module:
 
 @functools.lru_cache(maxsize=64)
 def _meta_member(arch: str, shape: tuple[int, int], opts_items: tuple) -> torch.nn.Module:
-    from dipcore.generators import REGISTRY, PaperGenerator
+    from dipcore.generators import REGISTRY
 
     opts = dict(opts_items)
 
     if arch not in REGISTRY:
         raise SSHDipError(f"unknown architecture {arch!r}; choose from {', '.join(REGISTRY)}")
-    cls = PaperGenerator if arch == "paper" else REGISTRY[arch].member_cls  # type: ignore[attr-defined]
+    cls = REGISTRY[arch].member_cls  # type: ignore[attr-defined]
     with torch.device("meta"):
         return cls(tuple(shape), None, **opts) if opts else cls(tuple(shape), None)
 

@@ -19,7 +19,7 @@ from dipcore import memory, metrics
 from dipcore.degrade import IBP_ROUNDS, Degradation, Projector, bicubic_up, fill_nearest
 from dipcore.errors import SSHDipError
 from dipcore.recipes import DEFAULT_RECIPE, RECIPES, Recipe, get_recipe
-from dipcore.generators import Ensemble, count_parameters
+from dipcore.generators import build_ensemble, count_parameters
 
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
@@ -186,7 +186,7 @@ def fit(observation: np.ndarray, degradation: Degradation, recipe: str | Recipe 
         seeds = member_seeds(seed, members)
         up = r // -rec.upsample if rec.upsample < 0 else rec.upsample
         up = max(1, min(up, r))  # both powers of two: ``up`` divides the fine grid's sides
-        net = Ensemble((shape[0] // up, shape[1] // up), seeds, rec.arch, **dict(rec.arch_opts)).to(dev)
+        net = build_ensemble((shape[0] // up, shape[1] // up), seeds, rec.arch, **dict(rec.arch_opts)).to(dev)
         if rec.zero_init:
             with torch.no_grad():
                 for layer in net.last_layers():

@@ -7,8 +7,8 @@ import torch
 
 import torch.nn.functional as F
 
-from dipcore.generators import (LATENT_CHANNELS, DecoderGenerator, Ensemble, PaperGenerator, SkipGenerator,
-                               count_parameters, first_kernel, grouped_forward)
+from dipcore.generators import (ARCHITECTURES, LATENT_CHANNELS, DecoderGenerator, GeneratorEnsemble, PaperGenerator,
+                               SkipGenerator, build_ensemble, count_parameters, first_kernel, grouped_forward)
 from dipcore.generators.paper import PHASE_MIN_CELLS, up_conv
 
 
@@ -48,7 +48,7 @@ def test_same_seed_same_weights_whatever_the_global_rng():
 
 
 def test_grouped_ensemble_equals_its_members_run_alone():
-    ens = Ensemble((48, 80), seeds=[3, 4, 5])
+    ens = build_ensemble((48, 80), seeds=[3, 4, 5])
     z = torch.randn(2, 3 * LATENT_CHANNELS, 1, 1)
     out = ens(z)
     assert out.shape == (2, 3, 48, 80)
@@ -83,7 +83,7 @@ def test_fast_paper_path_gives_the_plain_network_output_in_fp32():
     # a grid large enough that the last block takes the sub-pixel path (PHASE_MIN_CELLS)
     shape = (256, 256)
     assert (shape[0] // 2) * (shape[1] // 2) >= PHASE_MIN_CELLS  # the last block's input
-    ens = Ensemble(shape, seeds=[0, 1])
+    ens = build_ensemble(shape, seeds=[0, 1])
     z = torch.randn(1, 2 * LATENT_CHANNELS, 1, 1, generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
         loop, grouped = grouped_forward(list(ens.members), z, grouped=False), grouped_forward(
@@ -106,7 +106,7 @@ def test_fast_paper_path_gives_the_plain_network_output_in_fp32():
 
 def test_unknown_architecture_is_refused():
     with pytest.raises(ValueError, match="unknown architecture"):
-        Ensemble((32, 32), [0], arch="unet")
+        build_ensemble((32, 32), [0], arch="unet")
 
 
 # --- the fixed-input architectures -----------------------------------------------------------------------------
@@ -137,7 +137,7 @@ def test_decoder_parameter_count_is_under_the_pixel_count():
 @pytest.mark.parametrize("arch", ["skip", "decoder"])
 @pytest.mark.parametrize("shape", [(256, 256), (128, 344), (56, 120), (191, 300), (16, 16), (100, 37)])
 def test_fixed_input_architectures_fit_any_grid(arch, shape):
-    ens = Ensemble(shape, seeds=[0, 1], arch=arch)
+    ens = build_ensemble(shape, seeds=[0, 1], arch=arch)
     gens = [torch.Generator().manual_seed(s) for s in (0, 1)]
     out = ens(ens.draw(3, gens, 0.0, 0.05))
     assert out.shape == (3, 2, *shape) and torch.isfinite(out).all()
@@ -154,8 +154,8 @@ def test_skip_levels_follow_the_size_rule():
 
 
 def test_fixed_inputs_are_seeded_and_unperturbed_without_noise():
-    a = Ensemble((32, 32), [5], arch="skip")
-    b = Ensemble((32, 32), [5], arch="skip")
+    a = build_ensemble((32, 32), [5], arch="skip")
+    b = build_ensemble((32, 32), [5], arch="skip")
     gens = [torch.Generator().manual_seed(0)]
     torch.testing.assert_close(a.draw(1, gens, 0.0, 0.0), b.draw(1, gens, 0.0, 0.0))
     assert torch.equal(a.draw(2, gens, 0.0, 0.0)[0], a.z0)
@@ -164,7 +164,7 @@ def test_fixed_inputs_are_seeded_and_unperturbed_without_noise():
 @pytest.mark.parametrize("arch", ["paper", "skip", "decoder"])
 def test_a_short_fit_lowers_the_loss(arch):
     torch.manual_seed(0)
-    ens = Ensemble((32, 48), [0], arch=arch)
+    ens = build_ensemble((32, 48), [0], arch=arch)
     target = torch.linspace(-1, 1, 48).expand(32, 48)
     opt = torch.optim.Adam(ens.parameters(), lr=1e-3 if arch == "paper" else 0.01)  # the recipes' rates
     gens = [torch.Generator().manual_seed(0)]
@@ -176,3 +176,15 @@ def test_a_short_fit_lowers_the_loss(arch):
         opt.step()
         losses.append(loss.item())
     assert losses[-1] < 0.5 * losses[0]
+
+
+@pytest.mark.parametrize("arch", ARCHITECTURES)
+def test_every_architecture_is_a_generator_ensemble(arch):
+    """The fit talks to every architecture through one protocol: its members, inputs, fields and last layers."""
+    ens = build_ensemble((32, 48), [0, 1], arch=arch)
+    assert isinstance(ens, GeneratorEnsemble)
+    assert len(ens.members) == 2 and all(type(m) is type(ens).member_cls for m in ens.members)
+    z = ens.draw(3, [torch.Generator().manual_seed(s) for s in (0, 1)], 0.0, 0.1)
+    assert ens(z).shape == (3, 2, 32, 48)
+    assert [layer.out_channels for layer in ens.last_layers()] == [1, 1]
+

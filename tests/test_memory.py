@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 import memory_calibration  # noqa: E402  (the measuring side lives with the benchmarks)
 from dipcore.degrade import Degradation
 from dipcore.errors import SSHDipError
-from dipcore.generators import ARCHITECTURES, Ensemble, count_parameters
+from dipcore.generators import ARCHITECTURES, build_ensemble, count_parameters
 from dipcore.solver import fit, get_recipe
 
 GiB = 2 ** 30
@@ -25,7 +25,7 @@ GiB = 2 ** 30
 @pytest.mark.parametrize("arch", ARCHITECTURES)
 def test_parameter_count_is_exact(arch):
     for shape in [(64, 64), (256, 256), (96, 160)]:
-        real = count_parameters(Ensemble(shape, [0], arch).members[0])
+        real = count_parameters(build_ensemble(shape, [0], arch).members[0])
         assert memory.parameters(arch, *shape) == real
 
 

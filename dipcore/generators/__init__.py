@@ -9,25 +9,30 @@
               (:mod:`.decoder`)
 ============  =====================================================================================
 
-Every ensemble has ``members`` (K ``nn.Module``), ``draw(n, gens, mu, sigma)`` (its input for n images:
-fresh latents for ``paper``, the fixed inputs perturbed by N(0, sigma²) for the others), ``forward(z)`` →
-(n, K, H, W) and ``last_layers()`` (zeroed by recipes that start at their base field).
+Every ensemble is a :class:`~dipcore.generators.base.GeneratorEnsemble`: ``members`` (K ``nn.Module``),
+``draw(n, gens, mu, sigma)`` (its input for n images: fresh latents for ``paper``, the fixed inputs perturbed by
+N(0, sigma²) for the others), ``forward(z)`` → (n, K, H, W), ``last_layers()`` (zeroed by recipes that start at
+their base field) and ``member_cls``. Shared layers and helpers are in :mod:`.common`. The names are
+:data:`dipcore.constants.ARCHITECTURES` (torch-free, for the CLI); :data:`REGISTRY` maps each to its ensemble.
 """
 
 from __future__ import annotations
 
 import torch.nn as nn
 
+from dipcore.constants import ARCHITECTURES
+from dipcore.generators.base import GeneratorEnsemble
 from dipcore.generators.decoder import DecoderEnsemble, DecoderGenerator
 from dipcore.generators.paper import (LATENT_CHANNELS, PaperEnsemble, PaperGenerator, first_kernel,
                                       grouped_forward)
 from dipcore.generators.skip import SkipEnsemble, SkipGenerator
 
+# keys in the order of ARCHITECTURES, which the CLI offers without importing torch (tests/test_startup.py checks)
 REGISTRY: dict[str, type[nn.Module]] = {"paper": PaperEnsemble, "skip": SkipEnsemble, "decoder": DecoderEnsemble}
-ARCHITECTURES = tuple(REGISTRY)
 
 
-def Ensemble(shape: tuple[int, int], seeds: list[int], arch: str = "paper", **opts: object) -> nn.Module:
+def build_ensemble(shape: tuple[int, int], seeds: list[int], arch: str = "paper",
+                   **opts: object) -> GeneratorEnsemble:
     """K members of architecture ``arch`` for an output of ``shape``; member k initialised from ``seeds[k]``.
 
     ``opts`` go to the member's constructor (e.g. ``channels=64`` for ``skip``).
@@ -42,5 +47,5 @@ def count_parameters(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters() if p.requires_grad)
 
 
-__all__ = ["ARCHITECTURES", "DecoderGenerator", "Ensemble", "LATENT_CHANNELS", "PaperGenerator", "REGISTRY",
-           "SkipGenerator", "count_parameters", "first_kernel", "grouped_forward"]
+__all__ = ["ARCHITECTURES", "DecoderGenerator", "GeneratorEnsemble", "LATENT_CHANNELS", "PaperGenerator", "REGISTRY",
+           "SkipGenerator", "build_ensemble", "count_parameters", "first_kernel", "grouped_forward"]

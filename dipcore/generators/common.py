@@ -1,5 +1,6 @@
-"""Pieces shared by the fixed-input architectures (``skip``, ``decoder``): the norm, the size rule and the
-ensemble that loops over its members."""
+"""Pieces shared by the architectures, in one place: the seeded initialisation (every architecture), the centre
+crop of an output to its grid (every architecture), and for the fixed-input ones (``skip``, ``decoder``) the norm,
+the padded size and the ensemble that loops over its members."""
 
 from __future__ import annotations
 
@@ -9,7 +10,20 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from dipcore.generators.paper import reset_parameters
+
+def reset_parameters(module: nn.Module, generator: torch.Generator | None) -> None:
+    """PyTorch's default initialisation, drawn from ``generator`` so seeding never touches the global RNG
+    (fits of several browser sessions run in parallel threads)."""
+    for m in module.modules():
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
+            nn.init.kaiming_uniform_(m.weight, a=math.sqrt(5), generator=generator)
+            if m.bias is not None:
+                fan_in, _ = nn.init._calculate_fan_in_and_fan_out(m.weight)
+                bound = 1 / math.sqrt(fan_in)
+                nn.init.uniform_(m.bias, -bound, bound, generator=generator)
+        elif isinstance(m, nn.BatchNorm2d):
+            nn.init.ones_(m.weight)
+            nn.init.zeros_(m.bias)
 
 
 class Norm(nn.BatchNorm2d):
@@ -43,10 +57,10 @@ class FixedInputEnsemble(nn.Module):
     after the other: they share no parameter, and on CPU a loop of plain convolutions beats grouped ones.
 
     Subclasses set ``member_cls`` (an ``nn.Module`` taking ``(shape, generator, **opts)`` with an ``input_shape``
-    attribute ``(C, h, w)`` and a ``tail`` last layer) and ``input_scale``.
+    attribute ``(C, h, w)`` and a ``tail`` last layer) and ``input_scale``. Implements
+    :class:`dipcore.generators.base.GeneratorEnsemble`.
     """
 
-    input_kind = "fixed"
     member_cls: type[nn.Module]
     input_scale: float = 0.1
 
@@ -73,6 +87,4 @@ class FixedInputEnsemble(nn.Module):
         return torch.cat([m(z[:, k]) for k, m in enumerate(self.members)], dim=1)
 
 
-def init(module: nn.Module, generator: torch.Generator | None) -> None:
-    """PyTorch's default initialisation from ``generator`` (never the global RNG)."""
-    reset_parameters(module, generator)
+__all__ = ["FixedInputEnsemble", "Norm", "centre_crop", "padded", "reset_parameters"]

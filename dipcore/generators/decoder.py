@@ -19,7 +19,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from dipcore.generators.common import FixedInputEnsemble, Norm, centre_crop, init
+from dipcore.generators.common import FixedInputEnsemble, Norm, centre_crop, reset_parameters
 
 DEFAULTS = {"channels": 64, "levels": 5}
 
@@ -44,7 +44,7 @@ class DecoderGenerator(nn.Module):
         self.convs = nn.ModuleList(nn.Conv2d(channels, channels, 1, bias=False) for _ in range(n + 1))
         self.norms = nn.ModuleList(Norm(channels) for _ in range(n + 1))
         self.tail = nn.Conv2d(channels, 1, 1, bias=False)
-        init(self, generator)
+        reset_parameters(self, generator)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         """(N, C, h, w) fixed input → (N, 1, H, W)."""

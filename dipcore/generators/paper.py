@@ -29,6 +29,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from dipcore.generators.common import centre_crop, reset_parameters
+
 LATENT_CHANNELS = 100
 CHANNELS = (512, 256, 128, 64, 32, 16)
 N_UP = 6  # five conv blocks + the final up-sampling
@@ -60,21 +62,6 @@ class PaperGenerator(nn.Module):
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         """Map latents (N, 100, 1, 1) to fields (N, 1, H, W)."""
         return grouped_forward([self], z)
-
-
-def reset_parameters(module: nn.Module, generator: torch.Generator | None) -> None:
-    """PyTorch's default initialisation, drawn from ``generator`` so seeding never touches the global RNG
-    (fits of several browser sessions run in parallel threads)."""
-    for m in module.modules():
-        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
-            nn.init.kaiming_uniform_(m.weight, a=math.sqrt(5), generator=generator)
-            if m.bias is not None:
-                fan_in, _ = nn.init._calculate_fan_in_and_fan_out(m.weight)
-                bound = 1 / math.sqrt(fan_in)
-                nn.init.uniform_(m.bias, -bound, bound, generator=generator)
-        elif isinstance(m, nn.BatchNorm2d):
-            nn.init.ones_(m.weight)
-            nn.init.zeros_(m.bias)
 
 
 def _norm_relu(x: torch.Tensor, bns: list[nn.BatchNorm2d]) -> torch.Tensor:
@@ -177,18 +164,17 @@ def _forward(members: list[PaperGenerator], z: torch.Tensor) -> torch.Tensor:
         b = cat([m.convs[i].bias for m in members])
         x = _norm_relu(_up_conv_fast(x, w, b, k), [m.bns[i] for m in members])
     x = _up_conv_fast(x, cat([m.tail.weight for m in members]), cat([m.tail.bias for m in members]), k)
-    h, w = m0.shape
-    top, left = (x.shape[-2] - h) // 2, (x.shape[-1] - w) // 2
-    return x[..., top:top + h, left:left + w]
+    return centre_crop(x, m0.shape)
 
 
 class PaperEnsemble(nn.Module):
     """K paper generators trained together (see :func:`grouped_forward`); member k is initialised from ``seeds[k]``.
 
     Its input is a latent (N, K·100, 1, 1), redrawn by the fit (``draw``) every step as the paper does.
+    Implements :class:`dipcore.generators.base.GeneratorEnsemble`.
     """
 
-    input_kind = "latent"
+    member_cls = PaperGenerator
 
     def __init__(self, shape: tuple[int, int], seeds: list[int], **_: object):
         super().__init__()

@@ -21,7 +21,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from dipcore.generators.common import FixedInputEnsemble, Norm, centre_crop, init, padded
+from dipcore.generators.common import FixedInputEnsemble, Norm, centre_crop, padded, reset_parameters
 
 DEFAULTS = {"channels": 32, "skip": 4, "levels": 5, "in_channels": 32}
 
@@ -64,7 +64,7 @@ class SkipGenerator(nn.Module):
             self.up.append(_block(Norm(skip + c), _conv(skip + c, c, 3), Norm(c), act(), _conv(c, c, 1), Norm(c),
                                   act()))
         self.tail = nn.Conv2d(c, 1, 1)
-        init(self, generator)
+        reset_parameters(self, generator)
 
     def _level(self, i: int, x: torch.Tensor) -> torch.Tensor:
         deeper = self.down[i](x)
