@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import FrozenInstanceError, replace
 
 import numpy as np
 import pytest
@@ -11,7 +11,8 @@ import torch
 from dipcore import metrics
 from dipcore.degrade import Degradation
 from dipcore.errors import SSHDipError
-from dipcore.solver import RECIPES, Progress, fit, get_recipe, holdout_cells, resolve_device, run
+from dipcore.fitting.tracking import holdout_cells
+from dipcore.solver import RECIPES, Progress, fit, get_recipe, resolve_device, run
 from dipcore.twin import make_twin
 
 
@@ -73,6 +74,17 @@ def test_batched_members_equal_independent_fits(twin, iters, atol, recipe):
     m = twin.mask
     np.testing.assert_allclose(batched.estimate[m], batched.members[:, m].mean(axis=0), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(batched.member_std[m], batched.members[:, m].std(axis=0, ddof=1), rtol=1e-4)
+
+
+def test_an_event_is_built_once_and_never_changed(twin):
+    events = list(fit(twin.observation, twin.degradation, "paper", iters=2, every=1, device="cpu", members=2))
+    last = events[-1]
+    assert last.lr.shape == (2,) and last.selected is None and last.holdout_loss is None
+    with pytest.raises(FrozenInstanceError):
+        last.lr = None
+    # keyword construction, as stand-ins for the fit build their events
+    e = Progress(step=1, iters=2, loss=np.zeros(1, np.float32), estimate=last.estimate, member_std=None, elapsed=0.1)
+    assert e.metrics == {} and not e.done and e.iters_per_s == 10.0
 
 
 def test_same_seed_same_result(twin):
