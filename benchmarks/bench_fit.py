@@ -15,7 +15,7 @@ its fraction of the machine's fp32 matmul peak (a large ``torch.matmul`` timed i
 algebraic saving in dipcore shows as a higher rate); the time of a 1500-step fit at that speed; the time to
 the first event (set-up, any compilation, the warm-up steps); the peak memory (CPU: resident memory above
 the process's before the run, sampled every 5 ms; CUDA: ``max_memory_allocated``) next to
-``dipcore.memory``'s estimate; and, for the ``paper`` rows, the RMSE (metres) of member 0's final output
+``dipcore.fitting.memory``'s estimate; and, for the ``paper`` rows, the RMSE (metres) of member 0's final output
 against the fp32 reference's (same seed, same initial weights, same latents, same number of steps), so a faster
 path that changes the result shows it.
 
@@ -49,7 +49,7 @@ from torch.utils.flop_counter import FlopCounterMode
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # the sibling memory_calibration module
 from memory_calibration import PeakMemory, real_field  # noqa: E402  (one field maker for both)
 
-from dipcore import memory
+from dipcore.fitting import memory
 from dipcore.degrade import Degradation
 from dipcore.generators import REGISTRY
 from dipcore.solver import fit, get_recipe, resolve_device
@@ -341,7 +341,7 @@ def bench_device(dev: torch.device, a: argparse.Namespace, command: str) -> str:
             "(FlopCounterMode) over the time; peak MiB: "
             + ("max_memory_allocated" if dev.type == "cuda" else "resident memory above the process's before "
                "the fit (in one process, after the earlier configs)")
-            + f"; est. MiB: dipcore.memory's estimate less its one-time {memory.OVERHEAD / 2**20:.0f} MiB",
+            + f"; est. MiB: dipcore.fitting.memory's estimate less its one-time {memory.OVERHEAD / 2**20:.0f} MiB",
             "- RMSE vs ref (paper rows): member 0's output against the fp32 reference's with the same seed, "
             "initial weights and latents; at step 1 (the initial network's forward pass: the forward's precision, "
             "fp32 ~1e-7 m) and step 2 (after one Adam update, ~lr·sign(grad): float-level gradient differences "

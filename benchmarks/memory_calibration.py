@@ -1,4 +1,4 @@
-"""Measuring fits' peak memory, to calibrate and check :mod:`dipcore.memory`'s estimate (CPU RSS, CUDA allocator).
+"""Measuring fits' peak memory, to calibrate and check :mod:`dipcore.fitting.memory`'s estimate (CPU RSS, CUDA allocator).
 
     python benchmarks/memory_calibration.py [--recipes paper dip decoder] [--members 1 4] [--sizes 64 128]
 
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import torch
 
-from dipcore.memory import ACTIVATION_FACTOR, check_fit
+from dipcore.fitting.memory import ACTIVATION_FACTOR, check_fit
 
 HERE = str(Path(__file__).resolve().parent)
 

@@ -18,6 +18,7 @@ from scipy import ndimage
 
 from dipcore.constants import IBP_ROUNDS, LADDER_NAMES, MAX_NOISE_FRACTION, MIN_COARSE, RATIOS  # noqa: F401  (re-exported)
 from dipcore.errors import SSHDipError
+from dipcore.fitting.options import check_options
 
 
 
@@ -115,10 +116,7 @@ class Degradation:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        if self.ratio not in RATIOS:
-            raise SSHDipError(f"ratio must be one of {', '.join(map(str, RATIOS))}; got {self.ratio}")
-        if not np.isfinite(self.sigma) or self.sigma < 0:
-            raise SSHDipError(f"noise sigma must be a finite number ≥ 0; got {self.sigma}")
+        check_options(ratio=self.ratio, noise_sigma=self.sigma)
         if self.mask is not None:  # a private read-only copy: nobody can change the operator after the fact
             mask = np.array(self.mask, dtype=bool)
             mask.setflags(write=False)
@@ -127,9 +125,7 @@ class Degradation:
     @classmethod
     def relative(cls, ratio: int, fraction: float, field: np.ndarray, seed: int = 0) -> "Degradation":
         """Noise given as a fraction of the field's std over the ocean (0.05 = 5 %)."""
-        if not np.isfinite(fraction) or not 0 <= fraction <= MAX_NOISE_FRACTION:
-            raise SSHDipError(f"noise fraction must be between 0 and {MAX_NOISE_FRACTION:g} (of the field's std); "
-                              f"got {fraction}")
+        check_options(noise_fraction=fraction)
         std = float(np.nanstd(field)) if np.isfinite(field).any() else 0.0
         return cls(ratio, sigma=fraction * std, mask=np.isfinite(field), seed=seed)
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 import xarray as xr
 
 from dipcore import metrics
+from dipcore.cf import cf_coordinates, global_attrs, ssh_attrs, ssh_standard_name, time_stamp
+from dipcore.constants import VERSION
 from dipcore.degrade import pool
 from dipcore.solver import Progress
 from dipcore.twin import Twin
@@ -42,106 +43,8 @@ def _coarse_coords(twin: Twin) -> dict:
     return out
 
 
-# ---- CF-1.11 / ACDD-1.3 metadata ------------------------------------------------------------------------------
-CONVENTIONS = "CF-1.11, ACDD-1.3"
-# CF standard names (or their aliases) for sea surface height that an input may carry over to the output
-CF_SSH_NAMES = frozenset({
-    "sea_surface_height_above_geoid", "sea_surface_height_above_mean_sea_level",
-    "sea_surface_height_above_sea_level", "sea_surface_height_above_reference_ellipsoid",
-    "sea_surface_height_above_geopotential_datum", "sea_surface_height", "sea_surface_elevation",
-})
-# without one (ROMS zeta, a plain array), the name CMIP uses for a model's sea surface height (zos)
-DEFAULT_SSH_NAME = "sea_surface_height_above_geoid"
 KEYWORDS = ("sea surface height, altimetry, downscaling, super-resolution, deep image prior, "
             "unsupervised learning, uncertainty, twin experiment")
-REFERENCES = ("Unsupervised downscaling of sea surface height with deep image prior (anonymous authors, paper "
-              "under double-blind review); D. Ulyanov, A. Vedaldi and V. Lempitsky, Deep image prior, Conference "
-              "on Computer Vision and Pattern Recognition (CVPR), 2017")
-_LENGTH_UNITS = {"m", "meter", "meters", "metre", "metres", "km", "kilometer", "kilometers", "kilometre",
-                 "kilometres"}
-# a fine coordinate's attributes that may not hold in the output: its bounds variable is not written
-_DROP_COORD_ATTRS = ("bounds", "_FillValue", "missing_value", "coordinates", "grid_mapping")
-
-
-def ssh_standard_name(attrs: dict) -> str:
-    """The CF standard name of the output's SSH variables: the input's when it is a CF one, else
-    ``sea_surface_height_above_sea_level`` for an anomaly and ``sea_surface_height_above_geoid`` otherwise."""
-    sn = str(attrs.get("standard_name") or "")
-    if sn in CF_SSH_NAMES:
-        return sn
-    if "anomaly" in sn:
-        return "sea_surface_height_above_sea_level"
-    return DEFAULT_SSH_NAME
-
-
-def _version() -> str:
-    from dipcore.constants import VERSION
-
-    return VERSION
-
-
-def _utc_now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _cf_coordinates(ds: xr.Dataset, field_da: xr.DataArray) -> dict:
-    """Make every coordinate CF-valid in place (no ``_FillValue``, typed valid range, names and units, axis on
-    1-D grid axes) and return the geospatial global attributes (empty when the grid has no latitude/longitude)."""
-    from dipcore.io import _latlon
-
-    lat, lon = _latlon(field_da)
-    ydim, xdim = field_da.dims
-    roles = {}
-    if lat is not None and lon is not None:
-        roles.update({lat.name: "latitude", f"{lat.name}_lr": "latitude",
-                      lon.name: "longitude", f"{lon.name}_lr": "longitude"})
-    for name, c in ds.coords.items():
-        var = ds.variables[name]
-        attrs = {k: v for k, v in c.attrs.items() if k not in _DROP_COORD_ATTRS}
-        for k in ("valid_min", "valid_max", "valid_range"):  # CF: of the variable's own type
-            if k in attrs and np.issubdtype(c.dtype, np.number):
-                attrs[k] = np.asarray(attrs[k]).astype(c.dtype)
-        coarse = name.endswith("_lr") and name[:-3] in field_da.coords
-        one_d = c.ndim == 1 and c.dims[0] in (ydim, xdim, f"{ydim}_lr", f"{xdim}_lr")
-        axis = ("Y" if c.dims[0] in (ydim, f"{ydim}_lr") else "X") if one_d else None
-        role = roles.get(name)
-        if role is not None:
-            attrs["standard_name"] = role
-            attrs["units"] = "degrees_north" if role == "latitude" else "degrees_east"
-            if axis:
-                attrs["axis"] = axis
-            attrs.setdefault("long_name", role)
-        elif np.issubdtype(c.dtype, np.datetime64):
-            attrs.setdefault("standard_name", "time")
-            attrs.setdefault("long_name", "time")
-        elif axis and str(attrs.get("units", "")).lower() in _LENGTH_UNITS:  # plain y/x distances (km)
-            attrs["standard_name"] = f"projection_{axis.lower()}_coordinate"
-            attrs["axis"] = axis
-            attrs.setdefault("long_name", f"{axis.lower()} distance")
-        elif "long_name" not in attrs and "standard_name" not in attrs:
-            attrs["long_name"] = name
-        if coarse:
-            base = attrs.get("long_name", name)
-            attrs["long_name"] = f"{base} of the observation grid cells (block mean)"
-        var.attrs = attrs
-        var.encoding["_FillValue"] = None
-        var.encoding.pop("missing_value", None)
-    if lat is None or lon is None:
-        return {}
-    la, lo = ds[lat.name].values, ds[lon.name].values
-    return {"geospatial_lat_min": float(np.nanmin(la)), "geospatial_lat_max": float(np.nanmax(la)),
-            "geospatial_lat_units": "degrees_north",
-            "geospatial_lon_min": float(np.nanmin(lo)), "geospatial_lon_max": float(np.nanmax(lo)),
-            "geospatial_lon_units": "degrees_east"}
-
-
-def _time_coverage(ds: xr.Dataset) -> dict:
-    """``time_coverage_start``/``_end`` from the scalar time coordinate of the selected step, if there is one."""
-    for c in ds.coords.values():
-        if c.ndim == 0 and np.issubdtype(c.dtype, np.datetime64) and not np.isnat(c.values):
-            stamp = np.datetime_as_string(c.values, unit="s") + "Z"
-            return {"time_coverage_start": stamp, "time_coverage_end": stamp}
-    return {}
 
 
 def _summary_text(twin: Twin, final: Progress, config: dict, ds: xr.Dataset) -> str:
@@ -155,7 +58,7 @@ def _summary_text(twin: Twin, final: Progress, config: dict, ds: xr.Dataset) -> 
     k = final.members.shape[0] if final.members is not None else config.get("members")
     how = ", ".join(([f"{k} ensemble member{'s' if k != 1 else ''}"] if k else [])
                     + ([f"recipe {config['recipe']}"] if config.get("recipe") else []))
-    text = (f"Twin experiment made by ssh-dip {_version()}: the sea surface height field {what} ('truth', "
+    text = (f"Twin experiment made by ssh-dip {VERSION}: the sea surface height field {what} ('truth', "
             f"{ny}x{nx} cells) was average-pooled by {r}x{r} blocks{noise} into the observation 'lowres' "
             f"({cy}x{cx} cells). A deep image prior, a convolutional network fitted to this single observation "
             f"without training data{f' ({how})' if how else ''}, downscaled it back to the fine grid: 'estimate' "
@@ -178,76 +81,64 @@ def result_dataset(twin: Twin, final: Progress, config: dict, history: str | Non
     ssh-dip version are added to it.
     """
     da = twin.field.data
-    dims = da.dims
-    sn = ssh_standard_name(da.attrs)
-
-    def attrs(long: str, cct: str, std: bool = False, **extra) -> dict:
-        return {"units": "m", "long_name": long, "standard_name": f"{sn} standard_error" if std else sn,
-                "coverage_content_type": cct, **extra}
-
-    data = {
-        "truth": (dims, twin.truth, attrs("high-resolution field used as truth", "referenceInformation")),
-        "bicubic": (dims, twin.bicubic, attrs("bicubic interpolation of the observation (baseline)",
-                                              "modelResult")),
-        "ibp": (dims, twin.ibp, attrs("iterative back-projection of the bicubic field onto the observation "
-                                      "(classical baseline, no network)", "modelResult")),
-        "estimate": (dims, final.estimate, attrs("deep image prior estimate (ensemble mean)", "modelResult")),
-    }
-    if final.member_std is not None:
-        data["std"] = (dims, final.member_std, attrs("standard deviation across ensemble members",
-                                                     "qualityInformation", True))
-    if final.latent_std is not None:
-        data["latent_std"] = (dims, final.latent_std, attrs("standard deviation across latent samples",
-                                                            "qualityInformation", True))
     stds = fit_stds(twin, final) if isinstance(stds, str) else stds  # computed once per result: it costs a fit
-    if stds is not None:
-        data["subgrid_std"] = (dims, stds[0], attrs("sub-grid error std: c·|grad estimate|·cell size, c calibrated "
-                                                    "on the observation degraded once more (dipcore.uncertainty)",
-                                                    "qualityInformation", True))
-        data["total_std"] = (dims, stds[1], attrs("member spread and sub-grid std added in quadrature",
-                                                  "qualityInformation", True))
-    ancillary = [v for v in ("std", "latent_std", "subgrid_std", "total_std") if v in data]
-    if ancillary:
-        data["estimate"][2]["ancillary_variables"] = " ".join(ancillary)
-    ds = xr.Dataset({k: xr.Variable(*v) for k, v in data.items()},
+    ds = xr.Dataset({k: xr.Variable(*v) for k, v in _variables(twin, final, stds).items()},
                     coords={k: v.variable.copy(deep=False) for k, v in da.coords.items()  # attrs edited below
-                            if set(v.dims) <= set(dims)})
-    cc = _coarse_coords(twin)
+                            if set(v.dims) <= set(da.dims)})
     ds["lowres"] = xr.Variable(_coarse_dims(twin), twin.observation,
-                               attrs("observation: average-pooled truth plus white noise", "physicalMeasurement",
-                                     cell_methods="area: mean"))
-    ds = ds.assign_coords({k: xr.Variable(*v) for k, v in cc.items()})
+                               ssh_attrs(ssh_standard_name(da.attrs), "observation: average-pooled truth plus "
+                                         "white noise", "physicalMeasurement", cell_methods="area: mean"))
+    ds = ds.assign_coords({k: xr.Variable(*v) for k, v in _coarse_coords(twin).items()})
     for v in ds.data_vars.values():
         v.encoding.update({"dtype": "float32", "_FillValue": np.float32(np.nan), "zlib": True})
-    geo = _cf_coordinates(ds, da)
+    geo = cf_coordinates(ds, da)
     sc = summary(twin, final, config, stds=stds)
-    created = _utc_now()
-    version = _version()
-    call = history or "dipcore.export.result_dataset"
-    if f"ssh-dip {version}" not in call:
-        call = f"{call} (ssh-dip {version})"
-    credit = twin.field.attrs.get("credit", "")
     what = twin.field.attrs.get("title") or config.get("input") or twin.field.source
+    stamp = time_stamp(ds)
     ds.attrs = {
-        "Conventions": CONVENTIONS,
-        "title": "ssh-dip deep image prior downscaling result"
-                 + (f": {what}, x{twin.degradation.ratio}" if what else ""),
-        "summary": _summary_text(twin, final, config, ds),
-        "keywords": KEYWORDS,
-        "source": f"ssh-dip {version} deep image prior downscaling of {twin.field.source or 'an array'}",
-        "history": f"{created} {call}",
-        "references": REFERENCES,
-        "date_created": created,
-        "credit": credit,
-        **({"acknowledgement": credit} if credit else {}),
+        **global_attrs(title="ssh-dip deep image prior downscaling result"
+                             + (f": {what}, x{twin.degradation.ratio}" if what else ""),
+                       summary=_summary_text(twin, final, config, ds), keywords=KEYWORDS,
+                       source=f"ssh-dip {VERSION} deep image prior downscaling of {twin.field.source or 'an array'}",
+                       call=history or "dipcore.export.result_dataset", credit=twin.field.attrs.get("credit", "")),
         **geo,
-        **_time_coverage(ds),
+        **({"time_coverage_start": stamp, "time_coverage_end": stamp} if stamp else {}),
         "configuration": json.dumps(config, sort_keys=True),
         "scores": json.dumps({"rmse": sc["rmse"], "ssim": sc["ssim"]}),
         **{f"config_{k}": (v if isinstance(v, (int, float, str)) else json.dumps(v)) for k, v in config.items()
            if v is not None},
     }
     return ds
+
+
+def _variables(twin: Twin, final: Progress, stds: tuple[np.ndarray, np.ndarray] | None) -> dict:
+    """The result's fine-grid variables as ``{name: (dims, values, attrs)}``, the estimate linked to its stds."""
+    dims = twin.field.data.dims
+    sn = ssh_standard_name(twin.field.data.attrs)
+    data = {
+        "truth": (dims, twin.truth, ssh_attrs(sn, "high-resolution field used as truth", "referenceInformation")),
+        "bicubic": (dims, twin.bicubic, ssh_attrs(sn, "bicubic interpolation of the observation (baseline)",
+                                                  "modelResult")),
+        "ibp": (dims, twin.ibp, ssh_attrs(sn, "iterative back-projection of the bicubic field onto the observation "
+                                          "(classical baseline, no network)", "modelResult")),
+        "estimate": (dims, final.estimate, ssh_attrs(sn, "deep image prior estimate (ensemble mean)", "modelResult")),
+    }
+    if final.member_std is not None:
+        data["std"] = (dims, final.member_std, ssh_attrs(sn, "standard deviation across ensemble members",
+                                                         "qualityInformation", True))
+    if final.latent_std is not None:
+        data["latent_std"] = (dims, final.latent_std, ssh_attrs(sn, "standard deviation across latent samples",
+                                                                "qualityInformation", True))
+    if stds is not None:
+        data["subgrid_std"] = (dims, stds[0], ssh_attrs(sn, "sub-grid error std: c·|grad estimate|·cell size, c "
+                                                        "calibrated on the observation degraded once more "
+                                                        "(dipcore.uncertainty)", "qualityInformation", True))
+        data["total_std"] = (dims, stds[1], ssh_attrs(sn, "member spread and sub-grid std added in quadrature",
+                                                      "qualityInformation", True))
+    ancillary = [v for v in ("std", "latent_std", "subgrid_std", "total_std") if v in data]
+    if ancillary:
+        data["estimate"][2]["ancillary_variables"] = " ".join(ancillary)
+    return data
 
 
 def write_netcdf(ds: xr.Dataset, path: str | os.PathLike) -> Path:

@@ -16,8 +16,9 @@ from typing import Sequence
 import numpy as np
 import xarray as xr
 
-from dipcore.cleaning import UNIT_SCALE, clean_values, sorted_axes, unit_scale, warn  # noqa: F401
+from dipcore.cleaning import clean_values, sorted_axes, unit_scale, warn
 from dipcore.errors import SSHDipError
+from dipcore.selection import select_map, split_dims
 
 SSH_STANDARD_NAMES = (
     "sea_surface_height_above_geoid",
@@ -103,7 +104,7 @@ class Field:
 
     def crop_box(self, lat0: float, lat1: float, lon0: float, lon1: float) -> "Field":
         """Crop to the cells whose centres fall in a lat/lon box (curvilinear grids: the bounding index box)."""
-        lat, lon = _latlon(self.data)
+        lat, lon = latlon(self.data)
         if lat is None or lon is None:
             raise SSHDipError("this grid has no latitude/longitude coordinates; crop by index instead")
         lat0, lat1 = sorted((lat0, lat1))
@@ -144,7 +145,7 @@ class Field:
 def grid_spacing_km(da: xr.DataArray) -> tuple[float, float] | None:
     """Mean (dy, dx) grid spacing in km from lat/lon (1-D or 2-D) or km coordinates; None if unknown."""
     ydim, xdim = da.dims[-2], da.dims[-1]
-    lat, lon = _latlon(da)
+    lat, lon = latlon(da)
     if lat is not None and lon is not None:
         lon2d, lat2d = _as_2d(lon.values, lat.values, da)
         lon2d, lat2d = np.broadcast_arrays(lon2d, lat2d)
@@ -177,7 +178,9 @@ def _find_coord(da: xr.DataArray, names: Sequence[str], standard_name: str, unit
     return None
 
 
-def _latlon(da: xr.DataArray) -> tuple[xr.DataArray | None, xr.DataArray | None]:
+def latlon(da: xr.DataArray) -> tuple[xr.DataArray | None, xr.DataArray | None]:
+    """The latitude and longitude coordinates of ``da`` (by CF standard name or units, then by common names),
+    each None when it has none."""
     lat = _find_coord(da, LAT_NAMES, "latitude", "degrees_north")
     lon = _find_coord(da, LON_NAMES, "longitude", "degrees_east")
     return lat, lon
@@ -211,8 +214,15 @@ def find_ssh_variable(ds: xr.Dataset, source: str = "the file") -> str:
                       "name one with --var")
 
 
-def _open(source: str | os.PathLike | bytes) -> tuple[xr.Dataset, str]:
-    """Open a dataset fully into memory (bytes go through a temporary file: netCDF4 reads paths)."""
+def open_dataset(source: str | os.PathLike | bytes) -> tuple[xr.Dataset, str]:
+    """Open a NetCDF file (path or bytes) fully into memory; return it and its label for messages (the path, or
+    ``<upload>`` for bytes, which go through a temporary file: netCDF4 reads paths).
+
+    Raises
+    ------
+    SSHDipError
+        For a missing, empty, broken or oversized file.
+    """
     if isinstance(source, (bytes, bytearray, memoryview)):
         label = "<upload>"
         with tempfile.NamedTemporaryFile(suffix=".nc", delete=False) as tmp:
@@ -246,34 +256,9 @@ def _open(source: str | os.PathLike | bytes) -> tuple[xr.Dataset, str]:
             os.unlink(path)
 
 
-def _select_2d(da: xr.DataArray, time: int, label: str) -> tuple[xr.DataArray, str | None]:
-    """Reduce to (y, x): squeeze singleton dims and pick ``time`` on the one remaining extra dim."""
-    if da.ndim < 2:
-        raise SSHDipError(f"variable {da.name!r} in {label} has dims {da.dims}; a 2-D (y, x) grid is needed")
-    extra = [d for d in da.dims[:-2] if da.sizes[d] > 1]
-    if len(extra) > 1:
-        sizes = ", ".join(f"{d} ({da.sizes[d]})" for d in extra)
-        raise SSHDipError(f"variable {da.name!r} in {label} has dims {da.dims}: besides (y, x) only one "
-                          f"dimension (time) can be chosen, but {sizes} have several values; select one level "
-                          f"first (e.g. ncks -d {extra[-1]},0 IN OUT, or xarray's .isel)")
-    stamp = None
-    if extra:
-        d = extra[0]
-        n = da.sizes[d]
-        if not -n <= time < n:
-            raise SSHDipError(f"time index {time} is out of range: {label} has {n} steps along {d!r} (0..{n - 1})")
-        da = da.isel({d: time})
-        if d in da.coords:
-            stamp = str(da.coords[d].values)[:19]
-    elif time not in (0, -1):
-        raise SSHDipError(f"time index {time} is out of range: {label} has a single time step (use 0)")
-    for d in da.dims[:-2]:
-        da = da.isel({d: 0})
-    return da, stamp
-
-
 def load_field(source: str | os.PathLike | bytes, var: str | None = None, time: int = 0,
-               crop: Sequence[float] | None = None, index_crop: Sequence[int] | None = None) -> Field:
+               crop: Sequence[float] | None = None, index_crop: Sequence[int] | None = None,
+               level: int | None = None) -> Field:
     """Load one 2-D SSH field from a NetCDF path or bytes.
 
     Parameters
@@ -288,6 +273,9 @@ def load_field(source: str | os.PathLike | bytes, var: str | None = None, time: 
         Geographic box.
     index_crop : (y0, y1, x0, x1), optional
         Index box, applied after ``crop``.
+    level : int, optional
+        Index along a variable's extra non-time dimension (a depth…); default: the shallowest, with a warning
+        (:func:`dipcore.selection.select_map`).
 
     Returns
     -------
@@ -299,7 +287,7 @@ def load_field(source: str | os.PathLike | bytes, var: str | None = None, time: 
     SSHDipError
         On any bad input, with a message naming the file, the variable and what was expected.
     """
-    ds, label = _open(source)
+    ds, label = open_dataset(source)
     if var is not None and var not in ds.data_vars:
         listing = ", ".join(ds.data_vars) or "none"
         raise SSHDipError(f"variable {var!r} not found in {label} (variables: {listing})")
@@ -307,8 +295,8 @@ def load_field(source: str | os.PathLike | bytes, var: str | None = None, time: 
     da = ds[name]
     if not np.issubdtype(da.dtype, np.number):
         raise SSHDipError(f"variable {name!r} in {label} is not numeric ({da.dtype})")
-    da, stamp = _select_2d(da, time, label)
-    notes: list[str] = []  # repairs the user should know about, said only once the field is usable
+    notes: list[str] = []  # repairs and choices the user should know about, said only once the field is usable
+    da, stamp = select_map(da, time, level, label, notes)
     scale = unit_scale(da, name, label, notes)
     da = sorted_axes(da, label, notes)
     values = clean_values(da.values, scale, label, notes)
@@ -324,7 +312,6 @@ def load_field(source: str | os.PathLike | bytes, var: str | None = None, time: 
     f = crop_field(Field(out, name=name, source=label, attrs=attrs), crop, index_crop)
     warn(notes)
     return f
-
 
 
 def crop_field(f: Field, crop=None, index_crop=None) -> Field:
@@ -343,13 +330,13 @@ def crop_field(f: Field, crop=None, index_crop=None) -> Field:
 
 def inspect_file(source: str | os.PathLike | bytes, var: str | None = None) -> dict:
     """Describe the SSH variable of a file: name, dims, grid size, spacing, units, land fraction, time steps."""
-    ds, label = _open(source)
+    ds, label = open_dataset(source)
     name = var or find_ssh_variable(ds, label)
     if name not in ds.data_vars:
         raise SSHDipError(f"variable {name!r} not found in {label} (variables: {', '.join(ds.data_vars)})")
     da = ds[name]
     f = load_field(source if not isinstance(source, (bytes, bytearray)) else source, var=name)
-    extra = [d for d in da.dims[:-2] if da.sizes[d] > 1]
+    tdim, _ = split_dims(da, label)
     spacing = f.spacing_km
     return {
         "file": label,
@@ -362,6 +349,6 @@ def inspect_file(source: str | os.PathLike | bytes, var: str | None = None) -> d
         "units": da.attrs.get("units", "?"),
         "spacing_km": [round(s, 3) for s in spacing] if spacing else None,
         "land_fraction": round(f.land_fraction, 4),
-        "time_steps": int(da.sizes[extra[0]]) if extra else 1,
+        "time_steps": int(da.sizes[tdim]) if tdim else 1,
         "candidates": [n for n, v in ds.data_vars.items() if v.ndim >= 2],
     }

@@ -15,7 +15,8 @@ from typing import Iterator
 import numpy as np
 import torch
 
-from dipcore import memory, metrics
+from dipcore import metrics
+from dipcore.fitting import memory
 from dipcore.degrade import Degradation
 from dipcore.errors import SSHDipError
 from dipcore.fitting.options import check_options

@@ -78,6 +78,12 @@ def _with_depth() -> xr.Dataset:
     return ds.assign_coords(depth=("depth", [0.0, 10.0, 50.0]), time=("time", [0.0, 1.0]))
 
 
+def _with_depth_and_members() -> xr.Dataset:
+    """(time, depth, member, lat, lon): two extra non-time dimensions, which no level choice resolves."""
+    v = np.broadcast_to(smooth(), (2, 3, 2, NY, NX)).copy()
+    return dataset(v, dims=("time", "depth", "member", "latitude", "longitude"))
+
+
 def _curvilinear() -> xr.Dataset:
     v = smooth()
     jj, ii = np.mgrid[0:NY, 0:NX]
@@ -128,7 +134,11 @@ CASES: list[Bad] = [
     Bad("named_variable_missing", _nc(GOOD), ["{file}", "--var", "nope", *FIT], "error", "'nope' not found"),
     Bad("one_d_variable", _nc(GOOD.assign(track=("obs", np.arange(5.0)))), ["{file}", "--var", "track", *FIT],
         "error", "2-D"),
-    Bad("four_d_depth", _nc(_with_depth()), ["{file}", *FIT], "error", "depth"),
+    Bad("four_d_depth", _nc(_with_depth()), ["{file}", *FIT], "warn", "shallowest, depth = 0"),
+    Bad("four_d_depth_level_chosen", _nc(_with_depth()), ["{file}", "--level", "2", *FIT], "ok"),
+    Bad("level_out_of_range", _nc(_with_depth()), ["{file}", "--level", "3", *FIT], "error", "level 3 is out of range"),
+    Bad("level_of_a_2d_field", _nc(GOOD), ["{file}", "--level", "1", *FIT], "error", "single level"),
+    Bad("two_extra_dimensions", _nc(_with_depth_and_members()), ["{file}", *FIT], "error", "one time and one level"),
     Bad("all_nan", _nc(dataset(np.full((NY, NX), np.nan, np.float32))), ["{file}", *FIT], "error", "all land"),
     Bad("all_land_crop", _nc(dataset(_land_west())), ["{file}", "--crop", "30", "37", "-60", "-55", *FIT],
         "error", "all land"),

@@ -1,4 +1,4 @@
-"""A time series on Dask (``dipcore.batch``, ``ssh-dip downscale --times``): results equal to serial runs, parts
+"""A time series on Dask (``dipcore.downscale.batch``, ``ssh-dip downscale --times``): results equal to serial runs, parts
 written as snapshots finish, resumption, bad snapshots skipped, a killed worker does not lose the batch.
 
 Small and short: 4 Mediterranean days of 16×24 cells (taken as the coarse field) ×4, K=2, a few iterations;
@@ -21,7 +21,7 @@ pytest.importorskip("distributed")
 
 from distributed import Client, LocalCluster  # noqa: E402
 
-from dipcore.batch import PART, SKIP, downscale_batch, parts_folder  # noqa: E402
+from dipcore.downscale.batch import PART, SKIP, downscale_batch, parts_folder  # noqa: E402
 from dipcore.cli import main  # noqa: E402
 from dipcore.downscale import downscale, open_coarse  # noqa: E402
 from dipcore.errors import SSHDipError  # noqa: E402

@@ -11,9 +11,11 @@ import xarray as xr
 
 from test_cli import run_cli  # noqa: E402  (tests/ is on sys.path under pytest)
 from dipcore.degrade import pool
-from dipcore.downscale import MASK_RULE, downscale, open_coarse, parse_times, refine_axis
+from dipcore.cf import ssh_standard_name
+from dipcore.downscale import MASK_RULE, downscale, open_coarse, parse_times
+from dipcore.downscale.finegrid import refine_axis
 from dipcore.errors import SSHDipError
-from dipcore.export import ssh_standard_name, write_netcdf
+from dipcore.export import write_netcdf
 from dipcore.samples import get_sample, load_sample
 
 FAST = dict(members=2, iters=3, device="cpu", seed=0)

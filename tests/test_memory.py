@@ -1,4 +1,4 @@
-"""The memory estimate of a fit (dipcore.memory) and the refusal of what would not fit."""
+"""The memory estimate of a fit (dipcore.fitting.memory) and the refusal of what would not fit."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from dipcore import memory
+from dipcore.fitting import memory
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 import memory_calibration  # noqa: E402  (the measuring side lives with the benchmarks)

@@ -21,6 +21,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("dipcore", "explorer")
+MAX_MODULES_PER_FOLDER = 20
+MAX_FUNCTION_LINES = 80  # a function fits on one screen
 HEAVY = ("torch", "xarray", "pandas", "matplotlib", "scipy")
 UI_LIBRARIES = ("panel", "bokeh", "holoviews")
 HELP_BUDGET_S = 1.5
@@ -89,12 +91,14 @@ def test_the_cli_knows_the_generator_architectures_without_torch():
     assert tuple(REGISTRY) == ARCHITECTURES
 
 
-def test_the_experiments_package_exports_resolve():
-    from dipcore import experiments as ex
+@pytest.mark.parametrize("package", ["dipcore", "dipcore.experiments", "dipcore.downscale", "dipcore.generators"])
+def test_the_package_exports_resolve(package):
+    import importlib
 
-    assert sorted(ex.__all__) == sorted(ex._WHERE)
-    for name in ex.__all__:
-        assert getattr(ex, name) is not None, name
+    mod = importlib.import_module(package)
+    assert len(set(mod.__all__)) == len(mod.__all__) and set(mod.__all__) <= set(dir(mod))
+    for name in mod.__all__:
+        assert getattr(mod, name) is not None, name
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -249,3 +253,38 @@ def test_dipcore_imports_no_ui_library_and_not_the_explorer():
             bad += [f"{path.relative_to(ROOT)}:{node.lineno} imports {n}" for n in names
                     if n.split(".")[0] in (*UI_LIBRARIES, "explorer")]
     assert not bad, "\n".join(bad)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The size and privacy of dipcore's pieces
+# ---------------------------------------------------------------------------------------------------------------
+
+def _dipcore_trees():
+    for path in sorted((ROOT / "dipcore").rglob("*.py")):
+        yield path, ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+
+
+def test_no_dipcore_module_imports_another_modules_private_names():
+    bad = []
+    for path, tree in _dipcore_trees():
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").startswith("dipcore")):
+                bad += [f"{path.relative_to(ROOT)}:{node.lineno} imports {a.name} from {node.module}"
+                        for a in node.names if a.name.startswith("_")]
+    assert not bad, "\n".join(bad)
+
+
+def test_no_dipcore_function_is_longer_than_a_screen():
+    long = [f"{path.relative_to(ROOT)}:{node.lineno} {node.name} ({node.end_lineno - node.lineno + 1} lines)"
+            for path, tree in _dipcore_trees() for node in ast.walk(tree)
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+            and node.end_lineno - node.lineno + 1 > MAX_FUNCTION_LINES]
+    assert not long, "\n".join(long)
+
+
+def test_no_dipcore_folder_holds_more_than_twenty_modules():
+    folders = {path.parent for path in (ROOT / "dipcore").rglob("*.py")}
+    crowded = {f"{folder.relative_to(ROOT)}: {n}" for folder in folders
+               if (n := len(list(folder.glob("*.py")))) > MAX_MODULES_PER_FOLDER}
+    assert not crowded, crowded
+

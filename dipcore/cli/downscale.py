@@ -1,5 +1,5 @@
 """``ssh-dip downscale``: downscale real coarse SSH (no truth): one time step in this process, several on Dask
-(:mod:`dipcore.batch`)."""
+(:mod:`dipcore.downscale.batch`)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from dipcore.cli.validators import at_least, non_negative
+from dipcore.cli.validators import at_least, option
 from dipcore.constants import RATIOS
 from dipcore.errors import SSHDipError
 from dipcore.recipes import DEFAULT_MEMBERS, DEFAULT_RECIPE, RECIPES
@@ -24,14 +24,16 @@ def add_parser(sub) -> argparse.ArgumentParser:
     when.add_argument("--time", type=int, default=None, help="one time index of a 3-D variable (default 0)")
     when.add_argument("--times", metavar="START:STOP|all",
                       help="several time steps (Python slice, STOP excluded, or 'all'): run on Dask")
+    d.add_argument("--level", type=int, default=None, metavar="N",
+                   help="index along a variable's extra non-time dimension, e.g. depth (default: the shallowest)")
     d.add_argument("--crop", type=float, nargs=4, metavar=("LAT0", "LAT1", "LON0", "LON1"), help="geographic box")
     d.add_argument("--index-crop", type=int, nargs=4, metavar=("Y0", "Y1", "X0", "X1"), help="index box")
-    d.add_argument("--members", type=at_least(int, 1), default=DEFAULT_MEMBERS,
+    d.add_argument("--members", type=option("members"), default=DEFAULT_MEMBERS,
                    help=f"ensemble size K (default {DEFAULT_MEMBERS}; K > 1 gives the ensemble std)")
     d.add_argument("--recipe", choices=sorted(RECIPES), default=DEFAULT_RECIPE, help="fit recipe")
-    d.add_argument("--iters", type=at_least(int, 1), default=None, help="iterations (default: the recipe's)")
+    d.add_argument("--iters", type=option("iters"), default=None, help="iterations (default: the recipe's)")
     d.add_argument("--seed", type=int, default=0, help="seed of the members' initialisation (every snapshot)")
-    d.add_argument("--noise-sigma", type=non_negative, default=0.0,
+    d.add_argument("--noise-sigma", type=option("noise_sigma"), default=0.0,
                    help="known noise std of the input in metres (default 0)")
     d.add_argument("--keep-members", action="store_true", help="also write every member's field")
     d.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="compute device")
@@ -47,7 +49,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
 
 
 def cmd_downscale(args: argparse.Namespace) -> int:
-    """Downscale real coarse SSH: one time step in this process, several on Dask (dipcore.batch)."""
+    """Downscale real coarse SSH: one time step in this process, several on Dask (dipcore.downscale.batch)."""
     import os
 
     from dipcore.downscale import open_coarse
@@ -64,7 +66,8 @@ def cmd_downscale(args: argparse.Namespace) -> int:
     # a remote cluster may have GPUs this machine lacks: its workers check the device
     device = args.device if args.scheduler else str(resolve_device(args.device))
     times = args.times if args.times is not None else (args.time if args.time is not None else 0)
-    da, prov = open_coarse(source, var=args.var, times=times, crop=args.crop, index_crop=args.index_crop)
+    da, prov = open_coarse(source, var=args.var, times=times, crop=args.crop, index_crop=args.index_crop,
+                           level=args.level)
     prov["input"] = args.input
     opts = dict(members=args.members, recipe=args.recipe, seed=args.seed, device=device, iters=args.iters,
                 keep_members=args.keep_members, noise_sigma=args.noise_sigma, provenance=prov,
@@ -96,7 +99,7 @@ def cmd_downscale(args: argparse.Namespace) -> int:
         print(f"wrote {out}")
         return 0
 
-    from dipcore.batch import downscale_batch, parts_folder
+    from dipcore.downscale import downscale_batch, parts_folder
 
     workers = args.workers or max(1, min(nt, os.cpu_count() or 1))
     res = downscale_batch(da, f, out, workers=workers, scheduler=args.scheduler, retries=args.retries,

@@ -7,7 +7,7 @@ import argparse
 import sys
 import time
 
-from dipcore.cli.validators import at_least, non_negative
+from dipcore.cli.validators import at_least, non_negative, option
 from dipcore.constants import RATIOS
 from dipcore.experiments.settings import EXPERIMENTS
 
@@ -41,9 +41,9 @@ def add_parser(sub) -> argparse.ArgumentParser:
     e.add_argument("--ratios", nargs="+", type=int, choices=RATIOS, metavar="R", help="ratios among 1 2 4 8 16 32")
     e.add_argument("--noise", nargs="+", type=non_negative, metavar="F",
                    help="noise std as fractions of the field std (e.g. 0 0.05)")
-    e.add_argument("--members", type=at_least(int, 1), help="ensemble size K")
+    e.add_argument("--members", type=option("members"), help="ensemble size K")
     e.add_argument("--latent-samples", type=at_least(int, 2), help="latent draws M (uncertainty)")
-    e.add_argument("--iters", type=at_least(int, 1), help="iterations per fit (default: the recipe's)")
+    e.add_argument("--iters", type=option("iters"), help="iterations per fit (default: the recipe's)")
     e.add_argument("--recipe", help="fit recipe (default: the current default recipe; 'paper' for the paper's)")
     e.add_argument("--seed", type=int, default=0, help="seed of noise and initialisation")
     e.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="compute device")

@@ -8,13 +8,11 @@ import json
 import sys
 from pathlib import Path
 
-from dipcore.cli.validators import at_least, noise_fraction
-from dipcore.constants import RATIOS
-from dipcore.constants import ARCHITECTURES  # without torch: --help stays instant
+from dipcore.cli.validators import option
+from dipcore.constants import ARCHITECTURES, RATIOS  # without torch: --help stays instant
 from dipcore.errors import SSHDipError
 from dipcore.recipes import DEFAULT_MEMBERS, DEFAULT_RECIPE, RECIPES, with_arch
 from dipcore.samples import SAMPLES
-
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -24,15 +22,17 @@ def add_parser(sub) -> argparse.ArgumentParser:
     f.add_argument("--ratio", type=int, required=True, choices=RATIOS, help="downscaling ratio")
     f.add_argument("--var", help="SSH variable name (default: detected by CF standard_name, then name)")
     f.add_argument("--time", type=int, default=0, help="time index of a 3-D variable (default 0)")
+    f.add_argument("--level", type=int, default=None, metavar="N",
+                   help="index along a variable's extra non-time dimension, e.g. depth (default: the shallowest)")
     f.add_argument("--crop", type=float, nargs=4, metavar=("LAT0", "LAT1", "LON0", "LON1"),
                    help="geographic box")
     f.add_argument("--index-crop", type=int, nargs=4, metavar=("Y0", "Y1", "X0", "X1"), help="index box")
-    f.add_argument("--noise", type=noise_fraction, default=0.0,
+    f.add_argument("--noise", type=option("noise_fraction"), default=0.0,
                    help="noise std as a fraction of the field's std (0.05 = 5%%)")
-    f.add_argument("--members", type=at_least(int, 1), default=DEFAULT_MEMBERS,
+    f.add_argument("--members", type=option("members"), default=DEFAULT_MEMBERS,
                    help=f"ensemble size K (default {DEFAULT_MEMBERS}; K > 1 gives the ensemble std)")
-    f.add_argument("--latent-samples", type=at_least(int, 0), default=0, help="latent draws M at the end")
-    f.add_argument("--iters", type=at_least(int, 1), default=None, help="iterations (default: the recipe's)")
+    f.add_argument("--latent-samples", type=option("latent_samples"), default=0, help="latent draws M at the end")
+    f.add_argument("--iters", type=option("iters"), default=None, help="iterations (default: the recipe's)")
     f.add_argument("--recipe", choices=sorted(RECIPES), default=DEFAULT_RECIPE,
                    help=f"fit recipe (default {DEFAULT_RECIPE}: " + RECIPES[DEFAULT_RECIPE].description + ")")
     f.add_argument("--arch", choices=ARCHITECTURES, default=None,
@@ -76,7 +76,8 @@ def cmd_fit(args: argparse.Namespace) -> int:
         raise SSHDipError(f"cannot write the result to {out}: the folder {out.parent} does not exist" if not
                           out.is_dir() else f"--out {out} is a folder; give a file name like result.nc")
     device = resolve_device(args.device)
-    field = _load(args.input, var=args.var, time=args.time, crop=args.crop, index_crop=args.index_crop)
+    field = _load(args.input, var=args.var, time=args.time, crop=args.crop, index_crop=args.index_crop,
+                  level=args.level)
     twin = make_twin(field, args.ratio, args.noise, seed=args.seed)
     config = {"input": args.input, "variable": field.name, "time": args.time, "crop": args.crop,
               "index_crop": args.index_crop, "ratio": args.ratio, "noise": args.noise, "members": args.members,

@@ -1,4 +1,6 @@
-"""argparse ``type=`` checks shared by every subcommand: a bad value is a one-line usage error (exit 2)."""
+"""argparse ``type=`` checks shared by every subcommand: a bad value is a one-line usage error (exit 2). The
+options a fit and a downscaling share take their bounds from :data:`dipcore.fitting.options.BOUNDS`, the one
+table the library checks them against too (:func:`option`)."""
 
 from __future__ import annotations
 
@@ -6,7 +8,7 @@ import argparse
 import math
 from collections.abc import Callable
 
-from dipcore.constants import MAX_NOISE_FRACTION
+from dipcore.fitting.options import BOUNDS
 
 _KIND = {int: "integer", float: "number"}
 
@@ -33,9 +35,19 @@ def at_least(kind: type, minimum: float, maximum: float | None = None) -> Callab
     return parse
 
 
-#: A noise std (metres): a finite float ≥ 0.
-non_negative = at_least(float, 0.0)
-#: A noise fraction of the field's std: 0 … MAX_NOISE_FRACTION.
-noise_fraction = at_least(float, 0.0, MAX_NOISE_FRACTION)
+def option(name: str) -> Callable[[str], int | float]:
+    """The parser of the fit option ``name`` of :data:`~dipcore.fitting.options.BOUNDS` (``members``,
+    ``latent_samples``, ``iters``, ``noise_sigma``, ``noise_fraction``): its kind and bounds, as the library
+    checks them.
 
-__all__ = ["at_least", "noise_fraction", "non_negative"]
+    >>> option("members")("4")
+    4
+    """
+    bound = BOUNDS[name]
+    return at_least(bound.kind, bound.minimum, bound.maximum)
+
+
+#: A finite float ≥ 0 (the noise fractions of a sweep).
+non_negative = at_least(float, 0.0)
+
+__all__ = ["at_least", "non_negative", "option"]

@@ -34,7 +34,7 @@ Modules, each importable on its own (arrows point down; none imports the CLI or 
 ``results``         :class:`ExperimentResult`, the output folder, :func:`load_results`
 ``figures``         the PNG figures (matplotlib, Agg)
 ``fits``            one case × ratio × noise: twin, fit, scores (the serial loops and the Dask task)
-``parallel``        the fits as Dask tasks on a cluster (:mod:`dipcore.cluster`), outcomes as they finish
+``parallel``        the fits as Dask tasks on a cluster (:mod:`dipcore.downscale.cluster`), outcomes as they finish
 ``ratios``          :func:`run_ratios` (paper Fig. 3)
 ``ensemble_size``   :func:`run_ensemble_size` (paper Fig. 5 and 9)
 ``uncertainty``     :func:`run_uncertainty` (paper Fig. 6)

@@ -7,7 +7,7 @@ client takes the outcomes as they finish (``distributed.as_completed``), checkpo
 and, at the end, the sweep writes the same files as a serial run: same seeds, same numbers.
 
 The cluster is a ``LocalCluster`` of ``workers`` single-threaded processes, or a running one reached by its
-scheduler's address, or a ``distributed.Client`` the caller holds (:mod:`dipcore.cluster`). By hand, on one
+scheduler's address, or a ``distributed.Client`` the caller holds (:mod:`dipcore.downscale.cluster`). By hand, on one
 machine or many (ssh-dip installed on each, the case files at the same paths)::
 
     dask scheduler                                   # Scheduler at: tcp://10.0.0.1:8786, dashboard on :8787
@@ -30,7 +30,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from dipcore.cluster import DASHBOARD, open_client
+from dipcore.downscale.cluster import DASHBOARD, open_client
 from dipcore.errors import SSHDipError
 from dipcore.experiments.fits import Combination, FitOutcome, each_field, fit_task
 from dipcore.experiments.runner import Tracker

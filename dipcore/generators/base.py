@@ -3,7 +3,7 @@
 An ensemble holds K independent members (``members``) built from the seeds it is given; it draws its own input
 (``draw``: fresh latents for ``paper``, the fixed inputs perturbed by N(0, sigma²) for the fixed-input
 architectures), maps it to K fields (``forward``) and names the layers a recipe zeroes to start at its base field
-(``last_layers``). ``member_cls`` is the class of one member, which :mod:`dipcore.memory` builds on the meta
+(``last_layers``). ``member_cls`` is the class of one member, which :mod:`dipcore.fitting.memory` builds on the meta
 device to count its parameters. :func:`dipcore.generators.build_ensemble` builds one by name.
 """
 

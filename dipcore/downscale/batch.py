@@ -2,7 +2,7 @@
 
 :func:`downscale_batch` runs :func:`dipcore.downscale.downscale` on every snapshot of a (time, y, x) input as one
 ``dask.distributed`` task each, on a ``LocalCluster(n_workers=N, threads_per_worker=1, processes=True)`` it
-starts (and stops) or on an existing cluster whose scheduler address is given (:mod:`dipcore.cluster`, which
+starts (and stops) or on an existing cluster whose scheduler address is given (:mod:`dipcore.downscale.cluster`, which
 also says how to start one by hand). The client writes each finished snapshot at once to its own NetCDF file in
 ``<out>.parts/`` (``t000012.nc``, by the input file's time index; written to a temporary name then renamed, so a
 part is complete or absent) and combines the parts into ``out`` at the end. So:
@@ -34,9 +34,11 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from dipcore.cluster import dashboard_link, open_client
-from dipcore.downscale import check_options, combine, downscale, time_indices
+from dipcore.downscale.cluster import dashboard_link, open_client
+from dipcore.downscale.cf import combine, time_indices
+from dipcore.downscale.fit import check_request, downscale
 from dipcore.errors import SSHDipError
+from dipcore.export import write_netcdf
 
 PART = "t{:06d}.nc"
 SKIP = "t{:06d}.skipped.json"
@@ -69,8 +71,8 @@ def _task(snapshot: xr.DataArray, factor: int, options: dict, threads: int) -> d
 
     torch.set_num_threads(threads)
     try:  # a configuration this worker cannot run (no GPU) fails the task; it is no bad snapshot
-        check_options(factor, options["members"], options["recipe"], options["device"], options["iters"],
-                      options["noise_sigma"])
+        check_request(factor, members=options["members"], recipe=options["recipe"], device=options["device"],
+                      iters=options["iters"], noise_sigma=options["noise_sigma"])
     except SSHDipError as exc:
         raise RuntimeError(f"this worker cannot run the configuration: {exc}") from None
     try:
@@ -80,8 +82,6 @@ def _task(snapshot: xr.DataArray, factor: int, options: dict, threads: int) -> d
 
 
 def _write_atomic(ds: xr.Dataset, path: Path) -> None:
-    from dipcore.export import write_netcdf
-
     tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
     write_netcdf(ds, tmp)
     os.replace(tmp, path)
@@ -156,7 +156,8 @@ def downscale_batch(da: xr.DataArray, factor: int, out: str | os.PathLike, *, me
     """
     t0 = time.perf_counter()
     # the device is checked here for a local cluster only: a remote one may have GPUs this machine lacks
-    check_options(factor, members, recipe, device if scheduler is None else "auto", iters, noise_sigma)
+    check_request(factor, members=members, recipe=recipe, device=device if scheduler is None else "auto",
+                  iters=iters, noise_sigma=noise_sigma)
     if da.ndim != 3:
         raise SSHDipError(f"a batch needs a (time, y, x) input; got dims {da.dims}")
     out = Path(out)
@@ -166,6 +167,21 @@ def downscale_batch(da: xr.DataArray, factor: int, out: str | os.PathLike, *, me
                    history=history)
     _check_parts(folder, _settings(da, factor, options, provenance))
     res = BatchResult(path=None, parts=folder)
+    todo = _todo(da, folder, res, log)
+    if todo:
+        _run(da, factor, options, todo, folder, res, workers, scheduler, retries, threads, progress, dashboard, log)
+    for i, why in sorted(res.skipped.items()):
+        log(f"skipped snapshot {i}: {why}")
+    for i, why in sorted(res.failed.items()):
+        log(f"FAILED snapshot {i}: {why}")
+    res.path = _combine_parts(da, folder, res, out, history)
+    res.seconds = time.perf_counter() - t0
+    return res
+
+
+def _todo(da: xr.DataArray, folder: Path, res: BatchResult, log) -> list[tuple[int, int]]:
+    """The snapshots left to compute, as (position in ``da``, time index); those an earlier run finished (a part)
+    or found bad (a skip record) go to ``res`` instead."""
     idx = time_indices(da)
     todo = []
     for k, i in enumerate(idx):
@@ -178,14 +194,20 @@ def downscale_batch(da: xr.DataArray, factor: int, out: str | os.PathLike, *, me
     if res.reused or res.skipped:
         log(f"{len(res.reused) + len(res.skipped)} of {len(idx)} snapshots already in {folder}; "
             f"{len(todo)} to compute")
-    if todo:
-        _run(da, factor, options, todo, folder, res, workers, scheduler, retries, threads, progress, dashboard, log)
-    for i, why in sorted(res.skipped.items()):
-        log(f"skipped snapshot {i}: {why}")
-    for i, why in sorted(res.failed.items()):
-        log(f"FAILED snapshot {i}: {why}")
+    return todo
+
+
+def _combine_parts(da: xr.DataArray, folder: Path, res: BatchResult, out: Path, history: str | None
+                   ) -> Path | None:
+    """Combine the parts in ``folder`` into ``out``; None when there is none yet (all failed).
+
+    Raises
+    ------
+    SSHDipError
+        When every snapshot is a bad one, or ``out`` cannot be written.
+    """
     results = {}
-    for i in idx:
+    for i in time_indices(da):
         p = folder / PART.format(i)
         if p.exists():
             with xr.open_dataset(p) as part:
@@ -193,15 +215,14 @@ def downscale_batch(da: xr.DataArray, factor: int, out: str | os.PathLike, *, me
     if not results and not res.failed:
         raise SSHDipError("no snapshot could be downscaled: " +
                           "; ".join(f"{i}: {r}" for i, r in sorted(res.skipped.items())))
-    if results:
-        ds = combine(da, results, res.skipped, failed=res.failed, history=history)
-        try:
-            _write_atomic(ds, out)
-        except OSError as exc:
-            raise SSHDipError(f"cannot write {out}: {exc}") from exc
-        res.path = out
-    res.seconds = time.perf_counter() - t0
-    return res
+    if not results:
+        return None
+    ds = combine(da, results, res.skipped, failed=res.failed, history=history)
+    try:
+        _write_atomic(ds, out)
+    except OSError as exc:
+        raise SSHDipError(f"cannot write {out}: {exc}") from exc
+    return out
 
 
 def _run(da, factor, options, todo, folder, res, workers, scheduler, retries, threads, progress, dashboard, log):

@@ -1,4 +1,5 @@
-"""The fine grid of a downscaled field: coordinates refined at cell centres and the fine land mask.
+"""The fine grid of a downscaled field: coordinates refined at cell centres, the observation's own coordinates,
+and the fine land mask.
 
 For coarse centres c_i with spacing Δ, the fine centres of cell i are c_i + (j + 0.5)/f·Δ − Δ/2, j = 0…f−1 (linear
 interpolation between coarse centres, linear extrapolation at the edges; 2-D curvilinear coordinates the same way
@@ -13,6 +14,7 @@ import numpy as np
 import xarray as xr
 
 from dipcore.errors import SSHDipError
+from dipcore.io import latlon
 
 MASK_RULE = "a fine cell is ocean if and only if its coarse parent cell is ocean (the input's land mask refined " \
             "by the factor)"
@@ -51,10 +53,8 @@ def _refine_coord(values: np.ndarray, factor: int, axes: Sequence[int], longitud
 def fine_coords(da: xr.DataArray, factor: int) -> dict:
     """Coordinates of the fine grid from those of the coarse 2-D ``da`` (dims (y, x)): 1-D and 2-D numeric
     coordinates on the grid dims are refined (:func:`refine_axis`), others (scalar time…) are kept."""
-    from dipcore.io import _latlon
-
     ydim, xdim = da.dims[-2:]
-    _, lon = _latlon(da)
+    _, lon = latlon(da)
     out = {}
     for name, c in da.coords.items():
         if ydim not in c.dims and xdim not in c.dims:
@@ -75,6 +75,8 @@ def coarse_names(da: xr.DataArray) -> tuple[str, str]:
 
 
 def coarse_coords(da: xr.DataArray) -> dict:
+    """The numeric grid coordinates of the coarse 2-D ``da``, renamed ``<name>_lr`` onto :func:`coarse_names`'
+    dims: the observation's own coordinates in the output."""
     ydim, xdim = da.dims[-2:]
     ren = dict(zip((ydim, xdim), coarse_names(da)))
     out = {}
@@ -84,30 +86,10 @@ def coarse_coords(da: xr.DataArray) -> dict:
     return out
 
 
-# ---- inputs ---------------------------------------------------------------------------------------------------
-def as_metres(da: xr.DataArray | np.ndarray) -> xr.DataArray:
-    from dipcore.cleaning import UNIT_SCALE
-
-    if not isinstance(da, xr.DataArray):
-        arr = np.asarray(da)
-        da = xr.DataArray(arr, dims=("y", "x") if arr.ndim == 2 else ("time", "y", "x")[-arr.ndim:],
-                          attrs={"units": "m"})
-    if da.ndim not in (2, 3):
-        raise SSHDipError(f"expected a 2-D (y, x) or 3-D (time, y, x) array; got dims {da.dims}")
-    if not np.issubdtype(da.dtype, np.number):
-        raise SSHDipError(f"the input is not numeric ({da.dtype})")
-    units = str(da.attrs.get("units", "m")).strip().lower()
-    if units not in UNIT_SCALE:
-        raise SSHDipError(f"the input's units {da.attrs.get('units')!r} are not a length ssh-dip knows "
-                          f"({', '.join(UNIT_SCALE)})")
-    values = da.values.astype(np.float64) * UNIT_SCALE[units]
-    values[~np.isfinite(values)] = np.nan
-    out = da.copy(data=values.astype(np.float32))
-    out.attrs = {**da.attrs, "units": "m"}
-    return out
-
-
+# ---- land ------------------------------------------------------------------------------------------------------
 def refine_mask(obs: np.ndarray, factor: int, mask) -> tuple[np.ndarray, str]:
+    """The fine ocean mask of the coarse ``obs`` refined by ``factor`` and the rule that made it: ``mask`` when
+    given (True or non-zero = ocean; its shape must be the fine grid's), else :data:`MASK_RULE`."""
     shape = (obs.shape[0] * factor, obs.shape[1] * factor)
     if mask is None:
         return np.kron(np.isfinite(obs), np.ones((factor, factor), dtype=bool)), MASK_RULE
@@ -117,3 +99,6 @@ def refine_mask(obs: np.ndarray, factor: int, mask) -> tuple[np.ndarray, str]:
                           f"{shape[0]}×{shape[1]}")
     return m.astype(bool) if m.dtype == bool else (np.nan_to_num(m) != 0), \
         "fine ocean mask given by the user (coarse cells with no fine ocean child are left out of the data)"
+
+
+__all__ = ["MASK_RULE", "coarse_coords", "coarse_names", "fine_coords", "refine_axis", "refine_mask"]

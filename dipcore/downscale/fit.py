@@ -13,8 +13,8 @@ the same way along each axis, longitudes unwrapped first). Land: a fine cell is 
 ocean, unless a fine mask is passed (then coarse cells with no fine ocean child are dropped from the data).
 
 A 3-D (time, y, x) input returns a time series, snapshot by snapshot in this process (the same seed for every
-snapshot, so a snapshot's result does not depend on which others were run); :mod:`dipcore.batch` runs the
-snapshots on a Dask cluster instead. A snapshot with no ocean value is skipped and listed in the ``skipped``
+snapshot, so a snapshot's result does not depend on which others were run); :mod:`dipcore.downscale.batch` runs
+the snapshots on a Dask cluster instead. A snapshot with no ocean value is skipped and listed in the ``skipped``
 attribute. :func:`open_coarse` reads several time steps of a NetCDF file as such a 3-D input.
 """
 
@@ -26,62 +26,34 @@ from typing import Callable
 import numpy as np
 import xarray as xr
 
-from dipcore.coarse_file import open_coarse, parse_times  # noqa: F401  (public here too)
-from dipcore.degrade import MIN_COARSE, RATIOS, Degradation, pool
-from dipcore.downscale_cf import (  # noqa: F401
-    INDEX_COORD,
-    KEYWORDS,
-    MEMBER_DIM,
-    combine,
-    finish,
-    time_dim,
-    time_indices,
-)
+from dipcore.cf import ssh_attrs, ssh_standard_name
+from dipcore.constants import MIN_COARSE
+from dipcore.degrade import Degradation, pool
+from dipcore.downscale.cf import MEMBER_DIM, combine, finish, time_dim, time_indices
+from dipcore.downscale.finegrid import coarse_coords, coarse_names, fine_coords, refine_mask
+from dipcore.downscale.source import as_metres
 from dipcore.errors import SSHDipError
-from dipcore.finegrid import (  # noqa: F401
-    MASK_RULE,
-    as_metres,
-    coarse_coords,
-    coarse_names,
-    fine_coords,
-    refine_axis,
-    refine_mask,
-)
+from dipcore.fitting.options import check_options
+from dipcore.io import MAX_CELLS
 
 
-def check_options(factor: int, members: int, recipe, device, iters: int | None, noise_sigma: float) -> None:
-    """Refuse a bad configuration before any snapshot is touched (a bad snapshot is a data problem)."""
-    from dipcore.solver import get_recipe, resolve_device
+def check_request(factor: int, *, members: int, recipe, device, iters: int | None, noise_sigma: float) -> None:
+    """Refuse a bad configuration before any snapshot is touched (a bad snapshot is a data problem): the options
+    (:func:`dipcore.fitting.options.check_options`) and the device."""
+    from dipcore.solver import resolve_device  # torch: only when a downscaling is asked for
 
-    if factor not in RATIOS:
-        raise SSHDipError(f"factor must be one of {', '.join(map(str, RATIOS))}; got {factor}")
-    if int(members) < 1:
-        raise SSHDipError(f"members must be ≥ 1; got {members}")
-    if iters is not None and int(iters) < 1:
-        raise SSHDipError(f"iterations must be ≥ 1; got {iters}")
-    if not np.isfinite(noise_sigma) or noise_sigma < 0:
-        raise SSHDipError(f"noise sigma must be a finite number ≥ 0 (metres); got {noise_sigma}")
-    get_recipe(recipe)
+    check_options(factor=factor, members=members, iters=iters, noise_sigma=noise_sigma, recipe=recipe)
     resolve_device(device)
 
 
 # ---- one snapshot ---------------------------------------------------------------------------------------------
-def _attrs(sn: str, long: str, cct: str, std: bool = False, **extra) -> dict:
-    return {"units": "m", "long_name": long, "standard_name": f"{sn} standard_error" if std else sn,
-            "coverage_content_type": cct, **extra}
-
-
-def _downscale_2d(da: xr.DataArray, factor: int, *, members, recipe, seed, device, iters, mask, keep_members,
-                  noise_sigma, progress, every) -> xr.Dataset:
-    from dipcore.export import ssh_standard_name
-    from dipcore.solver import fit, get_recipe
-
+def _observation(da: xr.DataArray, factor: int, mask) -> tuple[np.ndarray, np.ndarray, str, int]:
+    """The snapshot as the fit's observation: (data, fine ocean mask, the mask's rule, coarse ocean cells dropped
+    because no fine ocean cell lies under them)."""
     obs = np.asarray(da.values, dtype=np.float32)
     h, w = obs.shape
     if h < MIN_COARSE or w < MIN_COARSE:
         raise SSHDipError(f"the input grid {h}×{w} is too small: at least {MIN_COARSE}×{MIN_COARSE} cells")
-    from dipcore.io import MAX_CELLS
-
     if h * w * factor * factor > MAX_CELLS:
         raise SSHDipError(f"the fine grid would be {h * factor}×{w * factor} cells, more than the {MAX_CELLS:,} "
                           "this tool handles; crop a region or use a smaller factor")
@@ -93,6 +65,49 @@ def _downscale_2d(da: xr.DataArray, factor: int, *, members, recipe, seed, devic
     data = np.where(has_child, obs, np.nan).astype(np.float32)
     if not np.isfinite(data).any():
         raise SSHDipError("no ocean value of the snapshot lies over ocean of the fine mask")
+    return data, fine_mask, rule, dropped
+
+
+def _misfit(estimate: np.ndarray, data: np.ndarray, factor: int) -> tuple[float, float]:
+    """RMS and max |·| of the estimate's block means minus the data, over the cells where both are known."""
+    ok = np.isfinite(data)
+    res = (pool(estimate, factor) - data)[ok & np.isfinite(pool(estimate, factor))]
+    rms = float(np.sqrt(np.mean(res.astype(np.float64) ** 2))) if res.size else float("nan")
+    mx = float(np.max(np.abs(res))) if res.size else float("nan")
+    return rms, mx
+
+
+def _variables(da: xr.DataArray, data: np.ndarray, final, bic: np.ndarray, ibp: np.ndarray,
+               keep_members: bool) -> dict:
+    """The result's variables as ``{name: (dims, values, attrs)}``: the fine fields and the coarse observation."""
+    dims = da.dims
+    sn = ssh_standard_name(da.attrs)
+    v = {
+        "estimate": (dims, final.estimate, ssh_attrs(sn, "deep image prior estimate (ensemble mean)",
+                                                     "modelResult")),
+        "bicubic": (dims, bic, ssh_attrs(sn, "bicubic interpolation of the observation (classical estimate)",
+                                         "modelResult")),
+        "ibp": (dims, ibp, ssh_attrs(sn, "iterative back-projection of the bicubic field onto the observation "
+                                         "(classical estimate, no network)", "modelResult")),
+    }
+    if final.member_std is not None:
+        v["std"] = (dims, final.member_std, ssh_attrs(sn, "standard deviation across ensemble members",
+                                                      "qualityInformation", True))
+        v["estimate"][2]["ancillary_variables"] = "std"
+    if keep_members and final.members is not None:
+        v["members"] = ((MEMBER_DIM, *dims), final.members, ssh_attrs(sn, "estimate of each ensemble member",
+                                                                       "modelResult"))
+    v["observation"] = (coarse_names(da), data, ssh_attrs(sn, "observation: the coarse input field (ssh-dip's model "
+                                                              "of it: the block mean of the fine field)",
+                                                          "physicalMeasurement", cell_methods="area: mean"))
+    return v
+
+
+def _downscale_2d(da: xr.DataArray, factor: int, *, members, recipe, seed, device, iters, mask, keep_members,
+                  noise_sigma, progress, every) -> xr.Dataset:
+    from dipcore.solver import fit, get_recipe  # torch: only when a downscaling runs
+
+    data, fine_mask, rule, dropped = _observation(da, factor, mask)
     deg = Degradation(factor, sigma=float(noise_sigma), mask=fine_mask)
     final = None
     for final in fit(data, deg, recipe, members=members, iters=iters, seed=seed, device=device, every=every,
@@ -101,38 +116,12 @@ def _downscale_2d(da: xr.DataArray, factor: int, *, members, recipe, seed, devic
             progress(final)
     bic = deg.bicubic(data, fine_mask)
     ibp = deg.ibp(data, bic, fine_mask)
-    ok = np.isfinite(data)
-    res = (pool(final.estimate, factor) - data)[ok & np.isfinite(pool(final.estimate, factor))]
-    rms = float(np.sqrt(np.mean(res.astype(np.float64) ** 2))) if res.size else float("nan")
-    mx = float(np.max(np.abs(res))) if res.size else float("nan")
-
-    ydim, xdim = da.dims
-    ylr, xlr = coarse_names(da)
-    sn = ssh_standard_name(da.attrs)
-    dims = (ydim, xdim)
-    rec = get_recipe(recipe)
-    v = {
-        "estimate": (dims, final.estimate, _attrs(sn, "deep image prior estimate (ensemble mean)", "modelResult")),
-        "bicubic": (dims, bic, _attrs(sn, "bicubic interpolation of the observation (classical estimate)",
-                                      "modelResult")),
-        "ibp": (dims, ibp, _attrs(sn, "iterative back-projection of the bicubic field onto the observation "
-                                      "(classical estimate, no network)", "modelResult")),
-    }
-    if final.member_std is not None:
-        v["std"] = (dims, final.member_std, _attrs(sn, "standard deviation across ensemble members",
-                                                   "qualityInformation", True))
-        v["estimate"][2]["ancillary_variables"] = "std"
-    if keep_members and final.members is not None:
-        v["members"] = ((MEMBER_DIM, *dims), final.members, _attrs(sn, "estimate of each ensemble member",
-                                                                    "modelResult"))
-    v["observation"] = ((ylr, xlr), data, _attrs(sn, "observation: the coarse input field (ssh-dip's model of it: "
-                                                      "the block mean of the fine field)", "physicalMeasurement",
-                                                 cell_methods="area: mean"))
-    ds = xr.Dataset({k: xr.Variable(*t) for k, t in v.items()})
+    rms, mx = _misfit(final.estimate, data, factor)
+    ds = xr.Dataset({k: xr.Variable(*t) for k, t in _variables(da, data, final, bic, ibp, keep_members).items()})
     ds = ds.assign_coords({k: c for k, c in fine_coords(da, factor).items()})
     ds = ds.assign_coords(coarse_coords(da))
     ds.attrs = {
-        "factor": int(factor), "members": int(members), "recipe": rec.name, "seed": int(seed),
+        "factor": int(factor), "members": int(members), "recipe": get_recipe(recipe).name, "seed": int(seed),
         "iters": int(final.step), "noise_sigma_m": float(noise_sigma), "device": final.device,
         "seconds": round(float(final.elapsed), 3), "fine_mask_rule": rule,
         "observation_cells_dropped": dropped,
@@ -152,7 +141,7 @@ def downscale(da: xr.DataArray, factor: int, *, members: int = 4, recipe: str = 
     Parameters
     ----------
     da : xarray.DataArray
-        Coarse SSH, (y, x) or (time, y, x); metres (or any length ``units`` of :data:`dipcore.io.UNIT_SCALE`),
+        Coarse SSH, (y, x) or (time, y, x); metres (or any length ``units`` of :data:`dipcore.cleaning.UNIT_SCALE`),
         NaN on land. It *is* the observation: each of its cells is the mean of ``factor × factor`` fine cells.
     factor : int
         One of :data:`dipcore.degrade.RATIOS` (2, 4, 8, 16, 32; 1 fits at the same resolution).
@@ -190,7 +179,7 @@ def downscale(da: xr.DataArray, factor: int, *, members: int = 4, recipe: str = 
     SSHDipError
         For a bad factor, recipe, device, mask or grid, or when no snapshot has an ocean value.
     """
-    check_options(factor, members, recipe, device, iters, noise_sigma)
+    check_request(factor, members=members, recipe=recipe, device=device, iters=iters, noise_sigma=noise_sigma)
     da = as_metres(da)
     opts = dict(members=int(members), recipe=recipe, seed=int(seed), device=device, iters=iters, mask=mask,
                 keep_members=keep_members, noise_sigma=float(noise_sigma), progress=progress, every=every)
@@ -207,5 +196,4 @@ def downscale(da: xr.DataArray, factor: int, *, members: int = 4, recipe: str = 
     return combine(da, results, skipped, history=history)
 
 
-__all__ = ["MASK_RULE", "combine", "downscale", "fine_coords", "finish", "open_coarse", "parse_times",
-           "refine_axis", "time_indices"]
+__all__ = ["check_request", "downscale"]

@@ -1,4 +1,4 @@
-"""One way to reach a ``dask.distributed`` cluster, shared by the snapshot batches (:mod:`dipcore.batch`) and the
+"""One way to reach a ``dask.distributed`` cluster, shared by the snapshot batches (:mod:`dipcore.downscale.batch`) and the
 twin-experiment sweeps (:mod:`dipcore.experiments.parallel`).
 
 :func:`open_client` gives a :class:`distributed.Client` on one of

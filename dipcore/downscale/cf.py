@@ -1,4 +1,5 @@
-"""CF/ACDD metadata and provenance of downscaled results, and the time series made of one-snapshot results."""
+"""CF/ACDD metadata and provenance of downscaled results (:func:`finish`), and the time series made of
+one-snapshot results (:func:`combine`); the attributes every output shares come from :mod:`dipcore.cf`."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import json
 import numpy as np
 import xarray as xr
 
+from dipcore.cf import cf_coordinates, global_attrs, standard_calendar, time_stamp, utc_now
+from dipcore.constants import VERSION
 from dipcore.errors import SSHDipError
 
 KEYWORDS = ("sea surface height, altimetry, downscaling, super-resolution, deep image prior, "
@@ -16,6 +19,7 @@ INDEX_COORD = "time_index"  # index of each snapshot along the input file's time
 
 
 def time_dim(da: xr.DataArray) -> str:
+    """The time dimension of a (time, y, x) input: its first."""
     return da.dims[0]
 
 
@@ -27,12 +31,6 @@ def time_indices(da: xr.DataArray) -> list[int]:
     return list(range(da.sizes[t]))
 
 
-def _version() -> str:
-    from dipcore.constants import VERSION
-
-    return VERSION
-
-
 def _provenance(da: xr.DataArray, provenance: dict | None) -> dict:
     p = dict(provenance or {})
     p.setdefault("input", da.encoding.get("source", "<array>"))
@@ -40,30 +38,14 @@ def _provenance(da: xr.DataArray, provenance: dict | None) -> dict:
     return p
 
 
-def _time_stamp(values) -> str | None:
-    v = np.asarray(values)
-    if v.ndim == 0 and np.issubdtype(v.dtype, np.datetime64) and not np.isnat(v):
-        return np.datetime_as_string(v, unit="s") + "Z"
-    return None
-
-
-def _standard_calendar(ds: xr.Dataset) -> None:
-    """Time coordinates: CF-1.11's ``units_metadata`` (datetime64 values count no leap seconds)."""
-    for c in ds.coords.values():
-        if np.issubdtype(c.dtype, np.datetime64):
-            ds.variables[c.name].attrs["units_metadata"] = "leap_seconds: none"
-
-
 def finish(ds: xr.Dataset, da: xr.DataArray, provenance: dict | None = None, history: str | None = None
            ) -> xr.Dataset:
     """CF/ACDD metadata and provenance of a one-snapshot result ``ds`` made from the coarse 2-D ``da``."""
-    from dipcore.export import CONVENTIONS, REFERENCES, _cf_coordinates, _utc_now
-
     p = _provenance(da, provenance)
     ydim, xdim = da.dims
     template = xr.DataArray(ds["estimate"].values, dims=(ydim, xdim),
                             coords={k: c for k, c in ds.coords.items() if set(c.dims) <= {ydim, xdim}})
-    geo = _cf_coordinates(ds, template)
+    geo = cf_coordinates(ds, template)
     for name in ds.coords:
         if name.endswith("_lr"):
             base = ds[name].attrs.get("long_name", name[:-3]).replace(" of the observation grid cells (block mean)",
@@ -71,45 +53,21 @@ def finish(ds: xr.Dataset, da: xr.DataArray, provenance: dict | None = None, his
             ds[name].attrs["long_name"] = f"{base} of the input (coarse) grid cells"
     if INDEX_COORD in ds.coords:
         ds[INDEX_COORD].attrs = {"long_name": "index of the time step in the input file", "units": "1"}
-    _standard_calendar(ds)
+    standard_calendar(ds)
     for v in ds.data_vars.values():
         if v.ndim >= 2:
             v.encoding.update({"dtype": "float32", "_FillValue": np.float32(np.nan), "zlib": True})
     a = ds.attrs
-    stamp = next((s for s in (_time_stamp(c.values) for c in ds.coords.values()) if s), None)
-    created = _utc_now()
-    version = _version()
-    call = history or "dipcore.downscale.downscale"
-    if f"ssh-dip {version}" not in call:
-        call = f"{call} (ssh-dip {version})"
-    h, w = da.shape
-    k = a["members"]
-    what = p.get("title") or p["input"]
-    config = {"input": p["input"], "variable": p["variable"], "factor": a["factor"], "members": k,
+    stamp = time_stamp(ds)
+    config = {"input": p["input"], "variable": p["variable"], "factor": a["factor"], "members": a["members"],
               "recipe": a["recipe"], "seed": a["seed"], "iters": a["iters"], "noise_sigma_m": a["noise_sigma_m"],
               "device": a["device"], **{key: p[key] for key in ("crop", "index_crop") if p.get(key) is not None}}
-    credit = p.get("credit") or ""
-    summary_text = (
-        f"Downscaling made by ssh-dip {version}: the coarse sea surface height '{p['variable']}' of {what} "
-        f"({h}x{w} cells{', ' + stamp if stamp else ''}) was taken as the block mean of a field {a['factor']} times "
-        f"finer ({h * a['factor']}x{w * a['factor']} cells) and a deep image prior, a convolutional network fitted to "
-        f"this single map without training data ({k} ensemble member{'s' if k != 1 else ''}, recipe "
-        f"{a['recipe']}), estimated that field: 'estimate' is the ensemble mean"
-        + (", 'std' the members' spread" if "std" in ds else "")
-        + ". No truth is known. 'bicubic' and 'ibp' (iterative back-projection) are the classical estimates; "
-          "'observation' is the input; the attributes 'misfit_rms_m' and 'misfit_max_abs_m' measure how well "
-          f"the block means of the estimate reproduce it. Land: {a['fine_mask_rule']}.")
+    what = p.get("title") or p["input"]
     ds.attrs = {
-        "Conventions": CONVENTIONS,
-        "title": f"ssh-dip deep image prior downscaling of {what}, x{a['factor']}",
-        "summary": summary_text,
-        "keywords": KEYWORDS,
-        "source": f"ssh-dip {version} deep image prior downscaling of {p['input']}",
-        "history": f"{created} {call}",
-        "references": REFERENCES,
-        "date_created": created,
-        "credit": credit,
-        **({"acknowledgement": credit} if credit else {}),
+        **global_attrs(title=f"ssh-dip deep image prior downscaling of {what}, x{a['factor']}",
+                       summary=_summary(ds, da.shape, p["variable"], what, stamp), keywords=KEYWORDS,
+                       source=f"ssh-dip {VERSION} deep image prior downscaling of {p['input']}",
+                       call=history or "dipcore.downscale.downscale", credit=p.get("credit") or ""),
         **geo,
         **({"time_coverage_start": stamp, "time_coverage_end": stamp} if stamp else {}),
         "input_file": str(p["input"]),
@@ -117,11 +75,29 @@ def finish(ds: xr.Dataset, da: xr.DataArray, provenance: dict | None = None, his
         **({"input_time": stamp} if stamp else {}),
         **({"input_time_index": int(ds[INDEX_COORD].values)} if INDEX_COORD in ds.coords
            and ds[INDEX_COORD].ndim == 0 else {}),
-        "ssh_dip_version": version,
+        "ssh_dip_version": VERSION,
         **a,
         "configuration": json.dumps(config, sort_keys=True),
     }
     return ds
+
+
+def _summary(ds: xr.Dataset, shape: tuple[int, int], variable: str, what: str, stamp: str | None) -> str:
+    """ACDD's ``summary`` of a one-snapshot result ``ds`` (its attributes still the run's) of a coarse map of
+    ``shape``."""
+    a = ds.attrs
+    h, w = shape
+    k, f = a["members"], a["factor"]
+    return (
+        f"Downscaling made by ssh-dip {VERSION}: the coarse sea surface height '{variable}' of {what} "
+        f"({h}x{w} cells{', ' + stamp if stamp else ''}) was taken as the block mean of a field {f} times "
+        f"finer ({h * f}x{w * f} cells) and a deep image prior, a convolutional network fitted to "
+        f"this single map without training data ({k} ensemble member{'s' if k != 1 else ''}, recipe "
+        f"{a['recipe']}), estimated that field: 'estimate' is the ensemble mean"
+        + (", 'std' the members' spread" if "std" in ds else "")
+        + ". No truth is known. 'bicubic' and 'ibp' (iterative back-projection) are the classical estimates; "
+          "'observation' is the input; the attributes 'misfit_rms_m' and 'misfit_max_abs_m' measure how well "
+          f"the block means of the estimate reproduce it. Land: {a['fine_mask_rule']}.")
 
 
 def combine(da: xr.DataArray, results: dict[int, xr.Dataset], skipped: dict[int, str], *,
@@ -155,7 +131,7 @@ def combine(da: xr.DataArray, results: dict[int, xr.Dataset], skipped: dict[int,
     out[INDEX_COORD].attrs = {"long_name": "index of the time step in the input file", "units": "1"}
     if tdim in out.coords and np.issubdtype(out[tdim].dtype, np.datetime64):
         out[tdim].attrs = {"standard_name": "time", "long_name": "time", "axis": "T"}
-    _standard_calendar(out)
+    standard_calendar(out)
     for name in out.coords:  # CF: no _FillValue on coordinates (parts read back carry xarray's NaN one)
         out.variables[name].encoding["_FillValue"] = None
     a = dict(first.attrs)
@@ -179,12 +155,13 @@ def combine(da: xr.DataArray, results: dict[int, xr.Dataset], skipped: dict[int,
         a["time_coverage_start"] = np.datetime_as_string(ok.min(), unit="s") + "Z"
         a["time_coverage_end"] = np.datetime_as_string(ok.max(), unit="s") + "Z"
     if history:
-        from dipcore.export import _utc_now
-
-        a["history"] = f"{_utc_now()} {history}"
+        a["history"] = f"{utc_now()} {history}"
     n_skip = len(skipped) + len(failed)
     a["summary"] = a["summary"].replace("this single map", "each map of the time series on its own") + (
         f" Time series of {len(parts)} snapshots; {n_skip} skipped (NaN; see the 'skipped' attribute)."
         if n_skip else f" Time series of {len(parts)} snapshots.")
     out.attrs = a
     return out
+
+
+__all__ = ["INDEX_COORD", "KEYWORDS", "MEMBER_DIM", "combine", "finish", "time_dim", "time_indices"]
