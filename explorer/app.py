@@ -11,10 +11,10 @@ The app is where the parts meet, and nothing below imports it::
                                                                          server_files, dipcore
 
 :class:`ExplorerApp` *is* the state (its parameters are the page's inputs and what the page shows), owns a
-:class:`explorer.session.FitSession` (``app.session``) that runs the fits, and builds its page on first display
-(``app.view``, an :class:`explorer.layout.ExplorerView`) whose live maps the session then shows its updates
+:class:`explorer.run.fit_session.FitSession` (``app.session``) that runs the fits, and builds its page on first display
+(``app.view``, an :class:`explorer.ui.layout.ExplorerView`) whose live maps the session then shows its updates
 through. Nothing here is shared between sessions but the fit queue it is given (``explorer/main.py`` gives every
-session the server's: :func:`explorer.fitqueue.server_queue`).
+session the server's: :func:`explorer.run.fitqueue.server_queue`).
 """
 
 from __future__ import annotations
@@ -25,13 +25,14 @@ import holoviews as hv
 import numpy as np
 import panel as pn
 
-from explorer import inspector, results
-from explorer.fitqueue import FitQueue
-from explorer.layout import ExplorerView
-from explorer.server_files import DataDir
-from explorer.server_limits import Limits
-from explorer.session import FitSession
-from explorer.state import ExplorerState
+from explorer.data import inspector
+from explorer.ui import results
+from explorer.run.fitqueue import FitQueue
+from explorer.ui.layout import ExplorerView
+from explorer.data.server_files import DataDir
+from explorer.data.server_limits import Limits
+from explorer.run.fit_session import FitSession
+from explorer.data.state import ExplorerState
 
 hv.extension("bokeh", logo=False)
 pn.extension("tabulator")  # tabulator: for the Experiments tab's tables (extensions load before the page)
@@ -48,7 +49,7 @@ class ExplorerApp(ExplorerState, pn.viewable.Viewer):
         The fit function the session's jobs run (default ``dipcore.solver.fit``; tests and benchmarks pass a
         stand-in with its signature).
     limits : Limits, optional
-        The server's limits (default :class:`explorer.server_limits.Limits` ()): checked before a fit, shown on
+        The server's limits (default :class:`explorer.data.server_limits.Limits` ()): checked before a fit, shown on
         the page.
     queue : FitQueue, optional
         Where this session's fits wait for their turn: the server's queue, shared by its sessions (default: a
@@ -69,7 +70,7 @@ class ExplorerApp(ExplorerState, pn.viewable.Viewer):
         if load:
             self.load_sample(self.sample)
 
-    # ---- the fit (explorer.session) -----------------------------------------------------------------------
+    # ---- the fit (explorer.run.fit_session) -----------------------------------------------------------------------
     def run(self, *_) -> bool:
         """Start a fit in a background thread of this session (returns at once)."""
         return self.session.run()
@@ -102,12 +103,12 @@ class ExplorerApp(ExplorerState, pn.viewable.Viewer):
 
     @property
     def job(self):
-        """The current (or last) :class:`explorer.jobs.FitJob`, None before the first Run."""
+        """The current (or last) :class:`explorer.run.job.FitJob`, None before the first Run."""
         return self.session.job
 
     @property
     def live(self):
-        """The page's :class:`explorer.live.LiveMaps` once the page is built, else None."""
+        """The page's :class:`explorer.ui.live.LiveMaps` once the page is built, else None."""
         return self.view.live if self.view is not None else None
 
     # ---- what the page and the downloads show -------------------------------------------------------------

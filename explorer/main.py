@@ -1,5 +1,5 @@
 """Entry point of ``panel serve explorer``: runs once per browser session, so everything made here is per session,
-except the fit queue, which is the server's (:func:`explorer.fitqueue.server_queue`).
+except the fit queue, which is the server's (:func:`explorer.run.fitqueue.server_queue`).
 
 The server's limits and its folder of NetCDF files (offered in the Downscale tab) follow ``--args``::
 
@@ -8,9 +8,9 @@ The server's limits and its folder of NetCDF files (offered in the Downscale tab
 """
 
 from explorer.app import ExplorerApp
-from explorer.fitqueue import server_queue
-from explorer.server_files import DataDir
-from explorer.server_limits import Limits
+from explorer.run.fitqueue import server_queue
+from explorer.data.server_files import DataDir
+from explorer.data.server_limits import Limits
 
 limits = Limits.from_argv()  # sys.argv while this script runs: what followed --args
 app = ExplorerApp(limits=limits, queue=server_queue(limits.max_concurrent_fits), data_dir=DataDir.from_argv())

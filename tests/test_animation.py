@@ -10,9 +10,9 @@ from PIL import Image
 
 from dipcore.errors import SSHDipError
 from dipcore.twin import make_twin
-from explorer.animation import Frame, Replay, fit_frames, frame_geometry, frame_title, gif_bytes, pick
-from explorer.geometry import Geometry
-from explorer.jobs import FitJob
+from explorer.ui.animation import Frame, Replay, fit_frames, frame_geometry, frame_title, gif_bytes, pick
+from explorer.data.geometry import Geometry
+from explorer.run.job import FitJob
 from explorer_fakes import paced_fit
 
 

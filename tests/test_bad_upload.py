@@ -14,7 +14,7 @@ from bad_inputs import CASES, FIT, Bad
 from explorer_fakes import paced_fit
 
 from explorer.app import ExplorerApp
-from explorer.loading import MAX_UPLOAD_BYTES, display_name
+from explorer.data.loading import MAX_UPLOAD_BYTES, display_name
 
 CROP = "0 32 0 64"
 # the cases that are bad as files (the others are bad as CLI arguments, which the page's widgets cannot make)

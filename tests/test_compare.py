@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from explorer.compare import CHOICES, Comparison, ComparisonView
-from explorer.live import display_array
+from explorer.ui.compare import CHOICES, Comparison, ComparisonView
+from explorer.ui.live import display_array
 from explorer_fakes import small_paced_app
 
 

@@ -1,4 +1,4 @@
-"""explorer.cropping: a crop by index or by a box drawn on a map, and where a crop sits in its field (on a
+"""explorer.data.cropping: a crop by index or by a box drawn on a map, and where a crop sits in its field (on a
 lon/lat grid and on a grid of plain cells, where only the typed index box can say)."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ import pytest
 
 from dipcore.errors import SSHDipError
 from dipcore.samples import load_sample
-from explorer.cropping import cropped, position
-from explorer.geometry import Geometry
+from explorer.data.cropping import cropped, position
+from explorer.data.geometry import Geometry
 
 
 def test_an_index_crop_is_located_back_on_a_lon_lat_grid():

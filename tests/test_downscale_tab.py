@@ -12,9 +12,9 @@ import xarray as xr
 
 from dipcore.io import Field
 from dipcore.solver import Progress
-from explorer.downscale_state import DownscaleState
-from explorer.downscale_worker import misfit_rms
-from explorer.downscale_tab import DownscaleTab, fine_geometry
+from explorer.downscale.state import DownscaleState
+from explorer.downscale.worker import misfit_rms
+from explorer.ui.downscale import DownscaleTab, fine_geometry
 
 
 def fake_downscale(delay: float = 0.0, steps: int = 4, started: threading.Event | None = None,
@@ -154,7 +154,7 @@ def test_a_failing_downscale_shows_its_message_and_keeps_the_field():
 
 
 def test_fine_geometry_keeps_bounds_and_direction():
-    from explorer.geometry import Geometry
+    from explorer.data.geometry import Geometry
 
     g = Geometry(np.array([0.0, 1.0, 2.0]), np.array([10.0, 9.0]), "Longitude (°E)", "Latitude (°N)")
     f = fine_geometry(g, 4)
@@ -214,7 +214,7 @@ def test_an_upload_with_several_time_steps_downscales_the_step_chosen_without_a_
 
 
 def test_a_server_file_is_chosen_by_name_with_its_time_steps(tmp_path):
-    from explorer.server_files import DataDir
+    from explorer.data.server_files import DataDir
 
     f = small_field(16, 16)
     da = xr.DataArray(np.stack([f.data.values + 0.1 * k for k in range(2)]), dims=("time", "lat", "lon"),

@@ -219,7 +219,7 @@ def test_load_results_reads_a_folder_and_refuses_an_empty_one(tmp_path):
 
 def test_experiments_tab_runs_quick_in_background_and_fills_table(tmp_path):
     pytest.importorskip("panel")
-    from explorer.experiments_tab import ExperimentsTab
+    from explorer.ui.experiments import ExperimentsTab
 
     tab = ExperimentsTab()
     tab.__panel__()
@@ -252,7 +252,7 @@ def test_experiments_tab_close_stops_its_sweep(tmp_path):
     # A closed tab's sweep must not run on for nobody: close() (called when the browser session ends) stops it at
     # its next fit step and the worker ends.
     pytest.importorskip("panel")
-    from explorer.experiments_tab import ExperimentsTab
+    from explorer.ui.experiments import ExperimentsTab
 
     tab = ExperimentsTab()
     tab.experiment, tab.quick, tab.iters, tab.out_dir = "ratios", True, 5000, str(tmp_path / "closed")

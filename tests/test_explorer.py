@@ -161,7 +161,7 @@ def test_latent_samples_give_a_latent_std_map(app):
 
 
 def test_uncertainty_tab_scores_the_total_std(app):
-    from explorer.views import uncertainty_text
+    from explorer.ui.views import uncertainty_text
 
     assert app.total_std() is None and "Run a fit" in uncertainty_text(app.result, app.run_twin)
     small(app, iters=3, members=2)
@@ -265,12 +265,12 @@ def test_two_apps_do_not_share_state(make_app):
 def test_experiments_tab_falls_back_when_missing(monkeypatch):
     import builtins
 
-    from explorer.layout import experiments_tab
+    from explorer.ui.layout import experiments_tab
 
     real = builtins.__import__
 
     def no_module(name, *args, **kw):
-        if name == "explorer.experiments_tab":
+        if name == "explorer.ui.experiments":
             raise ImportError(name)
         return real(name, *args, **kw)
 
@@ -300,7 +300,7 @@ def test_uncertainty_views_use_plain_ticks_from_zero():
     import holoviews as hv
     from bokeh.models import ColorBar
 
-    from explorer.views import AMP, Geometry, image
+    from explorer.ui.views import AMP, Geometry, image
 
     g = Geometry(np.arange(8.0), np.arange(6.0), "x", "y")
     plot = hv.render(image(np.full((6, 8), 4e-6), g, "Latent std", "std", cmap=AMP, clim=(0, 1e-3)))
@@ -470,7 +470,7 @@ def test_a_run_that_ends_by_itself_says_why(make_app, early, reason):
 
 
 def test_eta_waits_for_a_few_steps_and_uses_recent_speed():
-    from explorer.progress import ETA_AFTER, eta_text, recent_rate
+    from explorer.data.progress import ETA_AFTER, eta_text, recent_rate
 
     # a slow first step (warm-up: 10 s), then 10 steps/s: the speed is the recent one, not 1134 s to go
     times = [(1, 10.0)] + [(s, 10.0 + (s - 1) * 0.1) for s in range(2, 40)]
@@ -492,7 +492,7 @@ def test_the_pixel_inspector_shows_one_estimate_and_says_land(make_app):
     assert info["hist_mean"][-1] == pytest.approx(info["mean"]) and info["hist_steps"][-1] == app.result.step
     assert "°W" in info["where"] and "°N" in info["where"]   # lon/lat as people write them
     # the plots: the title, the dots' mean and the line's end read the same number
-    from explorer.pixel import PixelPlots
+    from explorer.ui.pixel import PixelPlots
 
     plots = PixelPlots().follow(app.feed)                    # what the page shows: the feed's pixel data
     assert plots.members.title.text.startswith("cell [")
@@ -554,7 +554,7 @@ def test_the_credit_stays_after_a_run_and_the_experiments_tab_sweeps_the_sidebar
     from bokeh.document import Document
 
     from dipcore.samples import parse_spec
-    from explorer.layout import sample_spec
+    from explorer.ui.layout import sample_spec
 
     app = make_app(fit=slow_fit(200.0))
     app.__panel__().get_root(Document())

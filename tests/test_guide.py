@@ -9,8 +9,8 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from explorer.feed import Feed
-from explorer.guide import CAPTIONS, FIRST_RUN_HINT, Guide, what_happened
+from explorer.data.feed import Feed
+from explorer.ui.guide import CAPTIONS, FIRST_RUN_HINT, Guide, what_happened
 from explorer_fakes import paced_fit
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from dipcore.twin import make_twin
-from explorer.jobs import FitJob, Job
+from explorer.run.job import FitJob, Job
 
 
 def test_a_job_hands_over_only_its_newest_item_and_stops_on_request():

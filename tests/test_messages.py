@@ -1,4 +1,4 @@
-"""explorer.messages: the lines above the tabs follow the app's state, and the end of a run changes only their text
+"""explorer.ui.messages: the lines above the tabs follow the app's state, and the end of a run changes only their text
 (the verdict's box is drawn in its HTML, so it is never shown, hidden or re-classed)."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import panel as pn
 import param
 
-from explorer.messages import message_panes, verdict_html
+from explorer.ui.messages import message_panes, verdict_html
 
 
 class FakeApp(param.Parameterized):

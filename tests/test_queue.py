@@ -16,8 +16,8 @@ from explorer_fakes import gated_fit, paced_fit
 
 from dipcore.errors import SSHDipError
 from explorer.app import ExplorerApp
-from explorer.fitqueue import CANCELLED, RELEASED, RUNNING, FitQueue, server_queue
-from explorer.server_limits import Limits, default_concurrency
+from explorer.run.fitqueue import CANCELLED, RELEASED, RUNNING, FitQueue, server_queue
+from explorer.data.server_limits import Limits, default_concurrency
 
 CROP = "0 32 0 64"
 

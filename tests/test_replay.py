@@ -34,7 +34,7 @@ async def while_ticking(coro):
 
 
 def test_after_a_run_the_player_moves_the_map_and_the_gif_downloads(app):
-    from explorer.replay import ReplayView
+    from explorer.ui.replay import ReplayView
 
     view = ReplayView(app)
     assert not view.gif.visible and view.player.disabled
@@ -55,7 +55,7 @@ def test_after_a_run_the_player_moves_the_map_and_the_gif_downloads(app):
 
 
 def test_a_gif_without_frames_is_a_message_not_a_crash(app):
-    from explorer.replay import ReplayView
+    from explorer.ui.replay import ReplayView
 
     view = ReplayView(app)
     assert asyncio.run(view.gif_download()) is None

@@ -1,4 +1,4 @@
-"""explorer.server_files.DataDir: the server's --data-dir lists its NetCDF files by name only, and no name it did
+"""explorer.data.server_files.DataDir: the server's --data-dir lists its NetCDF files by name only, and no name it did
 not list (another folder, a hidden file, a link leading out) can be read."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import os
 import pytest
 
 from dipcore.errors import SSHDipError
-from explorer.server_files import DataDir
+from explorer.data.server_files import DataDir
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 
-from explorer.shortcuts import KEYS, SHORTCUTS_ESM, Shortcuts
+from explorer.ui.shortcuts import KEYS, SHORTCUTS_ESM, Shortcuts
 from explorer_fakes import paced_fit
 
 
@@ -31,7 +31,7 @@ def test_the_page_runs_and_stops_from_the_keyboard():
     from bokeh.document import Document
 
     from explorer.app import ExplorerApp
-    from explorer.layout import KEYS_HINT, TEACHER_NOTES
+    from explorer.ui.layout import KEYS_HINT, TEACHER_NOTES
 
     app = ExplorerApp(fit=paced_fit(20.0))
     try:

@@ -1,12 +1,7 @@
-"""The explorer's state without a page or a fit (explorer/state.py): loading, degradation, uploads, crops,
-baselines and coordinates; and the explorer's module structure (one-way imports, no UI library below the views)."""
+"""The explorer's state without a page or a fit (explorer/data/state.py): loading, degradation, uploads, crops,
+baselines and coordinates (the explorer's module structure: tests/test_explorer_structure.py)."""
 
 from __future__ import annotations
-
-import ast
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,9 +9,7 @@ import xarray as xr
 
 from dipcore.errors import SSHDipError
 from dipcore.twin import make_twin
-from explorer.state import MAX_UPLOAD_BYTES, ExplorerState
-
-EXPLORER = Path(__file__).resolve().parent.parent / "explorer"
+from explorer.data.state import MAX_UPLOAD_BYTES, ExplorerState
 
 
 def two_maps(ny: int = 40, nx: int = 48) -> tuple[xr.Dataset, np.ndarray]:
@@ -103,8 +96,8 @@ def test_good_upload_replaces_the_field(state, tmp_path):
 
 
 def test_a_server_file_is_chosen_by_name_with_its_time_steps_and_a_bad_one_keeps_the_field(tmp_path):
-    from explorer.layout import sample_spec
-    from explorer.server_files import DataDir
+    from explorer.ui.layout import sample_spec
+    from explorer.data.server_files import DataDir
 
     ds, ssh = two_maps()
     ny, nx = ssh.shape
@@ -172,7 +165,7 @@ def test_box_selection_crops_in_lon_lat_and_a_bad_box_keeps_the_field(state):
 
 
 def test_longitudes_read_minus_180_to_180_unless_the_grid_crosses_the_antimeridian(state):
-    from explorer.views import place, signed_longitudes
+    from explorer.ui.views import place, signed_longitudes
 
     assert state.geom.xs.min() < -60 and state.geom.xs.max() < 0       # the Gulf Stream sample: 280–343 °E stored
     np.testing.assert_allclose(signed_longitudes(np.arange(280.0, 300.0, 5)), np.arange(-80.0, -60.0, 5))
@@ -183,54 +176,3 @@ def test_longitudes_read_minus_180_to_180_unless_the_grid_crosses_the_antimeridi
     lon, lat = state.geom.xs, state.geom.ys
     assert state.crop(box=(float(lon[10]), float(lat[20]), float(lon[73]), float(lat[51]))), state.error
     assert state.field.shape == (32, 64)
-
-
-# ---- structure -------------------------------------------------------------------------------------------------
-
-def _explorer_imports() -> dict[str, set[str]]:
-    """{module: the explorer modules it imports anywhere in its source (functions and TYPE_CHECKING included)}."""
-    graph = {}
-    for path in EXPLORER.glob("*.py"):
-        name = f"explorer.{path.stem}"
-        deps = set()
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.ImportFrom) and node.module:
-                mods = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
-            elif isinstance(node, ast.Import):
-                mods = [a.name for a in node.names]
-            else:
-                continue
-            deps |= {m for m in mods if m.startswith("explorer.") and (EXPLORER / f"{m[9:]}.py").exists()}
-        graph[name] = deps - {name}
-    return graph
-
-
-def test_the_explorer_imports_point_one_way():
-    graph = _explorer_imports()
-    seen, stack = set(), []
-
-    def visit(m):
-        if m in stack:
-            raise AssertionError("import cycle: " + " → ".join(stack[stack.index(m):] + [m]))
-        if m in seen:
-            return
-        stack.append(m)
-        for d in sorted(graph.get(m, ())):
-            visit(d)
-        stack.pop()
-        seen.add(m)
-
-    for m in sorted(graph):
-        visit(m)
-    # the app is the top: only main.py imports it; the page's modules never reach the session or the app
-    assert {m for m, deps in graph.items() if "explorer.app" in deps} == {"explorer.main"}
-    for m in ("explorer.layout", "explorer.live", "explorer.pixel", "explorer.views"):
-        assert not graph[m] & {"explorer.app", "explorer.session"}, (m, graph[m])
-
-
-def test_the_state_and_the_fit_session_import_no_ui_library():
-    code = ("import sys, explorer.state, explorer.session, explorer.jobs, explorer.inspector, explorer.feed; "
-            "print(sorted(m for m in ('panel', 'bokeh', 'holoviews', 'matplotlib') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "[]"

@@ -1,4 +1,4 @@
-"""explorer.ticks.NextTick with a fake document: one scheduled batch, latest wins per key, the batch's order, one
+"""explorer.ui.ticks.NextTick with a fake document: one scheduled batch, latest wins per key, the batch's order, one
 failing change does not drop the others, changes queued from several threads all arrive; stop_periodic stops a
 callback once and tolerates one Bokeh already stopped."""
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 from contextlib import contextmanager
 
-from explorer.ticks import NextTick, stop_periodic
+from explorer.ui.ticks import NextTick, stop_periodic
 
 
 class FakeDoc:

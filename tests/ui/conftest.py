@@ -129,7 +129,7 @@ def serve_queue(server):
 def serve_data_dir(server):
     """``serve_data_dir(folder)``: the pages opened from now on offer the NetCDF files of ``folder``, as
     ``panel serve explorer --args --data-dir FOLDER`` does; the next test's pages offer none again."""
-    from explorer.server_files import DataDir
+    from explorer.data.server_files import DataDir
 
     def use(folder) -> None:
         server["options"]["data_dir"] = DataDir(folder.resolve())

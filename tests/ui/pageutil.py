@@ -18,7 +18,7 @@ def progress_text(page) -> str:
 
 def wait_enabled(page, name: str) -> None:
     """Wait (Playwright's default 5 s) until button ``name`` is enabled: a run's end re-enables Run and the downloads
-    a moment after its "stopped"/"done" line, which goes out first (explorer.session)."""
+    a moment after its "stopped"/"done" line, which goes out first (explorer.run.fit_session)."""
     from playwright.sync_api import expect
 
     expect(page.get_by_role("button", name=name, exact=True)).to_be_enabled()

@@ -32,7 +32,7 @@ def wait_until(cond, timeout: float = 30.0) -> None:
 def served():
     """``served(fit)`` → (url, tabs): a server whose page is one DownscaleTab per session running ``fit``."""
     pn = pytest.importorskip("panel")
-    from explorer.downscale_tab import DownscaleTab
+    from explorer.ui.downscale import DownscaleTab
 
     servers, tabs = [], []
 

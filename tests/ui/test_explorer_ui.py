@@ -298,8 +298,8 @@ def test_a_1024_field_streams_rasterised_maps_and_stops(page, server, artifacts,
     """A 1024² field (the sample tiled) with a stand-in fit at 20 events/s: maps are rasterised to at most
     MAX_DISPLAY cells a side, pushed at most every LARGE_PERIOD, and Stop still reacts within a second."""
     from dipcore.samples import load_sample
-    from explorer.live import MAX_DISPLAY
-    from explorer.session import LARGE_PERIOD
+    from explorer.ui.live import MAX_DISPLAY
+    from explorer.run.fit_session import LARGE_PERIOD
 
     serve_fit(ui_helpers.stand_in_fit(20.0))
     _open(page, server)

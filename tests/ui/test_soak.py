@@ -104,7 +104,7 @@ def test_five_sessions_cycle_run_and_stop_then_a_normal_fit(browser, tmp_path):
     text = log_path.read_text()
     # the same fit in a fresh app of this process (same limits: same threads per fit, same defaults)
     from explorer.app import ExplorerApp
-    from explorer.server_limits import Limits
+    from explorer.data.server_limits import Limits
 
     fresh = ExplorerApp(limits=Limits.from_argv(LIMITS))
     assert fresh.run() and fresh.wait(600) and fresh.result.done

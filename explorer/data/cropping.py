@@ -8,7 +8,7 @@ import numpy as np
 
 from dipcore.errors import SSHDipError
 from dipcore.io import Field
-from explorer.geometry import Geometry
+from explorer.data.geometry import Geometry
 
 
 def cropped(full: Field, shown: Field, geom: Geometry, box: tuple[float, float, float, float] | None = None,

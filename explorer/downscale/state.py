@@ -2,7 +2,7 @@
 
 The field the user loads (a sample, an upload or a file of the server's ``--data-dir``) *is* the observation:
 ``dipcore.downscale.downscale`` (injected, so tests can hand in a stand-in) fits it in an
-:class:`explorer.jobs.Job` whose worker (:mod:`explorer.downscale_worker`) never touches the page. The worker puts
+:class:`explorer.run.job.Job` whose worker (:mod:`explorer.downscale.worker`) never touches the page. The worker puts
 the newest snapshot (estimate, std) into the job's latest-wins slot and appends the data misfit (RMS of
 ``pool(estimate) − observation``) to its own list; :meth:`DownscaleState.poll` (the session's periodic callback,
 or called by hand in scripts and tests) moves both onto this object's parameters, which the views watch. There is
@@ -26,11 +26,11 @@ from dipcore.constants import RATIOS
 from dipcore.errors import SSHDipError
 from dipcore.io import MAX_CELLS, Field
 from dipcore.samples import SAMPLES
-from explorer import downscale_worker
-from explorer.downscale_worker import Snapshot, misfit_rms
-from explorer.jobs import Job
-from explorer.loading import Source, noted
-from explorer.server_files import DataDir
+from explorer.downscale import worker as downscale_worker
+from explorer.downscale.worker import Snapshot, misfit_rms
+from explorer.run.job import Job
+from explorer.data.loading import Source, noted
+from explorer.data.server_files import DataDir
 
 log = logging.getLogger(__name__)
 
@@ -47,14 +47,14 @@ class DownscaleState(param.Parameterized):
     fit : callable, optional
         ``fit(da, factor, *, members, recipe, seed, device, iters, progress, every, provenance, history)`` →
         ``xr.Dataset`` (default :func:`dipcore.downscale.downscale`).
-    queue : explorer.fitqueue.FitQueue, optional
+    queue : explorer.run.fitqueue.FitQueue, optional
         The server's fit queue: a run waits there for its turn (None: it runs at once).
-    limits : explorer.server_limits.Limits, optional
+    limits : explorer.data.server_limits.Limits, optional
         The server's limits (members, iterations, cells; torch threads per fit). None: none but dipcore's own.
     load : bool
         Load the default sample at once (False: nothing until :meth:`load_sample`, :meth:`upload` or
         :meth:`use_field`).
-    data_dir : explorer.server_files.DataDir, optional
+    data_dir : explorer.data.server_files.DataDir, optional
         The server's folder of NetCDF files (default: none), offered by name in :attr:`server_file`.
     """
 
@@ -156,7 +156,7 @@ class DownscaleState(param.Parameterized):
 
     @property
     def _shown(self) -> tuple[str, str]:
-        """(kind, name) of what is shown (:class:`explorer.loading.Source`); ("field", "") before any load."""
+        """(kind, name) of what is shown (:class:`explorer.data.loading.Source`); ("field", "") before any load."""
         return (self._source.kind, self._source.name) if self._source is not None else ("field", "")
 
     def use_field(self, field: Field, source: str = "an in-memory field") -> bool:

@@ -1,4 +1,4 @@
-"""Streaming maps and curves as plain Bokeh figures fed from the state's :class:`explorer.feed.Feed`.
+"""Streaming maps and curves as plain Bokeh figures fed from the state's :class:`explorer.data.feed.Feed`.
 
 Why not HoloViews DynamicMaps here: re-rendering a HoloViews element costs ~0.1–0.2 s per plot on this CPU (element
 construction, options, range computation), so five streaming plots capped the page near one update per second.
@@ -17,7 +17,7 @@ echoes it into :attr:`LiveMaps.ack` after the next animation frame (the repaint 
 listeners registered with :meth:`LiveMaps.on_painted`: the session's flush), and the session does not push a new
 image update while ``IN_FLIGHT`` are unacknowledged (for at most ``ACK_TIMEOUT`` s, :meth:`LiveMaps.busy`), so no
 backlog builds up in the browser and a Stop is shown after at most two updates. The tapped-pixel and transect
-plots: :mod:`explorer.pixel`.
+plots: :mod:`explorer.ui.pixel`.
 """
 
 from __future__ import annotations
@@ -40,9 +40,9 @@ from bokeh.models import (
 )
 from bokeh.plotting import figure
 
-from explorer.geometry import CM, Geometry, is_lonlat
-from explorer.ticks import NextTick
-from explorer.views import AMP, BALANCE, LAND
+from explorer.data.geometry import CM, Geometry, is_lonlat
+from explorer.ui.ticks import NextTick
+from explorer.ui.views import AMP, BALANCE, LAND
 
 MAX_DISPLAY = 512  # a streamed map has at most this many cells per side (larger fields are rasterised down;
 #                    a map frame is ~300 px wide: 512 leaves zoom headroom at 1/2.6 of the bytes of 1024²)
@@ -220,7 +220,7 @@ class LiveMaps:
 
     Parameters
     ----------
-    state : explorer.state.ExplorerState
+    state : explorer.data.state.ExplorerState
         What is shown: its feed (maps, curves, tap marks), geometry and colour limits; taps on a map call its
         ``tap_at`` and a box selection on the truth map its ``crop``.
     """

@@ -4,7 +4,7 @@ locked "latest wins" slot that the session's periodic callback empties.
 :class:`Job` is the one implementation (the Experiments tab runs its sweeps in one); :class:`FitJob` is the
 explorer's fit on top of it: it runs an injected fit function (``dipcore.solver.fit`` or a stand-in with its
 signature) and keeps what the page draws besides the newest event: the score curve, the step times, decimated
-estimate snapshots and the exact values at the tapped cell. Given a :class:`explorer.fitqueue.FitQueue`, a job takes
+estimate snapshots and the exact values at the tapped cell. Given a :class:`explorer.run.fitqueue.FitQueue`, a job takes
 a ticket when it starts and its thread waits for its turn before working (Stop leaves the line); it gives the slot
 back when its work ends, however it ends.
 """
@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from dipcore.errors import SSHDipError
-from explorer.fitqueue import WAITING, FitQueue, Ticket
+from explorer.run.fitqueue import WAITING, FitQueue, Ticket
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 comparison at the chosen ratio, the PNG figure and the Uncertainty tab's text.
 
 Pure functions of NumPy arrays and twins (no session state), so the app and the tests can call them directly.
-Values arrive in metres and are shown in centimetres. Coordinates: :mod:`explorer.geometry` (re-exported here).
+Values arrive in metres and are shown in centimetres. Coordinates: :mod:`explorer.data.geometry` (re-exported here).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from matplotlib.colors import to_hex
 from dipcore.degrade import LADDER_NAMES, ladder
 from dipcore import style
 from dipcore.metrics import error_std_correlation, rmse, spread_skill, ssim
-from explorer.geometry import CM, Geometry, clims, is_lonlat, place, signed_longitudes, transect_samples
+from explorer.data.geometry import CM, Geometry, clims, is_lonlat, place, signed_longitudes, transect_samples
 
 matplotlib.use("Agg")
 

@@ -1,6 +1,6 @@
 """The tapped-pixel view (members, mean ± std, truth, bicubic, IBP; the estimate over the iterations) and the
 transect, as plain Bokeh figures fed from the state's feed (``pixel`` and ``transect``, built by
-:mod:`explorer.inspector`)."""
+:mod:`explorer.data.inspector`)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import numpy as np
 from bokeh.models import ColumnDataSource, Range1d
 from bokeh.plotting import figure
 
-from explorer.geometry import CM
-from explorer.live import CURVE_WIDTH, IBP_COLOR, TITLE_SIZE
+from explorer.data.geometry import CM
+from explorer.ui.live import CURVE_WIDTH, IBP_COLOR, TITLE_SIZE
 
 
 def _fit_range(rng: Range1d, values, pad: float = 0.08, floor: float = 0.5) -> None:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dipcore.errors import SSHDipError
-from explorer.loading import NETCDF_SUFFIXES
+from explorer.data.loading import NETCDF_SUFFIXES
 
 
 class _Parser(argparse.ArgumentParser):

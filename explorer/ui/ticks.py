@@ -3,8 +3,8 @@
 A fit's worker thread (or a param watcher on any thread) must never change a Bokeh model itself: the change is
 queued here under a key and applied on the session's event loop, inside one ``hold`` (one PATCH-DOC message).
 A newer change under the same key replaces one not yet applied, so a slow loop drops stale frames instead of
-queueing them. Used by the live maps (:class:`explorer.live.LiveMaps`) and the Downscale tab
-(:class:`explorer.downscale_tab.DownscaleTab`).
+queueing them. Used by the live maps (:class:`explorer.ui.live.LiveMaps`) and the Downscale tab
+(:class:`explorer.ui.downscale.DownscaleTab`).
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The fit played back on the page: after a run, a player over the run's estimate snapshots (step and RMSE in the
-title) and a download of the same frames as a GIF for slides. The frames and the GIF: :mod:`explorer.animation`.
+title) and a download of the same frames as a GIF for slides. The frames and the GIF: :mod:`explorer.ui.animation`.
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ import io
 import panel as pn
 from bokeh.models import Range1d
 
-from explorer.animation import Replay, frame_title, gif_bytes
-from explorer.live import LiveMap
-from explorer.views import BALANCE
+from explorer.ui.animation import Replay, frame_title, gif_bytes
+from explorer.ui.live import LiveMap
+from explorer.ui.views import BALANCE
 
 SOURCE_NAME = "ssh-replay"  # the map's data source, by name (the browser tests find it)
 

@@ -2,7 +2,7 @@
 
 The server only reads: the embedded samples (a fixed list, chosen in a Select), uploads (bytes; ``dipcore.io``
 writes them to an anonymous temporary file to read them, never under the name the browser sent), the files of its
-``--data-dir`` that :mod:`explorer.server_files` lists, and fields given by scripts. No text box of the page takes
+``--data-dir`` that :mod:`explorer.data.server_files` lists, and fields given by scripts. No text box of the page takes
 a path. A :class:`Source` says which of these a tab shows and reads it again. An upload's name is only shown and
 recorded, cleaned first (:func:`display_name`).
 
@@ -92,7 +92,7 @@ def read_upload(data: bytes, name: str, var: str | None = None, time: int = 0) -
 
 def read_server_file(path, name: str, var: str | None = None, time: int = 0) -> tuple[Field, dict, int, str]:
     """(field, inspect info, time step, source line) of a file of the server's ``--data-dir``
-    (:mod:`explorer.server_files`), known to the page by its ``name`` only: messages say the name, not the path."""
+    (:mod:`explorer.data.server_files`), known to the page by its ``name`` only: messages say the name, not the path."""
     try:
         info = inspect_file(path, var=var)
         f = load_field(path, var=info["variable"], time=time)
@@ -148,7 +148,7 @@ class Source:
 
     @classmethod
     def server_file(cls, path_of: Callable[[str], Path], name: str) -> Source:
-        """``path_of``: :meth:`explorer.server_files.DataDir.path`, asked at every read (it refuses a name the
+        """``path_of``: :meth:`explorer.data.server_files.DataDir.path`, asked at every read (it refuses a name the
         folder no longer lists)."""
         return cls("file", name, lambda v, t: read_server_file(path_of(name), name, v, t or 0))
 

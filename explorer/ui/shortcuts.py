@@ -14,7 +14,7 @@ from typing import Any
 import param
 from panel.custom import JSComponent
 
-# key → action name (what the ES module sends); the page's text says the same (explorer.layout.KEYS_HINT)
+# key → action name (what the ES module sends); the page's text says the same (explorer.ui.layout.KEYS_HINT)
 KEYS = {"Ctrl+Enter": "run", "Escape": "stop"}
 
 SHORTCUTS_ESM = """

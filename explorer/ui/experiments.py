@@ -1,7 +1,7 @@
 """The explorer's Experiments tab: run a paper-figure sweep (``dipcore.experiments``) in a background thread,
 watch its progress, then read its table and PNG figures; or load an output folder written earlier.
 
-The sweep runs in an :class:`explorer.jobs.Job`, the explorer's one background job (the fit runs in one too):
+The sweep runs in an :class:`explorer.run.job.Job`, the explorer's one background job (the fit runs in one too):
 the worker never touches widgets; it puts the newest progress and its final outcome into the job's latest-wins
 slot, and :meth:`ExperimentsTab.flush` (a periodic callback in a served page, called by hand in tests) moves them
 to the widgets. Stop asks the job to stop; the sweep polls it between fit steps. The end of the browser session stops
@@ -24,13 +24,13 @@ from bokeh.models.widgets.tables import NumberFormatter
 
 from dipcore import experiments as ex
 from dipcore.errors import SSHDipError
-from explorer.fitqueue import FitQueue
-from explorer.jobs import Job
-from explorer.server_limits import Limits
-from explorer.ticks import stop_periodic
+from explorer.run.fitqueue import FitQueue
+from explorer.run.job import Job
+from explorer.data.server_limits import Limits
+from explorer.ui.ticks import stop_periodic
 
 FLUSH_MS = 300
-RESULTS = Path(__file__).resolve().parent.parent / "docs" / "results"
+RESULTS = Path(__file__).resolve().parents[2] / "docs" / "results"
 DEFAULT_LOAD_DIR = str(RESULTS / "ratios")
 
 

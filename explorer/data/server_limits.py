@@ -9,7 +9,7 @@ starts (:meth:`Limits.check`: a request over a limit is a message on the page, n
 
 Two server settings this module cannot set, because they belong to ``panel serve`` itself: how soon a closed tab's
 session is destroyed (``--unused-session-lifetime`` ms, default 15000, checked every ``--check-unused-sessions`` ms,
-default 17000; the explorer stops a closed tab's fit itself within ~1 s, see :mod:`explorer.session`) and the largest
+default 17000; the explorer stops a closed tab's fit itself within ~1 s, see :mod:`explorer.run.fit_session`) and the largest
 websocket message (``--websocket-max-message-size``, default 20 MB: an upload travels base64-encoded in one message,
 so a file over ~15 MB closes the connection before the server sees it, whatever ``MAX_UPLOAD_MB`` says).
 """
@@ -74,7 +74,7 @@ class Limits:
         Most iterations of one fit.
     max_concurrent_fits : int
         Fits running at once on this server, all sessions together; the others wait in a FIFO queue
-        (:mod:`explorer.fitqueue`). Default: :func:`default_concurrency`.
+        (:mod:`explorer.run.fitqueue`). Default: :func:`default_concurrency`.
     """
 
     max_cells: int = MAX_CELLS

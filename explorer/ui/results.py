@@ -10,12 +10,12 @@ import numpy as np
 from dipcore.errors import SSHDipError
 from dipcore.export import netcdf_bytes, result_dataset
 from dipcore.export import summary as export_summary
-from explorer import progress as prog
-from explorer import views
-from explorer.geometry import CM, Geometry
+from explorer.data import progress as prog
+from explorer.ui import views
+from explorer.data.geometry import CM, Geometry
 
 if TYPE_CHECKING:
-    from explorer.state import ExplorerState
+    from explorer.data.state import ExplorerState
 
 
 def result_config(state: ExplorerState) -> dict:

@@ -2,9 +2,9 @@
 tab streams the estimate and the members' spread while ``dipcore.downscale.downscale`` runs, draws the data
 misfit against iteration, and offers the fine NetCDF once done.
 
-What it is made of: :class:`explorer.downscale_state.DownscaleState` (``param``, no Bokeh) holds the field, the
+What it is made of: :class:`explorer.downscale.state.DownscaleState` (``param``, no Bokeh) holds the field, the
 run and its newest snapshot; this module only draws it. The maps and the curve are the explorer's own Bokeh
-builders (:class:`explorer.live.LiveMap`, :class:`explorer.live.LiveCurve`); every change to them is made on the
+builders (:class:`explorer.ui.live.LiveMap`, :class:`explorer.ui.live.LiveCurve`); every change to them is made on the
 session's next tick (``Document.add_next_tick_callback``, all pending changes in one message under
 ``pn.io.hold``), never from the worker thread, whichever thread changed the state.
 """
@@ -18,12 +18,12 @@ import panel as pn
 from bokeh.models import ColumnDataSource, HoverTool, Range1d
 from bokeh.plotting import figure
 
-from explorer.downscale_state import FACTORS, DownscaleState
-from explorer.geometry import CM, Geometry
-from explorer.live import REFS, TITLE_SIZE, LiveMap
-from explorer.loading import ACCEPT
-from explorer.ticks import NextTick, stop_periodic
-from explorer.views import AMP, BALANCE
+from explorer.downscale.state import FACTORS, DownscaleState
+from explorer.data.geometry import CM, Geometry
+from explorer.ui.live import REFS, TITLE_SIZE, LiveMap
+from explorer.data.loading import ACCEPT
+from explorer.ui.ticks import NextTick, stop_periodic
+from explorer.ui.views import AMP, BALANCE
 
 
 POLL_MS = 250  # how often the session moves the worker's newest snapshot to the page (a fit step takes longer)
@@ -116,13 +116,13 @@ class DownscaleTab(pn.viewable.Viewer):
     ----------
     fit : callable, optional
         The downscale function (default :func:`dipcore.downscale.downscale`; tests inject a stand-in).
-    queue : explorer.fitqueue.FitQueue, optional
+    queue : explorer.run.fitqueue.FitQueue, optional
         The server's fit queue, shared with the other tabs' fits.
-    limits : explorer.server_limits.Limits, optional
+    limits : explorer.data.server_limits.Limits, optional
         The server's limits.
     load : bool
         Load the default sample at construction.
-    data_dir : explorer.server_files.DataDir, optional
+    data_dir : explorer.data.server_files.DataDir, optional
         The server's folder of NetCDF files (``--data-dir``), listed in an "or a server file" box.
     """
 

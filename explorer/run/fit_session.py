@@ -1,15 +1,15 @@
 """The fit of one browser session: start it, move its newest event onto the state, and end it with the session.
 
-A Run starts a :class:`explorer.jobs.FitJob` (the fit function is injected: ``dipcore.solver.fit`` by default, a
+A Run starts a :class:`explorer.run.job.FitJob` (the fit function is injected: ``dipcore.solver.fit`` by default, a
 stand-in in tests); the job's thread writes its newest event into a locked slot ("latest wins") and a periodic
 callback of the session (:meth:`FitSession.flush`, every ``FLUSH_MS``; slower for large fields) moves it onto the
 state and its feed, all of one update in one document message, and not before the browser has painted the
 previous image update (back-pressure). The page side of that (one message per update, the browser's paint
-acknowledgements) is a *display* registered with :meth:`FitSession.attach_display` (``explorer.live.LiveMaps``);
+acknowledgements) is a *display* registered with :meth:`FitSession.attach_display` (``explorer.ui.live.LiveMaps``);
 without one (scripts, tests) every flush pushes.
 
-The server's limits (:class:`explorer.server_limits.Limits`) are checked before a fit starts, and the fit waits its
-turn in the server's :class:`explorer.fitqueue.FitQueue` (the page says "queued, position k"); the queue is the one
+The server's limits (:class:`explorer.data.server_limits.Limits`) are checked before a fit starts, and the fit waits its
+turn in the server's :class:`explorer.run.fitqueue.FitQueue` (the page says "queued, position k"); the queue is the one
 thing shared between sessions. A closed tab stops its fit within about a second: the flush notices that the
 session's last connection has gone (Bokeh destroys the session itself only after ``--unused-session-lifetime``).
 """
@@ -29,16 +29,16 @@ import numpy as np
 from dipcore.errors import SSHDipError
 from dipcore.recipes import with_arch
 from dipcore.verdict import best_of, verdict
-from explorer import inspector
-from explorer import progress as prog
-from explorer.fitqueue import FitQueue
-from explorer.geometry import CM
-from explorer.jobs import FitJob
-from explorer.server_limits import Limits
-from explorer.ticks import stop_periodic
+from explorer.data import inspector
+from explorer.data import progress as prog
+from explorer.run.fitqueue import FitQueue
+from explorer.data.geometry import CM
+from explorer.run.job import FitJob
+from explorer.data.server_limits import Limits
+from explorer.ui.ticks import stop_periodic
 
 if TYPE_CHECKING:
-    from explorer.state import ExplorerState
+    from explorer.data.state import ExplorerState
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ GONE_S = 0.5            # a session without a connection for this long has lost 
 
 
 class Display(Protocol):
-    """What the session needs from the page's live views (``explorer.live.LiveMaps``)."""
+    """What the session needs from the page's live views (``explorer.ui.live.LiveMaps``)."""
 
     def hold(self) -> AbstractContextManager:
         """Collect the model changes made inside into one document message."""
@@ -65,7 +65,7 @@ class Display(Protocol):
 
 
 class FitSession:
-    """Runs the fits of one :class:`explorer.state.ExplorerState` and shows them on it.
+    """Runs the fits of one :class:`explorer.data.state.ExplorerState` and shows them on it.
 
     Parameters
     ----------
@@ -332,7 +332,7 @@ class FitSession:
                 self.stop()
 
     def _rate(self) -> float:
-        """Iterations per second of the current run over its recent steps (explorer.progress.recent_rate)."""
+        """Iterations per second of the current run over its recent steps (explorer.data.progress.recent_rate)."""
         if self.job is None:
             return float("nan")
         return prog.recent_rate(self.job.recent_times(prog.RATE_WINDOW + 1))
@@ -390,7 +390,7 @@ class FitSession:
         self.push_pixel()
 
     def pixel_info(self) -> dict:
-        """Everything the pixel view shows for the tapped cell (explorer.inspector.pixel_info)."""
+        """Everything the pixel view shows for the tapped cell (explorer.data.inspector.pixel_info)."""
         s = self.state
         return inspector.pixel_info(s, self.job if s.last is not None else None)
 

@@ -1,7 +1,7 @@
 """The Downscale tab's worker thread: it runs ``dipcore.downscale.downscale`` (or a stand-in with its signature) on
 the loaded field, computes each snapshot's data misfit (RMS of ``pool(estimate) − observation``: the worker's cost,
 not the page's) and hands snapshots and the outcome to the job's latest-wins slot. It never touches the page or
-the state: :class:`explorer.downscale_state.DownscaleState` polls the slot on the session's loop.
+the state: :class:`explorer.downscale.state.DownscaleState` polls the slot on the session's loop.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import numpy as np
 from dipcore.degrade import pool
 from dipcore.errors import SSHDipError
 from dipcore.io import Field
-from explorer.jobs import Job
+from explorer.run.job import Job
 
 
 class _Stopped(Exception):

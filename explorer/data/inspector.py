@@ -1,5 +1,5 @@
 """What the pixel inspector and the transect show: plain dictionaries of values (metres) built from the state and,
-for the history of a cell, the fit job's snapshots. No UI library (``explorer.pixel`` draws them)."""
+for the history of a cell, the fit job's snapshots. No UI library (``explorer.ui.pixel`` draws them)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from explorer.geometry import place, transect_samples
+from explorer.data.geometry import place, transect_samples
 
 if TYPE_CHECKING:
-    from explorer.jobs import FitJob
-    from explorer.state import ExplorerState
+    from explorer.run.job import FitJob
+    from explorer.data.state import ExplorerState
 
 
 def _shown_twin(state: ExplorerState):

@@ -1,9 +1,9 @@
 """One map, four answers: a toggle between the truth, bicubic, IBP and the DIP estimate at the chosen ratio, all on
 the truth's colour scale, so that a class sees what each method gets right by flicking between them (the paper's
-Fig. 4 along a transect stays in the pixel view, :mod:`explorer.pixel`).
+Fig. 4 along a transect stays in the pixel view, :mod:`explorer.ui.pixel`).
 
 :class:`Comparison` is the toggle's state (a ``param.Parameterized``, no UI library) and says what to show for a
-state (:meth:`Comparison.shown_field`); :class:`ComparisonView` draws it on a :class:`explorer.live.LiveMap`.
+state (:meth:`Comparison.shown_field`); :class:`ComparisonView` draws it on a :class:`explorer.ui.live.LiveMap`.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ import panel as pn
 import param
 from bokeh.models import Range1d
 
-from explorer.geometry import CM
-from explorer.live import LiveMap
-from explorer.views import BALANCE
+from explorer.data.geometry import CM
+from explorer.ui.live import LiveMap
+from explorer.ui.views import BALANCE
 
 CHOICES = {"Truth": "truth", "Bicubic": "bicubic", "IBP": "ibp", "DIP estimate": "estimate"}
 LABELS = {v: k for k, v in CHOICES.items()}
@@ -52,7 +52,7 @@ class ComparisonView(pn.viewable.Viewer):
 
     Parameters
     ----------
-    state : explorer.state.ExplorerState
+    state : explorer.data.state.ExplorerState
         What is compared (read only: ``twin``, ``result``, ``last``, ``geom``, ``ssh_clim``).
     """
 

@@ -1,15 +1,15 @@
 """The page of one explorer session: :class:`ExplorerView`, a Panel ``Viewer`` of the app's state. The sidebar's
-widgets are bound to the state's parameters; the Explore tab holds the live maps and curves (:mod:`explorer.live`)
-and, after the first tap, the pixel view (:mod:`explorer.pixel`); then the Uncertainty, Resolution ladder, Compare &
+widgets are bound to the state's parameters; the Explore tab holds the live maps and curves (:mod:`explorer.ui.live`)
+and, after the first tap, the pixel view (:mod:`explorer.ui.pixel`); then the Uncertainty, Resolution ladder, Compare &
 replay, Downscale my field, Experiments and About tabs.
 
 The guided first run (hint under an emphasised Run, map captions, "what just happened") comes from
-:mod:`explorer.guide`, the keyboard shortcuts from :mod:`explorer.shortcuts`, and the Compare & replay tab from
-:mod:`explorer.compare` and :mod:`explorer.replay`.
+:mod:`explorer.ui.guide`, the keyboard shortcuts from :mod:`explorer.ui.shortcuts`, and the Compare & replay tab from
+:mod:`explorer.ui.compare` and :mod:`explorer.ui.replay`.
 
 Arrows point one way: this module reads the state and calls the app's public methods (``run``, ``stop``,
 ``load_upload``, ``reset_crop``, ``netcdf``, ``png``, ``total_std``, ``report``); it builds with
-:mod:`explorer.views`, :mod:`explorer.live` and :mod:`explorer.pixel`, and writes nothing onto the state but its
+:mod:`explorer.ui.views`, :mod:`explorer.ui.live` and :mod:`explorer.ui.pixel`, and writes nothing onto the state but its
 parameters, through the widgets.
 """
 
@@ -20,18 +20,18 @@ import io
 import panel as pn
 
 from dipcore.samples import SAMPLES
-from explorer import views
-from explorer.compare import ComparisonView
-from explorer.downscale_tab import DownscaleTab
-from explorer.guide import GuideView
-from explorer.live import LiveMaps
-from explorer.loading import ACCEPT
-from explorer.messages import message_panes
-from explorer.pixel import PixelPlots
-from explorer.replay import ReplayView
-from explorer.shortcuts import Shortcuts
-from explorer.state import MAX_UPLOAD_MB
-from explorer.views import AMP
+from explorer.ui import views
+from explorer.ui.compare import ComparisonView
+from explorer.ui.downscale import DownscaleTab
+from explorer.ui.guide import GuideView
+from explorer.ui.live import LiveMaps
+from explorer.data.loading import ACCEPT
+from explorer.ui.messages import message_panes
+from explorer.ui.pixel import PixelPlots
+from explorer.ui.replay import ReplayView
+from explorer.ui.shortcuts import Shortcuts
+from explorer.data.state import MAX_UPLOAD_MB
+from explorer.ui.views import AMP
 
 TEACHER_NOTES = """
 ### What each panel shows
@@ -95,11 +95,11 @@ class ExplorerView(pn.viewable.Viewer):
 
     Attributes
     ----------
-    live : explorer.live.LiveMaps
+    live : explorer.ui.live.LiveMaps
         The maps and score curves (the app's session shows its updates through them).
-    pixel : explorer.pixel.PixelPlots or None
+    pixel : explorer.ui.pixel.PixelPlots or None
         The pixel and transect plots, built at the first tap (they cost ~1 s).
-    experiments : explorer.experiments_tab.ExperimentsTab or a pane
+    experiments : explorer.ui.experiments.ExperimentsTab or a pane
         The Experiments tab (a message when it cannot start).
     """
 
@@ -321,7 +321,7 @@ def experiments_tab(app=None):
     """The Experiments tab (imported lazily: its failure must not take the explorer down); it sweeps the sidebar's
     sample (:func:`sample_spec`)."""
     try:
-        from explorer.experiments_tab import ExperimentsTab
+        from explorer.ui.experiments import ExperimentsTab
     except ImportError:
         return pn.pane.Markdown("The Experiments tab is not installed yet (explorer/experiments_tab.py).")
     try:  # its sweeps are fits too: they queue with the sidebar's and obey the server's limits

@@ -4,7 +4,7 @@
 * a short caption under each map (:data:`CAPTIONS`), shown when that map first fills;
 * a "what just happened" paragraph when a run ends (:func:`what_happened`), which explains the run and the scores
   behind the verdict line (:func:`dipcore.verdict.best_of` decides the winner; the verdict sentence itself stays
-  in :mod:`explorer.session`).
+  in :mod:`explorer.run.fit_session`).
 
 :class:`Guide` is the page's guide state (a ``param.Parameterized``, no UI library): which maps have filled and
 whether a run has started. :class:`GuideView` holds the Panel panes that show it.
@@ -19,12 +19,12 @@ import panel as pn
 import param
 
 from dipcore.verdict import NAMES, TIE, best_of
-from explorer import progress as prog
-from explorer.geometry import CM
+from explorer.data import progress as prog
+from explorer.data.geometry import CM
 
 FIRST_RUN_HINT = "**Start here:** press **Run**. Small networks learn this map from its coarse version alone."
 
-# under each live map (explorer.live.LiveMaps.KEYS), for a teacher: what it shows and how to read it
+# under each live map (explorer.ui.live.LiveMaps.KEYS), for a teacher: what it shows and how to read it
 CAPTIONS = {
     "truth": "The real sea surface height (satellite maps, cm). The methods never see it: it only scores them.",
     "obs": "What a coarse sensor sees: the truth averaged over blocks. This is all the methods are given.",
@@ -40,7 +40,7 @@ class Guide(param.Parameterized):
 
     Parameters
     ----------
-    state : explorer.state.ExplorerState, optional
+    state : explorer.data.state.ExplorerState, optional
         The state to follow (its feed and ``running``); without one, call :meth:`filled_with` and
         :meth:`run_started` by hand.
     """
@@ -79,7 +79,7 @@ def what_happened(result, scores: dict[str, tuple[float, float]], config: dict, 
     config : dict
         The run's settings (``members``, ``ratio``).
     end_reason : str
-        Why it ended ("finished", "stopped by the user", …; explorer.progress), said when not "finished".
+        Why it ended ("finished", "stopped by the user", …; explorer.data.progress), said when not "finished".
 
     Returns
     -------
@@ -121,7 +121,7 @@ def what_happened(result, scores: dict[str, tuple[float, float]], config: dict, 
 
 
 class GuideView:
-    """The guide's panes, placed by :class:`explorer.layout.ExplorerView`: :attr:`hint` (under Run),
+    """The guide's panes, placed by :class:`explorer.ui.layout.ExplorerView`: :attr:`hint` (under Run),
     :meth:`caption` (under each map) and :attr:`summary` (under the verdict).
 
     Parameters
@@ -143,7 +143,7 @@ class GuideView:
                                              styles={"font-size": "12px", "color": "#444"})
                          for k, text in CAPTIONS.items()}
         # always shown, empty until a run ends: a text change is cheap, a change of visibility lays the whole
-        # page out again in the browser (explorer.messages)
+        # page out again in the browser (explorer.ui.messages)
         self.summary = pn.pane.Markdown("", css_classes=["ssh-what-happened"], sizing_mode="stretch_width",
                                         margin=(0, 10))
         self.guide.param.watch(self._filled, "filled")

@@ -2,8 +2,8 @@
 
 Inputs (sample or upload, variable, time step, crop, ratio, noise, members, recipe, architecture…), the loaded
 field and its twin experiment, the display limits, the classical baselines' scores, and what the page shows of a
-run (``result``, ``step``, ``progress_text``, ``verdict``…; written by :mod:`explorer.session`). Arrays for the
-page are published on :attr:`ExplorerState.feed` (:mod:`explorer.feed`). No UI library here: the views subscribe
+run (``result``, ``step``, ``progress_text``, ``verdict``…; written by :mod:`explorer.run.fit_session`). Arrays for the
+page are published on :attr:`ExplorerState.feed` (:mod:`explorer.data.feed`). No UI library here: the views subscribe
 to this state, never the reverse.
 """
 
@@ -22,12 +22,13 @@ from dipcore.io import Field
 from dipcore.metrics import rmse, ssim
 from dipcore.samples import SAMPLES
 from dipcore.twin import Twin, make_twin
-from explorer import cropping, loading
-from explorer.feed import Feed
-from explorer.geometry import CM, Geometry, clims
-from explorer.loading import MAX_UPLOAD_BYTES, MAX_UPLOAD_MB, Source
-from explorer.server_files import DataDir
-from explorer.server_limits import Limits
+from explorer.data import cropping
+from explorer.data import loading
+from explorer.data.feed import Feed
+from explorer.data.geometry import CM, Geometry, clims
+from explorer.data.loading import MAX_UPLOAD_BYTES, MAX_UPLOAD_MB, Source
+from explorer.data.server_files import DataDir
+from explorer.data.server_limits import Limits
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +94,7 @@ class ExplorerState(param.Parameterized):
     step = param.Integer(default=0, precedence=-1)
     source = param.String(default="", precedence=-1, doc="Where the field came from.")
     credit = param.String(default="", precedence=-1, doc="The data's credit line (shown whenever they are).")
-    end_reason = param.String(default="", precedence=-1, doc="Why the last run ended (explorer.progress).")
+    end_reason = param.String(default="", precedence=-1, doc="Why the last run ended (explorer.data.progress).")
     taps = param.Integer(default=0, precedence=-1, doc="Number of taps on the maps (the pixel view appears "
                                                        "with the first).")
 
