@@ -116,7 +116,7 @@ def real_field(size: int):
     return np.ascontiguousarray(v[:size, :size], dtype=np.float32)
 
 
-def _calibrate(configs: list[tuple[str, int, int]], iters: int) -> list[tuple[str, int, int, int, int]]:
+def calibrate(configs: list[tuple[str, int, int]], iters: int) -> list[tuple[str, int, int, int, int]]:
     """Each config in a fresh process (a process's heap keeps what earlier fits freed)."""
     import json
     import subprocess
@@ -143,6 +143,6 @@ if __name__ == "__main__":  # python benchmarks/memory_calibration.py: the calib
     a = p.parse_args()
     print(f"ACTIVATION_FACTOR {ACTIVATION_FACTOR}, torch {torch.__version__}")
     print(f"{'recipe':>8} {'K':>3} {'grid':>5} {'measured MiB':>13} {'estimate MiB':>13} {'measured/est':>13}")
-    for recipe, k, n, peak, need in _calibrate([(r, k, n) for r in a.recipes for k in a.members for n in a.sizes],
+    for recipe, k, n, peak, need in calibrate([(r, k, n) for r in a.recipes for k in a.members for n in a.sizes],
                                                a.iters):
         print(f"{recipe:>8} {k:>3} {n:>5} {peak / 2**20:>13.1f} {need / 2**20:>13.1f} {peak / need:>13.2f}")

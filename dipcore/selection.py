@@ -23,8 +23,13 @@ VERTICAL_STANDARD_NAMES = ("depth", "height", "altitude", "ocean_s_coordinate", 
                            "ocean_s_coordinate_g1", "ocean_s_coordinate_g2", "model_level_number", "air_pressure")
 
 
+def _coord(da: xr.DataArray, dim: str) -> xr.DataArray | None:
+    """The coordinate of ``dim``, None when the file has none (``da.coords.get`` would make up a range)."""
+    return da.coords[dim] if dim in da.coords else None
+
+
 def _is_time(da: xr.DataArray, dim: str) -> bool:
-    c = da.coords.get(dim)
+    c = _coord(da, dim)
     if c is not None and (np.issubdtype(c.dtype, np.datetime64) or c.attrs.get("axis") == "T"
                           or c.attrs.get("standard_name") == "time"):
         return True
@@ -32,7 +37,7 @@ def _is_time(da: xr.DataArray, dim: str) -> bool:
 
 
 def _is_vertical(da: xr.DataArray, dim: str) -> bool:
-    c = da.coords.get(dim)
+    c = _coord(da, dim)
     if c is not None and (c.attrs.get("axis") == "Z" or c.attrs.get("positive") in ("up", "down")
                           or c.attrs.get("standard_name") in VERTICAL_STANDARD_NAMES):
         return True
@@ -72,7 +77,7 @@ def series_dim(da: xr.DataArray, label: str) -> tuple[str, int]:
 
 def _shallowest(da: xr.DataArray, dim: str) -> tuple[int, str]:
     """The index of the level nearest the surface along ``dim`` and the words that say which it is."""
-    c = da.coords.get(dim)
+    c = _coord(da, dim)
     values = np.asarray(c.values, dtype=np.float64) if c is not None and np.issubdtype(c.dtype, np.number) \
         else np.array([])
     if not np.isfinite(values).any():

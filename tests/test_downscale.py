@@ -13,7 +13,6 @@ from test_cli import run_cli  # noqa: E402  (tests/ is on sys.path under pytest)
 from dipcore.degrade import pool
 from dipcore.cf import ssh_standard_name
 from dipcore.downscale import MASK_RULE, downscale, open_coarse, parse_times
-from dipcore.downscale.finegrid import refine_axis
 from dipcore.errors import SSHDipError
 from dipcore.export import write_netcdf
 from dipcore.samples import get_sample, load_sample
@@ -41,20 +40,6 @@ def med_fine():
 def med_result(med_fine):
     coarse = _pooled(med_fine, 4)
     return coarse, downscale(coarse, 4, **FAST, provenance={"input": "mediterranean", "variable": "adt"})
-
-
-def test_refine_axis_cell_centres():
-    c = np.array([10.0, 10.5, 11.0, 11.5])
-    fine = refine_axis(c, 4)
-    assert np.allclose(fine[:4], 10 + (np.arange(4) + 0.5) / 4 * 0.5 - 0.25)
-    assert np.allclose(fine.reshape(-1, 4).mean(1), c)            # the block means are the coarse centres
-    irregular = np.array([0.0, 1.0, 3.0, 7.0])                    # fine centres stay inside their coarse cell
-    f = refine_axis(irregular, 8).reshape(-1, 8)
-    edges = np.r_[-0.5, (irregular[1:] + irregular[:-1]) / 2, 9.0]
-    assert np.all(np.diff(f.ravel()) > 0)
-    assert np.all((f >= edges[:-1, None]) & (f <= edges[1:, None]))
-    two_d = refine_axis(refine_axis(np.add.outer(np.arange(3.0), 10 * np.arange(4.0)), 2, 0), 2, 1)
-    assert two_d.shape == (6, 8) and np.allclose(two_d[0, :2], [-2.75, 2.25])  # linear, extrapolated at edges
 
 
 def test_downscale_pooled_real_map(med_fine, med_result):

@@ -55,7 +55,7 @@ def test_recipe_grid_is_used():
 
 def test_estimate_within_a_factor_two_of_a_measured_fit():
     # one fresh process (a process's heap keeps what earlier fits freed); measured: peak RSS above the start
-    [(_, _, _, peak, need)] = memory_calibration._calibrate([("decoder", 4, 128)], iters=4)
+    [(_, _, _, peak, need)] = memory_calibration.calibrate([("decoder", 4, 128)], iters=4)
     assert peak > 0
     assert 0.5 < need / peak < 2.0, (peak / 2**20, need / 2**20)
 
