@@ -1,8 +1,9 @@
 """Load sea surface height from NetCDF into a :class:`Field` (metres, land as NaN).
 
 The SSH variable is found by CF ``standard_name`` first, then by the names real products use, or named by the
-user. 3-D inputs give one time step; crops go by lat/lon box or index box; regular and curvilinear grids both
-load (curvilinear grids are cropped and pooled in index space).
+user. Inputs of more dimensions give one time step and one level (:mod:`dipcore.selection`); crops go by lat/lon
+box or index box; regular and curvilinear grids both load (curvilinear grids are cropped and pooled in index
+space).
 """
 
 from __future__ import annotations
