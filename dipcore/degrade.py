@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from scipy import ndimage
 
-from dipcore.constants import IBP_ROUNDS, LADDER_NAMES, MAX_NOISE_FRACTION, MIN_COARSE, RATIOS  # noqa: F401  (re-exported)
+from dipcore.constants import IBP_ROUNDS, LADDER_NAMES, MIN_COARSE, RATIOS  # noqa: F401  (re-exported)
 from dipcore.errors import SSHDipError
 from dipcore.fitting.options import check_options
 

@@ -124,4 +124,4 @@ def cmd_fit(args: argparse.Namespace) -> int:
     return 0
 
 
-__all__ = ["ARCHITECTURES", "add_parser", "cmd_fit"]
+__all__ = ["add_parser", "cmd_fit"]
