@@ -1,20 +1,19 @@
 """The live explorer: one :class:`ExplorerApp` per browser session (``explorer/main.py`` makes it).
 
-The app is where the parts meet, and nothing below imports it::
+The app is where the layers meet, and nothing below imports it::
 
-    app ─▶ layout (ExplorerView: widgets, tabs) ─▶ live, pixel, views ─▶ geometry, dipcore
-     │      └──▶ guide, shortcuts, compare, replay ─▶ animation (frames, GIF)
-     ├──▶ session (FitSession: run, flush, back-pressure, lifecycle) ─▶ jobs (FitJob) ─▶ fitqueue
-     │                                                                 inspector, progress, server_limits
-     ├──▶ results (NetCDF, summary, PNG, total std)
-     └──▶ state (ExplorerState: inputs, field, twin, load/crop, feed) ─▶ loading, cropping, feed, geometry,
-                                                                         server_files, dipcore
+    app ─▶ ui.layout (ExplorerView: sidebar, tabs) ─▶ ui.live, ui.pixel, ui.views, ui.guide, ui.compare, …
+     │      ├──▶ ui.downscale (the Downscale tab) ─▶ downscale.state, downscale.session ─▶ run.lifecycle
+     │      └──▶ ui.experiments (the Experiments tab) ─▶ run.sweep ─▶ run.lifecycle
+     ├──▶ run.fit_session (FitSession) ─▶ run.lifecycle (RunSession), run.fit_job (FitJob) ─▶ run.job, run.fitqueue
+     ├──▶ ui.results (NetCDF, summary, PNG, total std)
+     └──▶ data.state (ExplorerState: inputs, field, twin, load/crop, feed) ─▶ data.loading, data.cropping, …
 
 :class:`ExplorerApp` *is* the state (its parameters are the page's inputs and what the page shows), owns a
-:class:`explorer.run.fit_session.FitSession` (``app.session``) that runs the fits, and builds its page on first display
-(``app.view``, an :class:`explorer.ui.layout.ExplorerView`) whose live maps the session then shows its updates
-through. Nothing here is shared between sessions but the fit queue it is given (``explorer/main.py`` gives every
-session the server's: :func:`explorer.run.fitqueue.server_queue`).
+:class:`explorer.run.fit_session.FitSession` (``app.session``) that runs the fits, and builds its page on first
+display (``app.view``, an :class:`explorer.ui.layout.ExplorerView`) whose live maps the session then shows its
+updates through. Nothing here is shared between sessions but the fit queue it is given (``explorer/main.py`` gives
+every session the server's: :func:`explorer.run.fitqueue.server_queue`).
 """
 
 from __future__ import annotations
@@ -26,13 +25,13 @@ import numpy as np
 import panel as pn
 
 from explorer.data import inspector
-from explorer.ui import results
-from explorer.run.fitqueue import FitQueue
-from explorer.ui.layout import ExplorerView
 from explorer.data.server_files import DataDir
 from explorer.data.server_limits import Limits
-from explorer.run.fit_session import FitSession
 from explorer.data.state import ExplorerState
+from explorer.run.fit_session import FitSession
+from explorer.run.fitqueue import FitQueue
+from explorer.ui import results
+from explorer.ui.layout import ExplorerView
 
 hv.extension("bokeh", logo=False)
 pn.extension("tabulator")  # tabulator: for the Experiments tab's tables (extensions load before the page)
@@ -70,7 +69,7 @@ class ExplorerApp(ExplorerState, pn.viewable.Viewer):
         if load:
             self.load_sample(self.sample)
 
-    # ---- the fit (explorer.run.fit_session) -----------------------------------------------------------------------
+    # ---- the fit (explorer.run.fit_session) ---------------------------------------------------------------
     def run(self, *_) -> bool:
         """Start a fit in a background thread of this session (returns at once)."""
         return self.session.run()
@@ -99,11 +98,11 @@ class ExplorerApp(ExplorerState, pn.viewable.Viewer):
     @property
     def queue_position(self) -> int | None:
         """0 while this session's fit runs, k ≥ 1 while it is k-th in the server's queue, else None."""
-        return self.session.queue_position
+        return self.session.position
 
     @property
     def job(self):
-        """The current (or last) :class:`explorer.run.job.FitJob`, None before the first Run."""
+        """The current (or last) :class:`explorer.run.fit_job.FitJob`, None before the first Run."""
         return self.session.job
 
     @property

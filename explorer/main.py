@@ -8,9 +8,9 @@ The server's limits and its folder of NetCDF files (offered in the Downscale tab
 """
 
 from explorer.app import ExplorerApp
-from explorer.run.fitqueue import server_queue
 from explorer.data.server_files import DataDir
 from explorer.data.server_limits import Limits
+from explorer.run.fitqueue import server_queue
 
 limits = Limits.from_argv()  # sys.argv while this script runs: what followed --args
 app = ExplorerApp(limits=limits, queue=server_queue(limits.max_concurrent_fits), data_dir=DataDir.from_argv())

@@ -1,4 +1,4 @@
-"""The fit played back (explorer/animation.py): frames with their step and RMSE, and a GIF for slides."""
+"""The fit played back (explorer/ui/animation.py): frames with their step and RMSE, and a GIF for slides."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from PIL import Image
 
 from dipcore.errors import SSHDipError
 from dipcore.twin import make_twin
-from explorer.ui.animation import Frame, Replay, fit_frames, frame_geometry, frame_title, gif_bytes, pick
 from explorer.data.geometry import Geometry
-from explorer.run.job import FitJob
+from explorer.run.fit_job import FitJob
+from explorer.ui.animation import Frame, Replay, fit_frames, frame_geometry, frame_title, gif_bytes, pick
 from explorer_fakes import paced_fit
 
 

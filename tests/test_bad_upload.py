@@ -20,7 +20,9 @@ CROP = "0 32 0 64"
 # the cases that are bad as files (the others are bad as CLI arguments, which the page's widgets cannot make)
 FILE_ERRORS = [c for c in CASES if c.expect == "error" and c.make is not None and c.args == ["{file}", *FIT]]
 WARNINGS = [c for c in CASES if c.expect == "warn"]
-USABLE = [c for c in CASES if c.expect == "ok" and c.make is not None]
+# usable with a CLI choice the page does not offer (a depth level): the page takes dipcore's default and says which
+CHOSEN = [c for c in CASES if c.expect == "ok" and c.make is not None and "--level" in c.args]
+USABLE = [c for c in CASES if c.expect == "ok" and c.make is not None and c not in CHOSEN]
 
 
 def upload_bytes(case: Bad, folder: Path) -> bytes:
@@ -77,6 +79,13 @@ def test_a_repaired_file_loads_with_a_one_line_note(app, case, tmp_path):
 def test_a_usable_file_simply_loads(app, case, tmp_path):
     assert app.load_upload(upload_bytes(case, tmp_path), f"input{case.suffix}"), app.error
     assert app.error == "" and app.note == "" and app.uploaded
+    assert app.run() and app.wait(30) and app.result.done
+
+
+@pytest.mark.parametrize("case", CHOSEN, ids=lambda c: c.name)
+def test_a_file_of_several_levels_loads_one_and_the_note_says_which(app, case, tmp_path):
+    assert app.load_upload(upload_bytes(case, tmp_path), f"input{case.suffix}"), app.error
+    assert app.error == "" and "level" in app.note and "\n" not in app.note, app.note
     assert app.run() and app.wait(30) and app.result.done
 
 

@@ -1,4 +1,4 @@
-"""The comparison map (explorer/compare.py): one toggle, four answers on the truth's colour scale."""
+"""The comparison map (explorer/ui/compare.py): one toggle, four answers on the truth's colour scale."""
 
 from __future__ import annotations
 

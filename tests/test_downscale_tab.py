@@ -1,5 +1,5 @@
-"""The explorer's "Downscale my field (no truth)" tab (explorer/downscale_tab.py, explorer/downscale_state.py):
-runs with a stand-in downscale (the pipeline without the fit's cost), Stop, bad uploads, and one real run."""
+"""The explorer's "Downscale my field (no truth)" tab (explorer/ui/downscale.py, explorer/downscale/): runs with a
+stand-in downscale (the pipeline without the fit's cost), Stop, bad uploads, and one real run."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import xarray as xr
 
 from dipcore.io import Field
 from dipcore.solver import Progress
+from explorer.downscale.session import DownscaleSession
 from explorer.downscale.state import DownscaleState
 from explorer.downscale.worker import misfit_rms
 from explorer.ui.downscale import DownscaleTab, fine_geometry
@@ -64,8 +65,8 @@ def test_a_run_ends_done_with_estimate_std_misfit_and_a_netcdf_file(tmp_path):
     tab = tab_with(fake_downscale(seen=seen))
     s = tab.state
     s.factor, s.members, s.iters = 4, 2, 5
-    s.run()
-    assert s.wait(10)
+    tab.session.run()
+    assert tab.session.wait(10)
     assert not s.running and s.status.startswith("done"), s.status
     assert seen["members"] == 2 and seen["iters"] == 5 and seen["factor"] == 4
     assert "/" not in seen["provenance"]["input"]  # the file never records a path of the server
@@ -83,25 +84,25 @@ def test_a_run_ends_done_with_estimate_std_misfit_and_a_netcdf_file(tmp_path):
     assert tab.maps["estimate"].source.data["image"][0].shape == (64, 96)
     assert tab.maps["std"].mapper.low == 0.0 and tab.maps["std"].mapper.high > 0
     assert "misfit" in s.status and tab.progress.value == 100
-    assert tab._netcdf().read(4) == b"\x89HDF"
+    assert tab.netcdf_file().read(4) == b"\x89HDF"
 
 
 def test_stop_during_a_slow_run_ends_the_job():
     started = threading.Event()
     tab = tab_with(fake_downscale(delay=0.2, steps=500, started=started))
     s = tab.state
-    s.run()
+    tab.session.run()
     assert s.running and tab.stop_button.disabled is False
     assert started.wait(10)
     time.sleep(0.5)
-    s.poll()
+    tab.session.flush()
     assert s.status.startswith("running")
     t0 = time.perf_counter()
-    s.stop()
-    assert s.wait(5) and time.perf_counter() - t0 < 2.0
+    tab.session.stop()
+    assert tab.session.wait(5) and time.perf_counter() - t0 < 2.0
     assert not s.running and s.status.startswith("stopped") and s.result is None
     assert s.snapshot is not None and tab.download.disabled  # the estimate so far stays on the page
-    assert not s.job.alive
+    assert not tab.session.job.alive
 
 
 def test_a_bad_upload_shows_an_error_and_keeps_the_field():
@@ -113,8 +114,8 @@ def test_a_bad_upload_shows_an_error_and_keeps_the_field():
     assert s.field is before and "/tmp" not in s.error
     assert not s.upload(b"", "../../etc/empty.nc")  # an empty upload, a name with folders
     assert "empty.nc" in s.error and "etc" not in s.error
-    s.run()  # what was loaded still runs
-    assert s.wait(10) and s.status.startswith("done")
+    tab.session.run()  # what was loaded still runs
+    assert tab.session.wait(10) and s.status.startswith("done")
 
 
 def test_an_upload_with_repairs_is_loaded_with_a_note(tmp_path):
@@ -136,8 +137,8 @@ def test_a_field_too_large_for_the_factor_is_refused_with_a_message():
     tab = tab_with(fake_downscale(), small_field(200, 300))
     s = tab.state
     s.factor = 32
-    s.run()
-    assert not s.running and s.job is None and "more than" in s.error and tab.alert.visible
+    tab.session.run()
+    assert not s.running and tab.session.job is None and "more than" in s.error and tab.alert.visible
 
 
 def test_a_failing_downscale_shows_its_message_and_keeps_the_field():
@@ -148,8 +149,8 @@ def test_a_failing_downscale_shows_its_message_and_keeps_the_field():
 
     tab = tab_with(fit)
     s = tab.state
-    s.run()
-    assert s.wait(10)
+    tab.session.run()
+    assert tab.session.wait(10)
     assert s.error == "the input grid is too small" and s.status.startswith("failed") and s.field is not None
 
 
@@ -168,10 +169,11 @@ def test_the_real_downscale_on_a_small_crop_gives_a_grid_four_times_finer():
 
     crop = load_sample("blacksea").crop_index(8, 40, 40, 88)  # 32×48 coarse cells
     s = DownscaleState(load=False)
+    session = DownscaleSession(s)                            # the real dipcore.downscale.downscale
     assert s.use_field(crop, "blacksea crop")
     s.factor, s.members, s.iters = 4, 2, 5
-    s.run()
-    assert s.wait(300), "the real downscale did not finish"
+    assert session.run()
+    assert session.wait(300), "the real downscale did not finish"
     assert s.status.startswith("done"), (s.status, s.error)
     assert s.result["estimate"].shape == (128, 192) and s.snapshot.estimate.shape == (128, 192)
     assert s.result["std"].shape == (128, 192)
@@ -203,8 +205,8 @@ def test_an_upload_with_several_time_steps_downscales_the_step_chosen_without_a_
     assert np.nanmean(s.field.values) == pytest.approx(first + 0.2, abs=1e-5)
     assert s.filename == "days_t2_x4_downscaled.nc"
     assert s.source.endswith("time step 2 of 0–2 (2020-01-03T00:00:00)"), s.source  # which day, in words
-    s.run()
-    assert s.wait(10) and s.status.startswith("done")
+    tab.session.run()
+    assert tab.session.wait(10) and s.status.startswith("done")
     assert seen["provenance"]["input"] == "upload days.nc, time step 2"
     assert s.param.time_index.bounds == (0, 2)  # the bounds follow the file: no step 5 to pick
     with pytest.raises(ValueError):
@@ -231,8 +233,8 @@ def test_a_server_file_is_chosen_by_name_with_its_time_steps(tmp_path):
     first = np.nanmean(s.field.values)
     s.time_index = 1
     assert np.nanmean(s.field.values) == pytest.approx(first + 0.1, abs=1e-5)
-    s.run()
-    assert s.wait(10) and s.status.startswith("done")
+    tab.session.run()
+    assert tab.session.wait(10) and s.status.startswith("done")
     assert seen["provenance"]["input"] == "server file two_days.nc, time step 1"
     assert s.filename == "two_days_t1_x4_downscaled.nc"
     kept = s.field

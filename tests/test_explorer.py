@@ -298,12 +298,17 @@ def test_page_builds(app):
 
 def test_uncertainty_views_use_plain_ticks_from_zero():
     import holoviews as hv
+    from bokeh.document import Document
     from bokeh.models import ColorBar
 
-    from explorer.ui.views import AMP, Geometry, image
+    from explorer.data.geometry import Geometry
+    from explorer.ui.views import AMP, image
 
     g = Geometry(np.arange(8.0), np.arange(6.0), "x", "y")
-    plot = hv.render(image(np.full((6, 8), 4e-6), g, "Latent std", "std", cmap=AMP, clim=(0, 1e-3)))
+    # into a document of its own: hv.render's default, bokeh's curdoc(), is process-wide state that another test's
+    # server may have left behind (Bokeh keeps a document whose callback raised as every thread's curdoc())
+    img = image(np.full((6, 8), 4e-6), g, "Latent std", "std", cmap=AMP, clim=(0, 1e-3))
+    plot = hv.renderer("bokeh").instance(mode="server").get_plot(img, doc=Document()).state
     bars = [r for r in plot.right if isinstance(r, ColorBar)]
     assert bars and not bars[0].formatter.use_scientific and bars[0].color_mapper.low == 0
 

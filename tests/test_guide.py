@@ -1,4 +1,4 @@
-"""The guided first run (explorer/guide.py): captions appear as their maps fill, the first-run hint goes when a run
+"""The guided first run (explorer/ui/guide.py): captions appear as their maps fill, the first-run hint goes when a run
 starts, and the "what just happened" paragraph explains the run with its numbers."""
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The explorer's one background job (explorer/jobs.py): latest-wins slot, stop, failures; the fit job's records."""
+"""The explorer's background work (explorer/run/job.py, explorer/run/fit_job.py): the slot (latest wins,
+back-pressure, an outcome that is never held or lost), a job's thread, stop and failures; the fit job's records."""
 
 from __future__ import annotations
 
@@ -9,43 +10,75 @@ import numpy as np
 import pytest
 
 from dipcore.twin import make_twin
-from explorer.run.job import FitJob, Job
+from explorer.run.fit_job import FitJob
+from explorer.run.fitqueue import FitQueue
+from explorer.run.job import Job, Outcome, Slot
 
 
-def test_a_job_hands_over_only_its_newest_item_and_stops_on_request():
+def test_a_slot_hands_over_the_newest_update_once_and_the_outcome_once():
+    slot = Slot()
+    assert slot.take() == (None, None)
+    for i in range(5):
+        slot.put(i)
+    assert slot.take() == (4, None) and slot.take() == (None, None)   # latest wins; a taken update is gone
+    slot.put(5)
+    assert slot.take(hold=lambda u: True) == (None, None)             # back-pressure: it stays in the slot
+    assert slot.take(hold=lambda u: u != 5) == (5, None)
+    slot.put(6)
+    slot.close(Outcome(value="done"))
+    assert slot.take(hold=lambda u: True) == (6, Outcome(value="done"))  # never held once the outcome is in
+    assert slot.take() == (None, None)
+
+
+def test_a_job_reports_through_its_slot_and_stops_on_request():
     started, go = threading.Event(), threading.Event()
 
     def work(job):
         for i in range(5):
-            job.put(i)
+            job.post(i)
         started.set()
         go.wait(10)
         while not job.stop_requested:
             time.sleep(0.01)
-        job.put("stopped")
+        return "left"
 
     job = Job(work, name="test-job").start()
     assert started.wait(10)
-    assert job.take() == 4 and job.take() is None     # latest wins; a taken item is gone
-    assert job.alive and not job.done
+    assert job.slot.take() == (4, None) and job.alive and not job.done
     go.set()
     job.stop()
     assert job.join(10) and job.done and not job.alive
-    assert job.take() == "stopped" and job.error is None
+    assert job.slot.take() == (None, Outcome(value="left", stopped=True))
     with pytest.raises(RuntimeError):
         job.start()                                    # a job runs once
 
 
-def test_a_failing_job_keeps_its_error():
-    def work(job):
-        raise ValueError("bad input")
+def test_a_failing_job_ends_with_its_message_and_releases_its_queue_slot():
+    from dipcore.errors import SSHDipError
 
-    job = Job(work).start()
-    assert job.join(10) and job.done
-    assert job.error == "ValueError: bad input"
+    queue = FitQueue(1)
+    for exc, text in ((ValueError("bad input"), "ValueError: bad input"), (SSHDipError("too small"), "too small")):
+        def work(job, exc=exc):
+            raise exc
+
+        job = Job(work, queue=queue).start()
+        assert job.join(10) and job.done
+        assert job.slot.take() == (None, Outcome(error=text))
+        assert queue.counts() == (0, 0)                # a failed worker must not keep the server's slot
 
 
-def _fake_fit(calls: list, iters_seen: list | None = None):
+def test_a_job_stopped_while_queued_never_works():
+    queue, calls = FitQueue(1), []
+    first = queue.join("someone else's fit")
+    job = Job(lambda j: calls.append(1), queue=queue).start()
+    assert job.queued and job.position == 1
+    job.stop()
+    assert job.join(10) and calls == [] and not job.queued and job.position is None
+    assert job.slot.take() == (None, Outcome(stopped=True))
+    queue.release(first)
+
+
+def _fake_fit(calls: list):
     from dipcore import metrics
     from dipcore.solver import Progress
 
@@ -75,18 +108,19 @@ def test_a_fit_job_runs_the_injected_fit_and_records_the_curve_and_the_tapped_ce
     job.start()
     assert job.join(30) and job.done
     assert calls == [("other", 2, "cpu", True)]      # the recipe given, the settings of the run
-    up = job.take_update()
-    assert up.event.step == 5 and up.event.done and up.ended and not up.stopped and up.error is None
-    assert up.curve.shape == (5, 3) and list(up.curve[:, 0]) == [1, 2, 3, 4, 5]
+    p, outcome = job.slot.take()
+    assert p.step == 5 and p.done and outcome == Outcome()
+    curve = job.scores()
+    assert curve.shape == (5, 3) and list(curve[:, 0]) == [1, 2, 3, 4, 5]
+    assert list(job.scores(upto=3)[:, 0]) == [1, 2, 3]        # the curve up to the event shown
     assert job.events == 5 and [s for s, _ in job.recent_times(2)] == [4, 5]
     hist, trace = job.pixel_history(*ocean)
     assert [h[0] for h in hist] == [1, 2, 3, 4, 5] and [t[0] for t in trace] == [1, 2, 3, 4, 5]
     assert trace[-1][1] == pytest.approx(float(twin.truth[ocean] + 0.01 / 5))
     assert job.pixel_history(0, 0)[1] == [] or ocean == (0, 0)   # another cell: snapshots only
-    assert job.take_update().event is None                       # taken
 
 
-def test_take_update_defers_only_a_running_event(twin):
+def test_a_stopped_fit_job_ends_after_the_step_it_was_in(twin):
     gate = threading.Event()
     from dipcore.solver import Progress
 
@@ -100,15 +134,11 @@ def test_take_update_defers_only_a_running_event(twin):
     deadline = time.time() + 10
     while job.events < 1 and time.time() < deadline:
         time.sleep(0.01)
-    assert job.take_update(defer=lambda: True) is None            # back-pressure: it stays in the slot
-    up = job.take_update(defer=lambda: False)
-    assert up.event.step == 1 and not up.ended
     job.stop()
     gate.set()
     assert job.join(10)
-    up = job.take_update(defer=lambda: True)                      # a stop is never deferred
-    assert up is not None and up.stopped and up.ended
-    assert up.event.step == 2 and job.events == 2                 # the worker ends after the step it was in
+    p, outcome = job.slot.take()
+    assert p.step == 2 and job.events == 2 and outcome == Outcome(stopped=True)
 
 
 def test_a_fit_job_turns_failures_into_messages(twin):
@@ -124,9 +154,7 @@ def test_a_fit_job_turns_failures_into_messages(twin):
     for fit, text in ((user_error, "the observation is too small"), (crash, "the fit failed: RuntimeError: boom")):
         job = FitJob(fit, twin, CFG).start()
         assert job.join(10)
-        up = job.take_update()
-        assert up.error == text and up.ended and up.event is None
-        assert job.take_update().error is None                    # shown once
+        assert job.slot.take() == (None, Outcome(error=text))
 
 
 def test_a_fit_job_hands_out_its_snapshots_and_scores_as_copies(twin):

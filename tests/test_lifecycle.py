@@ -14,8 +14,8 @@ import weakref
 from explorer_fakes import os_threads, paced_fit, rss_mb, settle_threads
 
 from explorer.app import ExplorerApp
-from explorer.run.fitqueue import FitQueue
 from explorer.data.server_limits import Limits
+from explorer.run.fitqueue import FitQueue
 
 CROP = "0 32 0 64"
 
@@ -111,7 +111,8 @@ def test_a_closed_session_leaves_the_queue_it_was_waiting_in():
 
 
 def test_real_fits_leave_no_native_threads_behind():
-    """Each fit's thread sets its own torch thread count (explorer.run.job): the OpenMP team it makes must go with it."""
+    """Each fit's thread sets its own torch thread count (explorer.run.fit_job): the OpenMP team it makes must go
+    with it."""
     app = small(ExplorerApp(limits=Limits(max_concurrent_fits=1)), iters=3)
     app.members = 1
     assert app.run() and app.wait(120) and app.result.done   # warm-up: torch's pools exist from here on

@@ -1,5 +1,5 @@
-"""A server many sessions share (issue 13): its limits (explorer/server_limits.py), the FIFO queue of fits
-(explorer/fitqueue.py), the queue seen from three sessions, and faults inside the worker that must free its slot.
+"""A server many sessions share (issue 13): its limits (explorer/data/server_limits.py), the FIFO queue of fits
+(explorer/run/fitqueue.py), the queue seen from three sessions, and faults inside the worker that must free its slot.
 
 Fits are stand-ins injected into the apps (tests/explorer_fakes.py); every app of a test gets the same
 ``FitQueue`` (what ``explorer/main.py`` gives every session of a server)."""
@@ -16,8 +16,8 @@ from explorer_fakes import gated_fit, paced_fit
 
 from dipcore.errors import SSHDipError
 from explorer.app import ExplorerApp
-from explorer.run.fitqueue import CANCELLED, RELEASED, RUNNING, FitQueue, server_queue
 from explorer.data.server_limits import Limits, default_concurrency
+from explorer.run.fitqueue import CANCELLED, RELEASED, RUNNING, FitQueue, server_queue
 
 CROP = "0 32 0 64"
 

@@ -1,4 +1,4 @@
-"""The replay on the page (explorer/replay.py): after a run, a player over its snapshots and a GIF download."""
+"""The replay on the page (explorer/ui/replay.py): after a run, a player over its snapshots and a GIF download."""
 
 from __future__ import annotations
 

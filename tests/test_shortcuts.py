@@ -1,21 +1,23 @@
-"""Keyboard shortcuts (explorer/shortcuts.py): the browser's messages call the page's actions; the page wires
+"""Keyboard shortcuts (explorer/ui/shortcuts.py): the browser's messages call the page's actions; the page wires
 Ctrl+Enter to Run and Escape to Stop (the browser test presses the keys: tests/ui/test_teaching_ui.py)."""
 
 from __future__ import annotations
 
 import time
 
-from explorer.ui.shortcuts import KEYS, SHORTCUTS_ESM, Shortcuts
+from explorer.ui.shortcuts import KEYS, SHORTCUTS_ESM, Shortcuts, action_name
 from explorer_fakes import paced_fit
 
 
 def test_a_message_calls_its_action_and_others_are_ignored():
     calls = []
     keys = Shortcuts({"run": lambda: calls.append("run"), "stop": lambda: calls.append("stop")})
-    keys._handle_msg({"action": "run"})       # what model.send_msg({action: "run"}) delivers
-    keys._handle_msg({"action": "stop"})
+    assert action_name({"action": "run"}) == "run"      # what model.send_msg({action: "run"}) delivers
+    keys.press(action_name({"action": "run"}))
+    keys.press(action_name({"action": "stop"}))
     for junk in ({"action": "delete"}, {"key": "run"}, "run", None, {"action": 3}):
-        keys._handle_msg(junk)
+        keys.press(action_name(junk))
+    assert [action_name(j) for j in ({"key": "run"}, "run", None, {"action": 3})] == [None] * 4
     assert calls == ["run", "stop"]
     assert keys.pressed == 2
 
@@ -31,20 +33,21 @@ def test_the_page_runs_and_stops_from_the_keyboard():
     from bokeh.document import Document
 
     from explorer.app import ExplorerApp
-    from explorer.ui.layout import KEYS_HINT, TEACHER_NOTES
+    from explorer.ui.layout import TEACHER_NOTES
+    from explorer.ui.sidebar import KEYS_HINT
 
     app = ExplorerApp(fit=paced_fit(20.0))
     try:
         app.__panel__().get_root(Document())
         app.param.update(index_crop="0 32 0 64", iters=400, members=1)
         keys = app.view.shortcuts
-        keys._handle_msg({"action": "run"})
+        keys.press("run")
         assert app.running and app.job is not None
         deadline = time.time() + 30
         while app.step < 2 and time.time() < deadline:
             time.sleep(0.05)
             app.flush()
-        keys._handle_msg({"action": "stop"})
+        keys.press("stop")
         assert app.wait(30)
         assert not app.running and app.end_reason == "stopped by the user"
         assert "Ctrl+Enter" in KEYS_HINT and "Esc" in KEYS_HINT

@@ -9,7 +9,8 @@ import xarray as xr
 
 from dipcore.errors import SSHDipError
 from dipcore.twin import make_twin
-from explorer.data.state import MAX_UPLOAD_BYTES, ExplorerState
+from explorer.data.loading import MAX_UPLOAD_BYTES
+from explorer.data.state import ExplorerState
 
 
 def two_maps(ny: int = 40, nx: int = 48) -> tuple[xr.Dataset, np.ndarray]:
@@ -165,7 +166,7 @@ def test_box_selection_crops_in_lon_lat_and_a_bad_box_keeps_the_field(state):
 
 
 def test_longitudes_read_minus_180_to_180_unless_the_grid_crosses_the_antimeridian(state):
-    from explorer.ui.views import place, signed_longitudes
+    from explorer.data.geometry import place, signed_longitudes
 
     assert state.geom.xs.min() < -60 and state.geom.xs.max() < 0       # the Gulf Stream sample: 280–343 °E stored
     np.testing.assert_allclose(signed_longitudes(np.arange(280.0, 300.0, 5)), np.arange(-80.0, -60.0, 5))

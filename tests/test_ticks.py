@@ -1,13 +1,12 @@
 """explorer.ui.ticks.NextTick with a fake document: one scheduled batch, latest wins per key, the batch's order, one
-failing change does not drop the others, changes queued from several threads all arrive; stop_periodic stops a
-callback once and tolerates one Bokeh already stopped."""
+failing change does not drop the others, changes queued from several threads all arrive."""
 
 from __future__ import annotations
 
 import threading
 from contextlib import contextmanager
 
-from explorer.ui.ticks import NextTick, stop_periodic
+from explorer.ui.ticks import NextTick
 
 
 class FakeDoc:
@@ -78,23 +77,3 @@ def test_changes_from_several_threads_all_arrive():
     while doc.callbacks:
         doc.tick()
     assert len(done) == 800 and len(set(done)) == 800
-
-
-class FakePeriodic:
-    def __init__(self, already_stopped=False):
-        self.stops, self.already_stopped = 0, already_stopped
-
-    def stop(self):
-        self.stops += 1
-        if self.already_stopped:
-            raise ValueError("callback already removed")  # what Bokeh raises for a callback it removed
-
-
-def test_stop_periodic_stops_and_tolerates_none_and_already_stopped():
-    p = FakePeriodic()
-    stop_periodic(p)
-    assert p.stops == 1
-    gone = FakePeriodic(already_stopped=True)
-    stop_periodic(gone)  # must not raise: the session already stopped it
-    assert gone.stops == 1
-    stop_periodic(None)

@@ -2,7 +2,7 @@
 
 A field's :class:`Geometry` says where its cells are on screen (longitude/latitude when the grid is regular in
 them, cell indices otherwise); the state, the live maps, the pixel inspector and the PNG figure share it. Values
-arrive in metres and are shown in centimetres (:data:`CM`).
+arrive in metres and are shown in centimetres (``dipcore.style.CM``).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dipcore.style import CM  # noqa: F401  (metres → centimetres for display: one constant for every figure)
+from dipcore.style import CM
 
 
 @dataclass

@@ -1,17 +1,26 @@
 """What the pixel inspector and the transect show: plain dictionaries of values (metres) built from the state and,
-for the history of a cell, the fit job's snapshots. No UI library (``explorer.ui.pixel`` draws them)."""
+for the history of a cell, the fit's records (a :class:`PixelHistory`: ``explorer.run.fit_job.FitJob``). No UI
+library (``explorer.ui.pixel`` draws them)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from explorer.data.geometry import place, transect_samples
 
 if TYPE_CHECKING:
-    from explorer.run.job import FitJob
     from explorer.data.state import ExplorerState
+
+
+class PixelHistory(Protocol):
+    """What a fit keeps of each cell's history (``explorer.run.fit_job.FitJob``)."""
+
+    stride: int  # snapshots keep every stride-th cell (1: exact)
+
+    def pixel_history(self, iy: int, ix: int) -> tuple[list, list]:
+        """(decimated snapshots, exact values since the tap) as [(step, estimate, std)]."""
 
 
 def _shown_twin(state: ExplorerState):
@@ -19,7 +28,7 @@ def _shown_twin(state: ExplorerState):
     return state.run_twin if (state.run_twin is not None and state.last is not None) else state.twin
 
 
-def pixel_info(state: ExplorerState, job: FitJob | None = None) -> dict:
+def pixel_info(state: ExplorerState, job: PixelHistory | None = None) -> dict:
     """Everything the pixel view shows for the tapped cell: where it is, truth, bicubic and IBP there, the
     members' values with their mean ± std, and (from ``job``) how the estimate there moved during the fit.
     ``{"land": True, …}`` on land; ``{}`` without a tap."""

@@ -7,6 +7,7 @@ Pure functions of ``dipcore.solver.Progress`` events and (step, elapsed) pairs, 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from enum import Enum
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -17,10 +18,15 @@ if TYPE_CHECKING:
 ETA_AFTER = 5      # steps before an ETA is shown: the first steps pay for warm-up (allocation, JIT, caches)
 RATE_WINDOW = 20   # the speed is measured over this many recent steps, not since the start
 
-FINISHED = "finished"
-STOPPED = "stopped by the user"
-EARLY = "early-stopped"
-FAILED = "failed"
+
+
+class EndReason(Enum):
+    """Why a run ended; the value is how the page and the NetCDF's ``config_end_reason`` say it."""
+
+    FINISHED = "finished"            # all its iterations (a sweep: all its fits; a downscale: its file is ready)
+    EARLY = "early-stopped"          # the recipe's held-out check ended it before its iterations
+    STOPPED = "stopped by the user"  # Stop, a new field, a closed tab
+    FAILED = "failed"                # the worker raised: its message is shown
 
 
 def recent_rate(times: Sequence[tuple[int, float]], window: int = RATE_WINDOW) -> float:
@@ -53,14 +59,14 @@ def eta_text(step: int, iters: int, rate: float) -> str:
     return f"ETA {left:.0f} s" if left < 120 else f"ETA {left / 60:.1f} min"
 
 
-def end_reason(p: Progress | None, stopped: bool, failed: bool = False) -> str:
-    """Why a run ended: ``finished`` (all iterations), ``early-stopped`` (the recipe's held-out check ended it
-    before ``iters``), ``stopped by the user`` or ``failed`` (the worker raised)."""
+def end_reason(p: Progress | None, stopped: bool, failed: bool = False) -> EndReason:
+    """Why a fit whose last event shown is ``p`` ended: all its iterations, the recipe's held-out check (``p`` is
+    done before ``iters``), a failure of the worker (unless Stop came first), else a stop."""
     if p is not None and p.done:
-        return FINISHED if p.step >= p.iters else EARLY
+        return EndReason.FINISHED if p.step >= p.iters else EndReason.EARLY
     if failed and not stopped:
-        return FAILED
-    return STOPPED
+        return EndReason.FAILED
+    return EndReason.STOPPED
 
 
 def estimate_steps(p: Progress) -> str:
@@ -71,17 +77,21 @@ def estimate_steps(p: Progress) -> str:
     return str(p.step)
 
 
-def end_config(p: Progress, reason: str) -> dict:
+def end_config(p: Progress, reason: EndReason) -> dict:
     """What the downloaded result records about the run's end (``config_last_step``, ``config_end_reason`` and
     ``config_estimate_steps`` attributes once ``dipcore.export.result_dataset`` writes them)."""
-    return {"last_step": int(p.step), "end_reason": reason, "estimate_steps": estimate_steps(p)}
+    return {"last_step": int(p.step), "end_reason": reason.value, "estimate_steps": estimate_steps(p)}
 
 
-def end_line(p: Progress, reason: str, rate: float, scores: str) -> str:
+def end_line(p: Progress, reason: EndReason, rate: float, scores: str) -> str:
     """The progress line of an ended run, e.g. 'stopped at step 45/300 · stopped by the user · estimate from step
     45 · 2.10 it/s · RMSE …'. It starts with 'done' or 'stopped' (what a glance looks for)."""
     state = "done" if p.done else "stopped"
     src = estimate_steps(p)
     src = f"estimate from step{'s' if ',' in src else ''} {src}"
     speed = f"{rate:.2f} it/s · " if np.isfinite(rate) else ""
-    return f"{state} at step {p.step}/{p.iters} · {reason} · {src} · {speed}{scores}"
+    return f"{state} at step {p.step}/{p.iters} · {reason.value} · {src} · {speed}{scores}"
+
+
+__all__ = ["ETA_AFTER", "RATE_WINDOW", "EndReason", "end_config", "end_line", "end_reason", "estimate_steps",
+           "eta_text", "recent_rate"]

@@ -9,9 +9,9 @@ starts (:meth:`Limits.check`: a request over a limit is a message on the page, n
 
 Two server settings this module cannot set, because they belong to ``panel serve`` itself: how soon a closed tab's
 session is destroyed (``--unused-session-lifetime`` ms, default 15000, checked every ``--check-unused-sessions`` ms,
-default 17000; the explorer stops a closed tab's fit itself within ~1 s, see :mod:`explorer.run.fit_session`) and the largest
-websocket message (``--websocket-max-message-size``, default 20 MB: an upload travels base64-encoded in one message,
-so a file over ~15 MB closes the connection before the server sees it, whatever ``MAX_UPLOAD_MB`` says).
+default 17000; the explorer stops a closed tab's fit itself within ~1 s, see :mod:`explorer.run.lifecycle`) and the
+largest websocket message (``--websocket-max-message-size``, default 20 MB: an upload travels base64-encoded in one
+message, so a file over ~15 MB closes the connection before the server sees it, whatever ``MAX_UPLOAD_MB`` says).
 """
 
 from __future__ import annotations

@@ -21,12 +21,13 @@ from dipcore.generators import ARCHITECTURES
 from dipcore.io import Field
 from dipcore.metrics import rmse, ssim
 from dipcore.samples import SAMPLES
+from dipcore.style import CM
 from dipcore.twin import Twin, make_twin
 from explorer.data import cropping
 from explorer.data import loading
 from explorer.data.feed import Feed
-from explorer.data.geometry import CM, Geometry, clims
-from explorer.data.loading import MAX_UPLOAD_BYTES, MAX_UPLOAD_MB, Source
+from explorer.data.geometry import Geometry, clims
+from explorer.data.loading import Source
 from explorer.data.server_files import DataDir
 from explorer.data.server_limits import Limits
 
@@ -395,4 +396,4 @@ class ExplorerState(param.Parameterized):
         self.taps += 1
 
 
-__all__ = ["BASELINES", "MAX_UPLOAD_BYTES", "MAX_UPLOAD_MB", "ExplorerState", "cuda_available"]
+__all__ = ["BASELINES", "ExplorerState", "cuda_available"]

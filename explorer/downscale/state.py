@@ -1,21 +1,16 @@
-"""State of the explorer's "Downscale my field (no truth)" mode: plain ``param``, NumPy and xarray, no Bokeh.
+"""State of the explorer's "Downscale my field (no truth)" tab: plain ``param``, NumPy and xarray, no Bokeh.
 
-The field the user loads (a sample, an upload or a file of the server's ``--data-dir``) *is* the observation:
-``dipcore.downscale.downscale`` (injected, so tests can hand in a stand-in) fits it in an
-:class:`explorer.run.job.Job` whose worker (:mod:`explorer.downscale.worker`) never touches the page. The worker puts
-the newest snapshot (estimate, std) into the job's latest-wins slot and appends the data misfit (RMS of
-``pool(estimate) − observation``) to its own list; :meth:`DownscaleState.poll` (the session's periodic callback,
-or called by hand in scripts and tests) moves both onto this object's parameters, which the views watch. There is
-no truth here, so no error and no score against a truth: the misfit says how well the estimate reproduces the map
-it was given, nothing more.
+The field the user loads (a sample, an upload or a file of the server's ``--data-dir``) *is* the observation.
+:class:`DownscaleState` holds the inputs, the loaded field and what the tab shows of a run (``snapshot``,
+``misfit``, ``result``, ``status``…), which :class:`explorer.downscale.session.DownscaleSession` writes and the
+tab's view (:mod:`explorer.ui.downscale`) watches. There is no truth here, so no error and no score against a
+truth: the misfit says how well the estimate reproduces the map it was given, nothing more.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 import numpy as np
@@ -24,19 +19,16 @@ import xarray as xr
 
 from dipcore.constants import RATIOS
 from dipcore.errors import SSHDipError
-from dipcore.io import MAX_CELLS, Field
+from dipcore.io import Field
 from dipcore.samples import SAMPLES
-from explorer.downscale import worker as downscale_worker
-from explorer.downscale.worker import Snapshot, misfit_rms
-from explorer.run.job import Job
 from explorer.data.loading import Source, noted
 from explorer.data.server_files import DataDir
+from explorer.downscale.worker import misfit_rms
 
 log = logging.getLogger(__name__)
 
 FACTORS = tuple(r for r in RATIOS if r > 1)  # ×1 "downscales" nothing
 DEFAULT_SAMPLE = "mediterranean" if "mediterranean" in SAMPLES else next(iter(SAMPLES))
-HISTORY = "ssh-dip explorer: downscale my field (no truth)"
 
 
 class DownscaleState(param.Parameterized):
@@ -44,13 +36,6 @@ class DownscaleState(param.Parameterized):
 
     Parameters
     ----------
-    fit : callable, optional
-        ``fit(da, factor, *, members, recipe, seed, device, iters, progress, every, provenance, history)`` →
-        ``xr.Dataset`` (default :func:`dipcore.downscale.downscale`).
-    queue : explorer.run.fitqueue.FitQueue, optional
-        The server's fit queue: a run waits there for its turn (None: it runs at once).
-    limits : explorer.data.server_limits.Limits, optional
-        The server's limits (members, iterations, cells; torch threads per fit). None: none but dipcore's own.
     load : bool
         Load the default sample at once (False: nothing until :meth:`load_sample`, :meth:`upload` or
         :meth:`use_field`).
@@ -80,25 +65,19 @@ class DownscaleState(param.Parameterized):
     notes = param.List(default=[], item_type=str, precedence=-1, doc="Repairs made while loading (SSHDipWarning).")
     frame = param.Integer(default=0, precedence=-1, doc="Bumped whenever estimate/std/misfit change.")
     result = param.Parameter(default=None, precedence=-1, doc="The Dataset of the last finished run.")
+    snapshot = param.Parameter(default=None, precedence=-1,
+                               doc="The run's newest explorer.downscale.worker.Snapshot (None before one).")
+    misfit = param.Parameter(default=(np.zeros(0), np.zeros(0)), precedence=-1,
+                             doc="(steps, misfit RMS in metres) of the current run.")
 
-    def __init__(self, fit: Callable | None = None, queue=None, limits=None, load: bool = True,
-                 data_dir: DataDir | None = None, **params):
+    def __init__(self, load: bool = True, data_dir: DataDir | None = None, **params):
         super().__init__(**params)
-        if fit is None:
-            from dipcore.downscale import downscale as fit
-        self.fit, self.queue, self.limits = fit, queue, limits
         self.data_dir = data_dir if data_dir is not None else DataDir()
         self.param.server_file.objects = ["", *self.data_dir.names()]
-        self.job: Job | None = None
-        # what the views read (written only here): the newest snapshot and the misfit curve of the current run
-        self.snapshot: Snapshot | None = None
-        self.misfit: tuple[np.ndarray, np.ndarray] = (np.zeros(0), np.zeros(0))
-        self._curve: list[tuple[int, float]] = []
         self._source: Source | None = None  # what is shown (an upload's bytes live on in it: another time step
         # needs no second upload)
         self._quiet = False  # set while this object writes time_index or server_file itself (no user's choice)
         self._loaded_time = 0  # the time step of the field shown
-        self._lock = threading.Lock()  # poll() may be called by hand (tests) while the periodic callback runs
         if load:
             self.load_sample(self.sample)
         else:
@@ -177,9 +156,6 @@ class DownscaleState(param.Parameterized):
             log.warning("loading %s failed", label, exc_info=True)
             self.error = f"could not load {label}: {type(exc).__name__}: {exc}"
             return False
-        if self.job is not None:  # a new field voids the run: its worker ends after its current step, unseen
-            self.job.stop()
-            self.job, self.running = None, False
         steps = int(info.get("time_steps", 1))
         if steps > 1 and src.kind == "upload":
             notes.append(f"the file has {steps} time steps: step {t} is downscaled (choose another with 'Time step')")
@@ -191,66 +167,18 @@ class DownscaleState(param.Parameterized):
                 self.server_file = ""
         stamp = f" ({f.attrs['time']})" if f.attrs.get("time") else ""
         self.source = line + (f"; time step {t} of 0–{steps - 1}{stamp}" if steps > 1 else "")
-        self._reset()
-        self.field = f
+        self.clear_run()
+        self.field = f  # a new field voids a run (DownscaleSession follows it)
         h, w = f.shape
         self.status = f"loaded {label}: {h}×{w} cells. Press Run to downscale ×{self.factor}."
         return True
 
-    def _reset(self) -> None:
+    def clear_run(self) -> None:
+        """Nothing of a run on the page (a new field, or a new run starting)."""
         self.snapshot, self.misfit, self.result = None, (np.zeros(0), np.zeros(0)), None
         self.frame += 1
 
-    # ---- running --------------------------------------------------------------------------------------------
-    def run(self) -> None:
-        """Start downscaling the loaded field in a worker thread (no-op while a run is on)."""
-        if self.running or self.field is None:
-            return
-        try:
-            self._check()
-        except SSHDipError as exc:
-            self.error = str(exc)
-            return
-        self.error = ""
-        self._reset()
-        self._curve = []
-        opts = dict(members=self.members, recipe=self.recipe, seed=self.seed, device=self.device,
-                    iters=self.iters or None, every=1, history=HISTORY, provenance=self._provenance())
-        f, factor, curve, threads = self.field, int(self.factor), self._curve, self._threads()
-
-        def work(job: Job) -> None:
-            if threads:  # torch's thread count belongs to the calling thread: set it in the worker's own
-                import torch
-
-                torch.set_num_threads(threads)
-            downscale_worker.work(job, self.fit, f, factor, opts, curve)
-
-        self.running = True
-        self.status = f"starting ×{factor} with {self.members} member{'s' if self.members != 1 else ''}…"
-        self.job = Job(work, name="ssh-dip-downscale", queue=self.queue).start()
-
-    def _check(self) -> None:
-        h, w = self.field.shape
-        f = int(self.factor)
-        cap = self.limits.max_cells if self.limits is not None else MAX_CELLS
-        if h * w * f * f > cap:
-            raise SSHDipError(f"×{f} of this {h}×{w} field would be {h * f}×{w * f} cells, more than the "
-                              f"{cap:,} allowed here: choose a smaller factor or upload a smaller region")
-        if self.limits is not None:
-            iters = self.iters or self._recipe_iters()
-            if self.members > self.limits.max_members or iters > self.limits.max_iters:
-                raise SSHDipError(f"this server allows {self.limits.max_members} members and "
-                                  f"{self.limits.max_iters:,} iterations per run")
-
-    def _recipe_iters(self) -> int:
-        from dipcore.solver import get_recipe
-
-        return int(get_recipe(self.recipe).iters)
-
-    def _threads(self) -> int | None:
-        return self.limits.threads_per_fit() if self.limits is not None else None
-
-    def _provenance(self) -> dict:
+    def provenance(self) -> dict:
         """What the NetCDF records as its input: never a path of this server."""
         f, (kind, name) = self.field, self._shown
         what = "server file" if kind == "file" else kind
@@ -260,68 +188,6 @@ class DownscaleState(param.Parameterized):
         if kind == "sample":
             p.update(credit=f.attrs.get("credit", ""), title=SAMPLES[name].title)
         return p
-
-    def stop(self) -> None:
-        """Ask the run to stop (any time; the worker leaves after the step it is computing)."""
-        if self.job is not None:
-            self.job.stop()
-
-    def poll(self) -> None:
-        """Move the worker's newest news onto the parameters (the session's periodic callback; cheap when idle)."""
-        with self._lock:
-            job = self.job
-            if job is None or not self.running:
-                return
-            done = job.done  # read before take(): the worker's last put happens before it sets done
-            item = job.take()
-            with job.lock:
-                curve = np.array(self._curve, dtype=float).reshape(-1, 2)
-                err, job.error = job.error, None
-            if item is None and job.queued and not job.stop_requested:
-                self.status = f"queued, position {job.position}: waiting for the server's other fits"
-            if "snapshot" in (item or {}):
-                self.snapshot = s = item["snapshot"]
-                self.misfit = (curve[:, 0], curve[:, 1])
-                rate = s.step / s.elapsed if s.elapsed > 0 else 0.0
-                eta = f", about {(s.iters - s.step) / rate:.0f} s left" if rate > 0 else ""
-                self.status = f"running: step {s.step}/{s.iters} ({rate:.2f} it/s{eta})"
-                self.frame += 1
-            elif item is not None or done:
-                self._end(item or {}, err, curve)
-
-    def _end(self, item: dict, err: str | None, curve: np.ndarray) -> None:
-        self.misfit = (curve[:, 0], curve[:, 1])
-        if "result" in item:
-            ds = item["result"]
-            est = ds["estimate"].values
-            std = ds["std"].values if "std" in ds else None
-            last = self.snapshot
-            self.snapshot = Snapshot(int(ds.attrs.get("iters", last.step if last else 0)),
-                                     int(ds.attrs.get("iters", last.iters if last else 0)), est, std,
-                                     float(ds.attrs.get("seconds", last.elapsed if last else 0.0)))
-            self.result = ds
-            rms, mx = ds.attrs.get("misfit_rms_m", np.nan), ds.attrs.get("misfit_max_abs_m", np.nan)
-            h, w = est.shape
-            self.status = (f"done in {self.snapshot.elapsed:.0f} s: {h}×{w} cells (×{self.factor}); misfit to your "
-                           f"map RMS {rms * 100:.3g} cm, max {mx * 100:.3g} cm. Download the NetCDF below.")
-        elif "error" in item or err:
-            self.error = item.get("error") or f"the run failed: {err}"
-            self.status = "failed (your field is still loaded: change a setting and press Run again)"
-        else:
-            step = self.snapshot.step if self.snapshot is not None else 0
-            self.status = (f"stopped at step {step}: the estimate so far is shown (no file: a run must finish)"
-                           if step else "stopped before the first step")
-        self.running = False
-        self.frame += 1
-
-    def wait(self, timeout: float = 60.0) -> bool:
-        """Join the worker and poll its end (scripts and tests). True when it has ended."""
-        job = self.job
-        ok = job is None or job.join(timeout)
-        deadline = time.perf_counter() + 1.0
-        while self.running and time.perf_counter() < deadline:
-            self.poll()
-        return ok
 
     # ---- results --------------------------------------------------------------------------------------------
     def netcdf_bytes(self) -> bytes:
@@ -352,4 +218,4 @@ class DownscaleState(param.Parameterized):
                 for k in ("bicubic", "ibp") if k in ds}
 
 
-__all__ = ["DEFAULT_SAMPLE", "FACTORS", "DownscaleState", "Snapshot", "misfit_rms"]
+__all__ = ["DEFAULT_SAMPLE", "FACTORS", "DownscaleState"]

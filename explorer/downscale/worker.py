@@ -1,11 +1,13 @@
-"""The Downscale tab's worker thread: it runs ``dipcore.downscale.downscale`` (or a stand-in with its signature) on
+"""The Downscale tab's background job: it runs ``dipcore.downscale.downscale`` (or a stand-in with its signature) on
 the loaded field, computes each snapshot's data misfit (RMS of ``pool(estimate) − observation``: the worker's cost,
-not the page's) and hands snapshots and the outcome to the job's latest-wins slot. It never touches the page or
-the state: :class:`explorer.downscale.state.DownscaleState` polls the slot on the session's loop.
+not the page's) and posts :class:`Snapshot` updates to its session's slot; the finished ``xr.Dataset`` is its
+outcome. The misfit curve is the job's own record, read with :meth:`DownscaleJob.misfit`. It never touches the page
+or the state.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -14,7 +16,8 @@ import numpy as np
 from dipcore.degrade import pool
 from dipcore.errors import SSHDipError
 from dipcore.io import Field
-from explorer.run.job import Job
+from explorer.run.fitqueue import FitQueue
+from explorer.run.job import Job, Slot
 
 
 class _Stopped(Exception):
@@ -22,9 +25,9 @@ class _Stopped(Exception):
     its own: the exception unwinds its loop and the fit generator is closed when it is dropped)."""
 
 
-@dataclass
+@dataclass(frozen=True)
 class Snapshot:
-    """The newest state of a run, as the worker hands it over (arrays in metres, fine grid, NaN on land)."""
+    """The newest state of a run (arrays in metres, fine grid, NaN on land): what the job posts at each step."""
 
     step: int
     iters: int
@@ -40,33 +43,70 @@ def misfit_rms(estimate: np.ndarray, observation: np.ndarray, factor: int) -> fl
     return float(np.sqrt(np.mean(d.astype(np.float64) ** 2))) if d.size else float("nan")
 
 
-def work(job: Job, fit: Callable, field: Field, factor: int, opts: dict, curve: list) -> None:
-    """The worker: run ``fit`` (``downscale``'s signature) on ``field``; snapshots and the outcome go to the slot,
-    misfit points to ``curve`` (under ``job.lock``)."""
-    obs = np.asarray(field.values, dtype=np.float32)
+class DownscaleJob(Job):
+    """One downscaling run of ``field`` by ``factor``.
 
-    def progress(p) -> None:
-        if job.stop_requested and not p.done:
-            raise _Stopped
-        m = misfit_rms(p.estimate, obs, factor)  # the worker's cost, not the page's
-        snap = Snapshot(int(p.step), int(p.iters), np.asarray(p.estimate, np.float32),
-                        None if p.member_std is None else np.asarray(p.member_std, np.float32), float(p.elapsed))
-        with job.lock:
-            curve.append((snap.step, m))
-        job.put({"snapshot": snap})
+    Parameters
+    ----------
+    fit : callable
+        ``fit(da, factor, *, progress, **opts)`` → ``xr.Dataset`` (the signature of
+        ``dipcore.downscale.downscale``).
+    field : Field
+        The coarse map (the observation).
+    factor : int
+        How much finer the answer is, per side.
+    opts : dict
+        The rest of ``fit``'s arguments (members, recipe, seed, device, iters, every, history, provenance).
+    threads : int, optional
+        Torch intra-op threads of the fit, set in the job's own thread (None: torch's setting).
+    queue : FitQueue, optional
+        The server's fit queue.
+    slot : Slot, optional
+        Where the snapshots go (the session's).
+    """
 
-    try:
-        ds = fit(field.data, factor, progress=progress, **opts)
-    except _Stopped:
-        job.put({"stopped": True})
-        return
-    except SSHDipError as exc:  # the user's input or choice: a message, not a traceback
-        job.put({"error": str(exc)})
-        return
-    except MemoryError:
-        job.put({"error": "out of memory: use a smaller factor, fewer members or a smaller region"})
-        return
-    job.put({"result": ds})
+    def __init__(self, fit: Callable, field: Field, factor: int, opts: dict, threads: int | None = None,
+                 queue: FitQueue | None = None, slot: Slot | None = None):
+        super().__init__(name="ssh-dip-downscale", queue=queue, slot=slot)
+        self.fit, self.field, self.factor, self.opts, self.threads = fit, field, factor, opts, threads
+        self._lock = threading.Lock()  # guards the misfit curve: written by the worker, read on the loop
+        self._misfit: list[tuple[int, float]] = []
+
+    def misfit(self) -> tuple[np.ndarray, np.ndarray]:
+        """(steps, misfit RMS in metres) so far."""
+        with self._lock:
+            a = np.array(self._misfit, dtype=float).reshape(-1, 2)
+        return a[:, 0], a[:, 1]
+
+    def work(self):
+        if self.threads:  # torch's thread count belongs to the calling thread: set it in the worker's own
+            import torch
+
+            torch.set_num_threads(self.threads)
+        obs = np.asarray(self.field.values, dtype=np.float32)
+
+        def progress(p) -> None:
+            if self.stop_requested and not p.done:
+                raise _Stopped
+            m = misfit_rms(p.estimate, obs, self.factor)  # the worker's cost, not the page's
+            with self._lock:
+                self._misfit.append((int(p.step), m))
+            self.post(Snapshot(int(p.step), int(p.iters), np.asarray(p.estimate, np.float32),
+                               None if p.member_std is None else np.asarray(p.member_std, np.float32),
+                               float(p.elapsed)))
+
+        try:
+            return self.fit(self.field.data, self.factor, progress=progress, **self.opts)
+        except _Stopped:
+            return None
+
+    def failure(self, exc: Exception) -> str:
+        """The user's input or choice as a message; out of memory with what to do; anything else as a failure."""
+        if isinstance(exc, SSHDipError):
+            return str(exc)
+        if isinstance(exc, MemoryError):
+            return "out of memory: use a smaller factor, fewer members or a smaller region"
+        return f"the run failed: {type(exc).__name__}: {exc}"
 
 
-__all__ = ["Snapshot", "misfit_rms", "work"]
+__all__ = ["DownscaleJob", "Snapshot", "misfit_rms"]

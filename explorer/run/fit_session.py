@@ -1,51 +1,46 @@
-"""The fit of one browser session: start it, move its newest event onto the state, and end it with the session.
+"""The explore tab's fit in one browser session: start it, show its newest event on the state, end it.
 
-A Run starts a :class:`explorer.run.job.FitJob` (the fit function is injected: ``dipcore.solver.fit`` by default, a
-stand-in in tests); the job's thread writes its newest event into a locked slot ("latest wins") and a periodic
-callback of the session (:meth:`FitSession.flush`, every ``FLUSH_MS``; slower for large fields) moves it onto the
-state and its feed, all of one update in one document message, and not before the browser has painted the
-previous image update (back-pressure). The page side of that (one message per update, the browser's paint
-acknowledgements) is a *display* registered with :meth:`FitSession.attach_display` (``explorer.ui.live.LiveMaps``);
-without one (scripts, tests) every flush pushes.
-
-The server's limits (:class:`explorer.data.server_limits.Limits`) are checked before a fit starts, and the fit waits its
-turn in the server's :class:`explorer.run.fitqueue.FitQueue` (the page says "queued, position k"); the queue is the one
-thing shared between sessions. A closed tab stops its fit within about a second: the flush notices that the
-session's last connection has gone (Bokeh destroys the session itself only after ``--unused-session-lifetime``).
+:class:`FitSession` is the :class:`explorer.run.lifecycle.RunSession` of the fit: Run starts a
+:class:`explorer.run.fit_job.FitJob` (the fit function is injected: ``dipcore.solver.fit`` by default, a stand-in
+in tests) once the server's limits (:class:`explorer.data.server_limits.Limits`) allow it; the fit waits its turn
+in the server's :class:`explorer.run.fitqueue.FitQueue` (the page says "queued, position k"), and the session's
+periodic flush (every ``FLUSH_MS``; slower for large fields) moves its newest event onto the state and its feed, all
+of one update in one document message, and not before the browser has painted the previous image update
+(back-pressure). The page side of that (one message per update, the browser's paint acknowledgements) is a
+*display* registered with :meth:`FitSession.attach_display` (``explorer.ui.live.LiveMaps``); without one (scripts,
+tests) every flush pushes. A run's end goes out in two messages: its "done"/"stopped" line alone, then one flush
+later the buttons and the result (publishing it held the loop ~0.5 s on a 1024² field, and the line with it).
 """
 
 from __future__ import annotations
 
 import collections
-import logging
 import time
-import traceback
 from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from dipcore.errors import SSHDipError
 from dipcore.recipes import with_arch
+from dipcore.style import CM
 from dipcore.verdict import best_of, verdict
 from explorer.data import inspector
 from explorer.data import progress as prog
-from explorer.run.fitqueue import FitQueue
-from explorer.data.geometry import CM
-from explorer.run.job import FitJob
+from explorer.data.progress import EndReason
 from explorer.data.server_limits import Limits
-from explorer.ui.ticks import stop_periodic
+from explorer.run.fit_job import FitJob
+from explorer.run.fitqueue import FitQueue
+from explorer.run.lifecycle import Run, RunSession
 
 if TYPE_CHECKING:
     from explorer.data.state import ExplorerState
 
-log = logging.getLogger(__name__)
-
 LARGE_CELLS = 1024 * 1024  # from this size maps are rasterised by datashader and pushed at most every LARGE_PERIOD
 FLUSH_MS = 100          # periodic flush period (ms): a push waits for the browser's ack of the previous one
 LARGE_PERIOD = 0.6
-GONE_S = 0.5            # a session without a connection for this long has lost its tab: its fit is stopped
 
 
 class Display(Protocol):
@@ -64,7 +59,22 @@ class Display(Protocol):
         """Call ``fn`` on the session's loop whenever the browser acknowledges an image update."""
 
 
-class FitSession:
+@dataclass
+class Pacing:
+    """When image updates may go out (``time.perf_counter`` seconds): the session's loop stays free for clicks."""
+
+    last_image: float = 0.0  # the last image update let through
+    next_push: float = 0.0   # not before: the last push's cost paid back (the loop at most ~half busy with pushes)
+    last_pixel: float = 0.0  # the pixel view's last refresh during a run
+
+    def defer(self, large: bool, now: float, display: Display | None) -> bool:
+        """Hold the next image update back: the last push's cost is not yet paid back, or (large fields) one went
+        out less than LARGE_PERIOD ago, or the browser is still painting the last one."""
+        return (now < self.next_push or (large and now - self.last_image < LARGE_PERIOD)
+                or (display is not None and display.busy(now)))
+
+
+class FitSession(RunSession):
     """Runs the fits of one :class:`explorer.data.state.ExplorerState` and shows them on it.
 
     Parameters
@@ -80,61 +90,33 @@ class FitSession:
         Where fits wait for their turn (default: a queue of this session's own with ``limits``' slots).
     """
 
+    period_ms = FLUSH_MS
+    conclude_delay = FLUSH_MS / 1000
+
     def __init__(self, state: ExplorerState, fit: Callable | None = None, limits: Limits | None = None,
                  queue: FitQueue | None = None):
-        self.state = state
-        self.fit = fit
-        self.limits = limits if limits is not None else Limits()
-        self.queue = queue if queue is not None else FitQueue(self.limits.max_concurrent_fits)
-        self.job: FitJob | None = None     # the current (or last) fit
+        limits = limits if limits is not None else Limits()
+        super().__init__(state, queue if queue is not None else FitQueue(limits.max_concurrent_fits))
+        self.fit, self.limits = fit, limits
         self.display: Display | None = None
-        # push counters and event times (benchmarks/bench_explorer.py and the browser tests read them)
-        # ("image_times": when each recent image update was let through, the clock the LARGE_PERIOD throttle reads)
-        self.stats: dict = {"pushes": 0, "push_seconds": 0.0, "first_push": None, "last_push": None,
-                            "image_times": collections.deque(maxlen=64)}
-        self._ended = None                 # (last event or None, end reason) of a run that just ended, until
-        #                                    _conclude() settles and publishes it
-        self._run_id = 0
-        self._last_image_push = self._next_push = self._last_pixel_push = self._conclude_after = 0.0
-        self._periodic = None
-        self._doc = None                   # the Bokeh document of the browser session (attach())
-        self._unconnected_since: float | None = None
-        self._was_connected = False        # a session has no connection until its page has loaded
+        self.pacing = Pacing()
+        # push counters (benchmarks/bench_explorer.py and the browser tests read them); "image_times": when each
+        # recent image update was let through, the clock the LARGE_PERIOD throttle reads
+        self.stats.update(pushes=0, push_seconds=0.0, first_push=None, last_push=None,
+                          image_times=collections.deque(maxlen=64))
+        self._runs = 0
         state.param.watch(lambda e: self.stop(), ["twin"])     # a new field voids the run
         state.param.watch(self._on_tap, ["taps"])
-
-    # ---- lifecycle ----------------------------------------------------------------------------------------
-    def attach(self) -> None:
-        """Register the periodic flush and stop the fit when the browser session ends (call inside a session)."""
-        import panel as pn
-
-        if self._periodic is None and pn.state.curdoc is not None:
-            self._doc = pn.state.curdoc
-            self._periodic = pn.state.add_periodic_callback(self.flush, period=FLUSH_MS)
-            pn.state.on_session_destroyed(self._destroyed)
-
-    @property
-    def attached(self) -> bool:
-        return self._periodic is not None
-
-    def _destroyed(self, session_context) -> None:  # Bokeh wants exactly this signature
-        self.close()
-
-    def close(self) -> None:
-        """The session ended: stop the fit and the periodic flush (a run's end still to conclude is concluded)."""
-        self.stop()
-        stop_periodic(self._periodic)
-        if self._ended is not None:
-            self._conclude()
 
     def attach_display(self, display: Display) -> None:
         """Show the updates through ``display`` (one message each, after the browser painted the last one)."""
         self.display = display
         display.on_painted(self.flush)  # the slot may hold a newer event: flush at once
 
-    # ---- the fit ------------------------------------------------------------------------------------------
+    # ---- Run ----------------------------------------------------------------------------------------------
     def run(self) -> bool:
-        """Start a fit in a background thread of this session (returns at once)."""
+        """Start a fit of the state's field and settings in a background thread (returns at once); False, with
+        the message on the page, when it may not start."""
         from dipcore.solver import fit as solver_fit
         from dipcore.solver import resolve_device
 
@@ -150,153 +132,56 @@ class FitSession:
         except Exception as exc:
             s.report(exc)
             return False
+        self._runs += 1
         s.error = ""
-        self._run_id += 1
-        twin, cfg = s.twin, s.config()
-        s.run_twin, s.run_config = twin, cfg
-        job = FitJob(self.fit or solver_fit, twin, cfg, recipe=recipe, tap=s.tap, run_id=self._run_id,
-                     queue=self.queue, threads=self.limits.threads_per_fit())
+        s.run_twin, s.run_config = s.twin, s.config()
         s.result, s.last = None, None
         s.verdict = ""
         s.end_reason = ""
         s.step = 0
-        self.job = job
-        s.running = True
-        job.start()
-        s.progress_text = self._queue_text(job.position)
+        self.start(FitJob(self.fit or solver_fit, s.twin, s.run_config, recipe=recipe, tap=s.tap, run_id=self._runs,
+                          queue=self.queue, threads=self.limits.threads_per_fit()))
         return True
 
-    @property
-    def queue_position(self) -> int | None:
-        """0 while this session's fit runs, k ≥ 1 while it is k-th in the server's queue, else None."""
-        job = self.job
-        return job.position if job is not None and self.state.running else None
-
-    def _queue_text(self, pos: int | None) -> str:
-        cfg = self.state.run_config
-        if pos:
-            n = self.queue.slots
-            return (f"queued, position {pos}: this server runs {n} fit{'s' if n > 1 else ''} at a time "
-                    "(Stop leaves the queue)")
-        return f"starting {cfg['members']} member(s), {cfg['iters']} iterations…"
-
-    def stop(self) -> None:
-        """Stop the fit: the page halts at once (next flush) with the last estimate kept; the worker ends
-        after the step it is computing, never blocking the page."""
-        if self.job is not None:
-            self.job.stop()
-            self.stats["stop_called"] = time.perf_counter()
-            if self._doc is not None and self._periodic is not None:
-                # show it on the loop's next tick, not at the next periodic flush (up to FLUSH_MS later)
-                try:
-                    self._doc.add_next_tick_callback(self.flush)
-                except Exception:  # the session is being destroyed: nothing left to show
-                    pass
-
-    def wait(self, timeout: float = 60.0) -> bool:
-        """Join the worker and show its end (for scripts and tests). True when the worker has ended. In a browser
-        session the session's own periodic flush shows it (this waits for that); without one, this flushes."""
-        deadline = time.perf_counter() + timeout
-        job = self.job
-        if job is not None:
-            job.join(timeout)
-        if self._periodic is not None:
-            while (self.state.running or self._ended is not None) and time.perf_counter() < deadline:
-                time.sleep(0.02)
-        else:
-            self.flush()
-            self.flush()
-        return job is None or not job.alive
-
-    # ---- pushing to the page ------------------------------------------------------------------------------
-    def flush(self) -> None:
-        """Push the newest snapshot to the page (called every FLUSH_MS by the session; cheap when idle)."""
-        if self._ended is not None:  # a run ended and its line went out: conclude it once the loop could write it
-            if time.perf_counter() >= self._conclude_after:
-                self._conclude()
-            return
+    # ---- the flush's hooks --------------------------------------------------------------------------------
+    @contextmanager
+    def batch(self):
+        """One document message per flush (the display's hold); a push's cost, serialising the message included,
+        paces the next one."""
         hold = self.display.hold if self.display is not None else nullcontext
         t0, pushes = time.perf_counter(), self.stats["pushes"]
-        try:
-            with hold():  # one document message per update
-                self._flush()
-            if self._ended is not None:  # a run ended: the message carries only its "stopped"/"done" line
-                self.stats["end_shown"] = time.perf_counter()
-                self._conclude_soon()
-            if self.stats["pushes"] != pushes:  # the cost includes serialising the message (on leaving the hold)
-                cost = time.perf_counter() - t0
-                self.stats["push_seconds"] += cost
-                # keep the session's event loop at most ~half busy with pushes, so Stop and other clicks get in
-                self._next_push = time.perf_counter() + cost
-        except Exception as exc:  # never let the periodic callback die
-            log.error("flush failed\n%s", traceback.format_exc())
-            self.state.error = f"display error: {type(exc).__name__}: {exc}"
-            if self._ended is not None:  # a run that ended must still settle (its buttons, its result)
-                self._conclude()
+        with hold():
+            yield
+        if self.stats["pushes"] != pushes:
+            cost = time.perf_counter() - t0
+            self.stats["push_seconds"] += cost
+            self.pacing.next_push = time.perf_counter() + cost
 
-    def _conclude_soon(self) -> None:
-        """Settle and publish the run that just ended at the next periodic flush, or now without a session. Panel
-        writes a callback's messages in a task that runs after it, behind any image still being written; publishing
-        the result views then held the event loop ~0.5 s (2-core CPU, 1024² field), and the "stopped" line with it."""
-        self._conclude_after = time.perf_counter() + FLUSH_MS / 1000
-        if self._periodic is None:
-            self._conclude()
-
-    def _conclude(self) -> None:
-        """Settle (:meth:`_settle`) and publish (:meth:`_publish`) the run that ended, in one message."""
-        hold = self.display.hold if self.display is not None else nullcontext
-        p, reason = self._ended
-        try:
-            with hold():
-                self._settle(p, reason)
-                if p is not None:
-                    self._publish(p)
-        except Exception as exc:
-            log.error("showing the run's end failed\n%s", traceback.format_exc())
-            self.state.error = f"display error: {type(exc).__name__}: {exc}"
-        finally:  # only now: wait() (another thread) returns once the result is all published
-            self._ended = None
-
-    def _defer(self, large: bool, now: float) -> bool:
-        """Hold the next image update back: the browser is still painting the last one, or (large fields) one
-        went out less than LARGE_PERIOD ago, or the last push's cost is not yet paid back; the loop stays free."""
-        return (now < self._next_push or (large and now - self._last_image_push < LARGE_PERIOD)
-                or (self.display is not None and self.display.busy(now)))
-
-    def _flush(self) -> None:
-        job, s = self.job, self.state
-        if job is None or not s.running:
-            return
-        self._check_connected()
-        if s.last is None and not job.stop_requested and s.progress_text.startswith("queued"):
-            s.progress_text = self._queue_text(job.position)  # the line moved (or the fit was admitted)
+    def hold(self, p) -> bool:
         now = time.perf_counter()
-        large = job.twin.truth.size >= LARGE_CELLS
-        up = job.take_update(lambda: self._defer(large, now))
-        if up is None:
-            return
-        p = up.event
-        if p is not None and job.twin is s.twin and not (up.stopped and s.last is not None):
-            self._show(p, up.curve)
-            if self.display is not None:
-                self.display.mark_sent()
-            self._last_image_push = now
-            self.stats["image_times"].append(now)
-        if up.error:
-            s.error = up.error
-        if up.ended or up.stopped:
-            self._finish(up.stopped)
+        return not p.done and self.pacing.defer(self.job.twin.truth.size >= LARGE_CELLS, now, self.display)
 
-    def _show(self, p, curve) -> None:
-        s = self.state
-        twin = s.run_twin
+    def show_queue(self, position: int | None) -> None:
+        n = self.queue.slots
+        self.state.progress_text = (f"queued, position {position}: this server runs {n} fit{'s' if n > 1 else ''} "
+                                    "at a time (Stop leaves the queue)")
+
+    def show_admitted(self) -> None:
+        cfg = self.state.run_config
+        self.state.progress_text = f"starting {cfg['members']} member(s), {cfg['iters']} iterations…"
+
+    def show(self, p) -> None:
+        """Event ``p`` on the state and its feed (maps, curves, progress line; the pixel view twice a second)."""
+        s, job = self.state, self.job
+        if job.twin is not s.twin:  # an event of a run the field change voided
+            return
         s.last = p
         s.step = p.step
         send = s.feed.send
         send("estimate", p.estimate)
-        send("error", p.estimate - twin.truth)
+        send("error", p.estimate - s.run_twin.truth)
         send("std", p.member_std)
-        sc = s.baseline_scores()
+        curve, sc = job.scores(upto=p.step), s.baseline_scores()
         send("rmse", (curve[:, 0], curve[:, 1] * CM, {k: v[0] * CM for k, v in sc.items()}))
         send("ssim", (curve[:, 0], curve[:, 2], {k: v[1] for k, v in sc.items()}))
         rate = self._rate()
@@ -304,70 +189,55 @@ class FitSession:
         eta = prog.eta_text(p.step, p.iters, rate)
         speed = f"{rate:.2f} it/s · " if np.isfinite(rate) else ""
         s.progress_text = f"step {p.step}/{p.iters} · {speed}{eta + ' · ' if eta else ''}{self.scores_text(p)}"
-        self.stats["pushes"] += 1
+        self._count_push()
         t = time.perf_counter()
-        self.stats["first_push"] = self.stats["first_push"] or t
-        self.stats["last_push"] = t
-        if s.tap is not None and (p.done or t - self._last_pixel_push > 0.5):
-            self._last_pixel_push = t
+        if s.tap is not None and (p.done or t - self.pacing.last_pixel > 0.5):
+            self.pacing.last_pixel = t
             self.push_pixel()
 
-    def _check_connected(self) -> None:
-        """Stop the fit of a session whose tab has gone: no connection for GONE_S after having had one. Bokeh
-        destroys the session (and calls :meth:`close`) only ``--unused-session-lifetime`` ms later (15 s by
-        default); a reconnecting page finds its fit stopped, its last estimate kept."""
-        ctx = getattr(self._doc, "session_context", None)
-        server_session = getattr(ctx, "session", None)  # bokeh's public ServerSession (None before it exists)
-        if server_session is None:
-            return
-        if server_session.connection_count > 0:
-            self._unconnected_since = None
-            self._was_connected = True
-        elif self._was_connected:
-            now = time.perf_counter()
-            self._unconnected_since = self._unconnected_since or now
-            if now - self._unconnected_since >= GONE_S and self.job is not None and not self.job.stop_requested:
-                log.info("session %s lost its tab: stopping its fit", ctx.id)
-                self.stats["tab_gone"] = now
-                self.stop()
+    def _count_push(self) -> None:
+        t = time.perf_counter()
+        if self.display is not None:
+            self.display.mark_sent()
+        self.pacing.last_image = t
+        st = self.stats
+        st["image_times"].append(t)
+        st["pushes"] += 1
+        st["first_push"] = st["first_push"] or t
+        st["last_push"] = t
 
     def _rate(self) -> float:
         """Iterations per second of the current run over its recent steps (explorer.data.progress.recent_rate)."""
-        if self.job is None:
-            return float("nan")
         return prog.recent_rate(self.job.recent_times(prog.RATE_WINDOW + 1))
 
-    def _finish(self, stopped: bool) -> None:
-        """The run ended: change only the progress line in this message, so that the page shows "stopped"/"done" at
-        once; the buttons and the result views follow (:meth:`_conclude_soon`)."""
+    def end(self, run: Run) -> EndReason:
+        """Change only the progress line in this message, so that the page shows "stopped"/"done" at once."""
         s = self.state
+        if run.outcome is not None and run.outcome.error:
+            s.error = run.outcome.error
         p = s.last
-        reason = prog.end_reason(p, stopped=stopped, failed=bool(s.error))
+        reason = prog.end_reason(p, stopped=run.stopped, failed=bool(s.error))
         if s.run_twin is not s.twin:  # the field changed while the fit ran: its result is void
             s.progress_text, p = "idle: press Run", None
         elif p is None:
-            left = self.job is not None and self.job.ticket is not None and self.job.ticket.admitted is None
+            left = run.job.ticket is not None and run.job.ticket.admitted is None
             s.progress_text = "stopped while queued: not run" if left else "stopped before the first step"
         else:
             s.progress_text = prog.end_line(p, reason, p.iters_per_s, self.scores_text(p))
-        self._ended = (p, reason)  # settled and published once this message is out (flush, _conclude_soon)
+        run.kept = p
+        return reason
 
-    def _settle(self, p, reason: str) -> None:
-        """The run is over: the buttons, the end reason and (``p``: its last event, if any) the message."""
-        s = self.state
-        s.running = False
-        s.end_reason = reason
+    def conclude(self, run: Run) -> None:
+        """The end reason and message, then (with a last event) the verdict, downloads, latent std map, pixel view
+        and the lazy tabs."""
+        s, p = self.state, run.kept
+        s.end_reason = run.reason.value
         if p is None:
             return
-        s.message = f"Fit {reason} at step {p.step} after {p.elapsed:.1f} s on {p.device}"
+        s.message = f"Fit {run.reason.value} at step {p.step} after {p.elapsed:.1f} s on {p.device}"
         if p.done and p.selected is not None:  # held-out check: the answer is each member's best step
-            steps = ", ".join(str(int(k)) for k in p.selected)
             s.message += (f"; the estimate is each member's output at the step that best predicted the held-out "
-                          f"cells (step {steps}), made consistent with all the data")
-
-    def _publish(self, p) -> None:
-        """The result of the run that just ended: the verdict, downloads, latent std map, pixel view, the lazy tabs."""
-        s = self.state
+                          f"cells (step {prog.estimate_steps(p)}), made consistent with all the data")
         sc = s.baseline_scores()
         three = (p.metrics.get("rmse", np.nan) * CM, sc["ibp"][0] * CM, sc["bicubic"][0] * CM)
         s.best = best_of(*three)  # before the text: the verdict's watchers read it
@@ -399,4 +269,4 @@ class FitSession:
         self.state.feed.send("transect", inspector.transect_info(self.state))
 
 
-__all__ = ["FLUSH_MS", "GONE_S", "LARGE_CELLS", "LARGE_PERIOD", "Display", "FitSession"]
+__all__ = ["FLUSH_MS", "LARGE_CELLS", "LARGE_PERIOD", "Display", "FitSession", "Pacing"]

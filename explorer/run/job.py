@@ -1,12 +1,14 @@
-"""Background work of one browser session: a worker thread that never touches the page, a stop flag, and a
-locked "latest wins" slot that the session's periodic callback empties.
+"""Background work of one browser session: a worker thread that never touches the page, its stop flag, its place in
+the server's fit queue, and the :class:`Slot` it reports through.
 
-:class:`Job` is the one implementation (the Experiments tab runs its sweeps in one); :class:`FitJob` is the
-explorer's fit on top of it: it runs an injected fit function (``dipcore.solver.fit`` or a stand-in with its
-signature) and keeps what the page draws besides the newest event: the score curve, the step times, decimated
-estimate snapshots and the exact values at the tapped cell. Given a :class:`explorer.run.fitqueue.FitQueue`, a job takes
-a ticket when it starts and its thread waits for its turn before working (Stop leaves the line); it gives the slot
-back when its work ends, however it ends.
+A :class:`Job` runs :meth:`Job.work` once in a daemon thread, after waiting for its turn in the server's
+:class:`explorer.run.fitqueue.FitQueue` when it has one (Stop leaves the line; the slot of the queue is given back
+however the work ends). It reports with :meth:`Job.post`: typed updates (small frozen dataclasses, or dipcore's
+``Progress`` events) go into the :class:`Slot` its session gave it, where the newest replaces one not yet read
+("latest wins"); when the work returns or raises, the job closes the slot with an :class:`Outcome`, which is never
+replaced or dropped. The session (:class:`explorer.run.lifecycle.RunSession`) owns the slot and empties it on the
+session's event loop. A job writes into no one else's containers: what it records besides (a fit's score curve,
+its snapshots) stays its own and is read through its locked methods.
 """
 
 from __future__ import annotations
@@ -18,44 +20,82 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from dipcore.errors import SSHDipError
 from explorer.run.fitqueue import WAITING, FitQueue, Ticket
 
 log = logging.getLogger(__name__)
 
-HIST_SNAPSHOTS = 200      # at most this many decimated estimate snapshots per run (per-pixel history)
-HIST_SIDE = 256           # snapshots are exact up to this side (the samples), decimated above it
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a job's work ended: what it returned (``value``), or the failure to show (``error``: one line for the
+    page, never a traceback), and whether a stop had been asked for by then."""
+
+    value: Any = None
+    error: str | None = None
+    stopped: bool = False
+
+
+class Slot:
+    """Where a job's news wait for its session: the newest update (latest wins) and the job's :class:`Outcome`.
+
+    Written by the job's thread, read on the session's event loop; every access holds the slot's lock.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._update: Any = None
+        self._outcome: Outcome | None = None
+
+    def put(self, update: Any) -> None:
+        """Offer ``update``; one not yet taken is replaced (the page only ever wants the newest)."""
+        with self._lock:
+            self._update = update
+
+    def close(self, outcome: Outcome) -> None:
+        """The job has ended with ``outcome`` (its last update, if any, was put before)."""
+        with self._lock:
+            self._outcome = outcome
+
+    def take(self, hold: Callable[[Any], bool] | None = None) -> tuple[Any, Outcome | None]:
+        """(newest update or None, outcome or None), each handed out once. While ``hold(update)`` is true the
+        update stays in the slot and nothing is handed out (back-pressure): never once the outcome is in, so the
+        last update of a run is never held back."""
+        with self._lock:
+            update, outcome = self._update, self._outcome
+            if update is not None and outcome is None and hold is not None and hold(update):
+                return None, None
+            self._update = self._outcome = None
+        return update, outcome
 
 
 class Job:
-    """One background job: ``work(job)`` runs in a daemon thread; it reports through :meth:`put` (the newest item
-    replaces an unread one) and polls :attr:`stop_requested`; the owner reads with :meth:`take`.
+    """One piece of background work (see the module docstring).
 
     Parameters
     ----------
     work : callable, optional
-        ``work(job)``, run once in the thread (subclasses override :meth:`work` instead). An exception it lets
-        out is logged and kept in :attr:`error`.
+        ``work(job)``, run once in the thread; what it returns is the outcome's value (subclasses override
+        :meth:`work` instead). An exception it lets out is logged and becomes the outcome's error, worded by
+        :meth:`failure`.
     name : str
         The thread's name.
     queue : FitQueue, optional
         The server's queue: the job joins it when started and works once admitted (None: works at once).
+    slot : Slot, optional
+        Where it reports (its session's; default: a new one, read as :attr:`slot`).
     """
 
-    def __init__(self, work: Callable[[Job], None] | None = None, name: str = "ssh-dip-job",
-                 queue: FitQueue | None = None):
-        self.lock = threading.Lock()      # guards the slot, ``done``, ``error`` and a subclass's records
+    def __init__(self, work: Callable[[Job], Any] | None = None, name: str = "ssh-dip-job",
+                 queue: FitQueue | None = None, slot: Slot | None = None):
         self.thread: threading.Thread | None = None
         self.name = name
-        self.done = False                 # the worker has returned
-        self.error: str | None = None     # a failure not yet shown
         self.queue = queue
+        self.slot = slot if slot is not None else Slot()
         self.ticket: Ticket | None = None  # its place in the queue, from start()
+        self.done = False                  # the worker has returned and closed the slot
         self._work = work
         self._stop = threading.Event()
-        self._slot: Any = None
 
     def start(self) -> Job:
         """Join the queue (first come, first served: the order of the clicks) and start the thread."""
@@ -68,35 +108,32 @@ class Job:
         return self
 
     def _main(self) -> None:
+        value, error = None, None
         try:
-            if self.queue is not None and not self.queue.wait(self.ticket):
-                return  # left the queue before its turn: Stop or a closed tab
-            if not self.stop_requested:  # a Stop just as the slot came free
-                self.work()
+            admitted = self.queue is None or self.queue.wait(self.ticket)  # False: left the line (Stop, closed tab)
+            if admitted and not self.stop_requested:  # not when Stop came just as the slot came free
+                value = self.work()
         except Exception as exc:  # a failure of the worker is reported; the session lives on
-            log.error("%s failed\n%s", self.name, traceback.format_exc())
-            with self.lock:
-                self.error = f"{type(exc).__name__}: {exc}"
+            if not isinstance(exc, SSHDipError):  # dipcore's own errors are messages, not bugs
+                log.error("%s failed\n%s", self.name, traceback.format_exc())
+            error = self.failure(exc)
         finally:
             if self.queue is not None:
                 self.queue.release(self.ticket)  # whatever happened: a failed worker must not keep its slot
-            with self.lock:
-                self.done = True
+            self.slot.close(Outcome(value, error, self.stop_requested))
+            self.done = True
 
-    def work(self) -> None:
-        if self._work is not None:
-            self._work(self)
+    def work(self) -> Any:
+        """The job's work, in its thread (default: the ``work`` given)."""
+        return self._work(self) if self._work is not None else None
 
-    def put(self, item: Any) -> None:
-        """Offer ``item`` to the owner; an item not yet taken is replaced (latest wins)."""
-        with self.lock:
-            self._slot = item
+    def failure(self, exc: Exception) -> str:
+        """The page's words for an exception the work let out (subclasses word their own)."""
+        return str(exc) if isinstance(exc, SSHDipError) else f"{type(exc).__name__}: {exc}"
 
-    def take(self) -> Any:
-        """The newest item not yet taken (None when there is none)."""
-        with self.lock:
-            item, self._slot = self._slot, None
-        return item
+    def post(self, update: Any) -> None:
+        """Report ``update`` to the session (latest wins: see :class:`Slot`)."""
+        self.slot.put(update)
 
     def stop(self) -> None:
         """Ask the worker to stop (it polls :attr:`stop_requested`); returns at once. A job still waiting for its
@@ -132,146 +169,4 @@ class Job:
         return not self.alive
 
 
-@dataclass
-class FitUpdate:
-    """What :meth:`FitJob.take_update` hands the session: the newest event (or None), the score curve up to it
-    (rows of step, RMSE, SSIM), whether the worker has ended or was asked to stop, and a failure to show."""
-
-    event: Any
-    curve: np.ndarray | None
-    ended: bool
-    stopped: bool
-    error: str | None
-
-
-class FitJob(Job):
-    """One fit of one session (see the module docstring).
-
-    Parameters
-    ----------
-    fit : callable
-        ``fit(observation, degradation, recipe, *, members, latent_samples, iters, seed, device, every, truth,
-        dx_km, keep_members)`` → iterator of ``dipcore.solver.Progress`` (the signature of
-        ``dipcore.solver.fit``).
-    twin : dipcore.twin.Twin
-        What is fitted.
-    cfg : dict
-        The run's settings (members, latent_samples, iters, seed, device, recipe).
-    recipe : str or Recipe, optional
-        What ``fit`` gets as its recipe (default ``cfg["recipe"]``).
-    tap : (int, int), optional
-        The tapped cell: its exact values are recorded at every step.
-    run_id : int
-        Numbers the thread's name.
-    queue : FitQueue, optional
-        The server's fit queue (see :class:`Job`).
-    threads : int, optional
-        Torch intra-op threads of the fit (see :meth:`work`); None leaves torch's setting alone.
-    """
-
-    def __init__(self, fit: Callable, twin, cfg: dict, *, recipe=None, tap: tuple[int, int] | None = None,
-                 run_id: int = 0, queue: FitQueue | None = None, threads: int | None = None):
-        super().__init__(name=f"ssh-dip-fit-{run_id}", queue=queue)
-        self.fit, self.twin, self.cfg, self.id = fit, twin, cfg, run_id
-        self.threads = threads
-        self.recipe = cfg["recipe"] if recipe is None else recipe  # a name, or a Recipe (another architecture)
-        self.curve: list[tuple[int, float, float]] = []
-        self.times: list[tuple[int, float]] = []   # (step, elapsed s): the recent speed and the ETA
-        self.hist: list[tuple[int, np.ndarray, np.ndarray | None]] = []   # decimated snapshots
-        h, w = twin.truth.shape
-        self.stride = max(1, int(np.ceil(max(h, w) / HIST_SIDE)))
-        self.tap = tap
-        self.trace: list[tuple[int, float, float]] = []  # exact values at the tapped pixel since the tap
-        self.events = 0
-
-    def set_tap(self, tap: tuple[int, int] | None) -> None:
-        with self.lock:
-            self.tap, self.trace = tap, []
-
-    def pixel_history(self, iy: int, ix: int):
-        """(snapshots, trace) at cell (iy, ix): [(step, estimate, std)] from the decimated snapshots, and the exact
-        values recorded since that cell was tapped (empty when it is not the tapped one)."""
-        s = self.stride
-        with self.lock:
-            hist = [(st, e[iy // s, ix // s], 0.0 if d is None else d[iy // s, ix // s]) for st, e, d in self.hist]
-            trace = list(self.trace) if self.tap == (iy, ix) else []
-        return hist, trace
-
-    def snapshots(self) -> list[tuple[int, np.ndarray]]:
-        """The decimated estimate snapshots so far, [(step, estimate[::stride, ::stride])] (metres)."""
-        with self.lock:
-            return [(st, e) for st, e, _ in self.hist]
-
-    def scores(self) -> np.ndarray:
-        """The score curve so far: rows of (step, RMSE in metres, SSIM)."""
-        with self.lock:
-            return np.array(self.curve, dtype=float).reshape(-1, 3)
-
-    def recent_times(self, n: int) -> list[tuple[int, float]]:
-        """The last ``n`` (step, elapsed s) pairs."""
-        with self.lock:
-            return self.times[-n:]
-
-    def take_update(self, defer: Callable[[], bool] | None = None) -> FitUpdate | None:
-        """Take the newest event, with the curve, the end flags and any failure. When ``defer()`` is true the
-        event stays in the slot and None is returned (back-pressure) — never for the last event of a run, nor
-        once a stop was asked for."""
-        stopped = self.stop_requested
-        with self.lock:
-            p, ended = self._slot, self.done
-            if p is not None and defer is not None and not (p.done or ended or stopped) and defer():
-                return None
-            self._slot = None
-            curve = np.array(self.curve, dtype=float).reshape(-1, 3) if p is not None else None
-            err, self.error = self.error, None
-        return FitUpdate(p, curve, ended, stopped, err)
-
-    def work(self) -> None:
-        import torch
-
-        if self.threads:
-            # On purpose: N fits at a time each with all the cores' threads would oversubscribe the CPU (N × cores
-            # busy threads thrash); each gets its share (server_limits.Limits.threads_per_fit). With torch's OpenMP
-            # backend the setting belongs to the calling thread, so it is made here, in the fit's own thread, and
-            # leaves the server's other threads (and other fits) as they are.
-            torch.set_num_threads(self.threads)
-        twin, cfg, s = self.twin, self.cfg, self.stride
-        every_hist = max(1, cfg["iters"] // HIST_SNAPSHOTS)
-        gen = None
-        try:
-            gen = self.fit(twin.observation, twin.degradation, self.recipe, members=cfg["members"],
-                           latent_samples=cfg["latent_samples"], iters=cfg["iters"], seed=cfg["seed"],
-                           device=cfg["device"], every=1, truth=twin.truth, dx_km=twin.dx_km, keep_members=True)
-            for p in gen:
-                m = p.metrics
-                with self.lock:
-                    self._slot = p
-                    self.events += 1
-                    self.curve.append((p.step, m.get("rmse", np.nan), m.get("ssim", np.nan)))
-                    self.times.append((p.step, p.elapsed))
-                    if p.step % every_hist == 0 or p.step == 1 or p.done:
-                        sd = p.member_std[::s, ::s].copy() if p.member_std is not None else None
-                        self.hist.append((p.step, p.estimate[::s, ::s].copy(), sd))
-                    if self.tap is not None:
-                        iy, ix = self.tap
-                        self.trace.append((p.step, float(p.estimate[iy, ix]),
-                                           float(p.member_std[iy, ix]) if p.member_std is not None else 0.0))
-                if self.stop_requested:
-                    break
-        except SSHDipError as exc:
-            self._fail(str(exc))
-        except torch.cuda.OutOfMemoryError:
-            self._fail("out of GPU memory: use fewer members, a smaller region or the CPU")
-        except Exception as exc:  # any failure of the worker is shown on the page; the session lives on
-            log.error("fit worker failed\n%s", traceback.format_exc())
-            self._fail(f"the fit failed: {type(exc).__name__}: {exc}")
-        finally:
-            if gen is not None and hasattr(gen, "close"):
-                gen.close()
-
-    def _fail(self, message: str) -> None:
-        with self.lock:
-            self.error = message
-
-
-__all__ = ["HIST_SIDE", "HIST_SNAPSHOTS", "FitJob", "FitUpdate", "Job"]
+__all__ = ["Job", "Outcome", "Slot"]

@@ -1,4 +1,4 @@
-"""The fit played back: the estimate snapshots a run kept (:meth:`explorer.run.job.FitJob.snapshots`, decimated for
+"""The fit played back: the estimate snapshots a run kept (:meth:`explorer.run.fit_job.FitJob.snapshots`, decimated for
 large fields) as frames with their step and RMSE, and as an animated GIF for slides.
 
 Plain NumPy, matplotlib and Pillow (no UI library): :class:`Replay` is the playback's state (a
@@ -16,7 +16,8 @@ import param
 
 from dipcore import style
 from dipcore.errors import SSHDipError
-from explorer.data.geometry import CM, Geometry
+from dipcore.style import CM
+from explorer.data.geometry import Geometry
 
 MAX_GIF_FRAMES = 30    # a GIF for slides: at most this many frames (evenly spaced, the last always kept)
 GIF_FPS = 5
@@ -34,7 +35,7 @@ class Frame:
 
 
 def fit_frames(job) -> list[Frame]:
-    """The frames of a :class:`explorer.run.job.FitJob`: each kept snapshot with the RMSE the fit reported at that
+    """The frames of a :class:`explorer.run.fit_job.FitJob`: each kept snapshot with the RMSE the fit reported at that
     step (exact, on the full grid)."""
     curve = job.scores()
     rmse_at = {int(s): float(e) for s, e, _ in curve}
@@ -152,8 +153,8 @@ class Replay(param.Parameterized):
         self.iters: int | None = None
 
     def load(self, job, geom: Geometry) -> None:
-        """Take the frames of ``job`` (a :class:`explorer.run.job.FitJob`) on the field of geometry ``geom``; show the
-        last one."""
+        """Take the frames of ``job`` (a :class:`explorer.run.fit_job.FitJob`) on the field of geometry ``geom``;
+        show the last one."""
         self.frames = fit_frames(job)
         self.geom = frame_geometry(geom, job.stride)
         self.iters = int(job.cfg.get("iters", 0)) or None

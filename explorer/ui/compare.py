@@ -13,7 +13,7 @@ import panel as pn
 import param
 from bokeh.models import Range1d
 
-from explorer.data.geometry import CM
+from dipcore.style import CM
 from explorer.ui.live import LiveMap
 from explorer.ui.views import BALANCE
 

@@ -2,11 +2,12 @@
 tab streams the estimate and the members' spread while ``dipcore.downscale.downscale`` runs, draws the data
 misfit against iteration, and offers the fine NetCDF once done.
 
-What it is made of: :class:`explorer.downscale.state.DownscaleState` (``param``, no Bokeh) holds the field, the
-run and its newest snapshot; this module only draws it. The maps and the curve are the explorer's own Bokeh
-builders (:class:`explorer.ui.live.LiveMap`, :class:`explorer.ui.live.LiveCurve`); every change to them is made on the
-session's next tick (``Document.add_next_tick_callback``, all pending changes in one message under
-``pn.io.hold``), never from the worker thread, whichever thread changed the state.
+What it is made of: :class:`explorer.downscale.state.DownscaleState` (``param``, no Bokeh) holds the field and what
+is shown of the run, :class:`explorer.downscale.session.DownscaleSession` runs it; this module only draws the state.
+The maps and the curve are the explorer's own Bokeh builders (:class:`explorer.ui.live.LiveMap`, and
+:class:`MisfitCurve` after :class:`explorer.ui.live.LiveCurve`); every change to them is made on the session's next
+tick (:class:`explorer.ui.ticks.NextTick`, all pending changes in one message under ``pn.io.hold``), never from the
+worker thread, whichever thread changed the state.
 """
 
 from __future__ import annotations
@@ -18,15 +19,15 @@ import panel as pn
 from bokeh.models import ColumnDataSource, HoverTool, Range1d
 from bokeh.plotting import figure
 
-from explorer.downscale.state import FACTORS, DownscaleState
-from explorer.data.geometry import CM, Geometry
-from explorer.ui.live import REFS, TITLE_SIZE, LiveMap
+from dipcore.style import CM
+from explorer.data.geometry import Geometry
 from explorer.data.loading import ACCEPT
-from explorer.ui.ticks import NextTick, stop_periodic
+from explorer.downscale.session import DownscaleSession
+from explorer.downscale.state import FACTORS, DownscaleState
+from explorer.ui.live import REFS, TITLE_SIZE, LiveMap
+from explorer.ui.ticks import NextTick
 from explorer.ui.views import AMP, BALANCE
 
-
-POLL_MS = 250  # how often the session moves the worker's newest snapshot to the page (a fit step takes longer)
 EXPLAIN = ("No truth here: the page shows the estimate, the members' spread and how well the estimate reproduces "
            "your coarse map (the misfit), not an error.")
 HOW = ("The coarse map you load is taken as the block mean of a field ×factor finer; a deep image prior (K "
@@ -108,7 +109,7 @@ class MisfitCurve:
 class DownscaleTab(pn.viewable.Viewer):
     """The "Downscale my field (no truth)" tab.
 
-    ``explorer/layout.py`` (``ExplorerView``) shows it as one of its tabs, with the server's queue and limits
+    ``explorer/ui/layout.py`` (``ExplorerView``) shows it as one of its tabs, with the server's queue and limits
     (``DownscaleTab()`` alone works too: no queue, no limits). Each browser session must get its own instance (it
     holds that session's run).
 
@@ -129,10 +130,9 @@ class DownscaleTab(pn.viewable.Viewer):
     def __init__(self, fit: Callable | None = None, queue=None, limits=None, load: bool = True, data_dir=None,
                  **params):
         super().__init__(**params)
-        self.state = s = DownscaleState(fit=fit, queue=queue, limits=limits, load=load, data_dir=data_dir)
-        self.doc = None
+        self.state = s = DownscaleState(load=load, data_dir=data_dir)
+        self.session = DownscaleSession(s, fit=fit, queue=queue, limits=limits)
         self._ticks: NextTick | None = None
-        self._periodic = None
         self._panel = None
         self.geom: Geometry | None = None
         self.fine: Geometry | None = None
@@ -160,9 +160,9 @@ class DownscaleTab(pn.viewable.Viewer):
         self.run_button = pn.widgets.Button(label="Downscale", color="primary", width=100, align="end")
         self.stop_button = pn.widgets.Button(label="Stop", color="warning", width=70, align="end",
                                              disabled=True)
-        self.run_button.on_click(lambda _e: (self.attach(), s.run()))  # attach: in case __panel__ ran outside
-        self.stop_button.on_click(lambda _e: s.stop())
-        self.download = pn.widgets.FileDownload(callback=self._netcdf, filename=s.filename, label="Download NetCDF",
+        self.run_button.on_click(lambda _e: (self.attach(), self.session.run()))  # attach: in case __panel__
+        self.stop_button.on_click(lambda _e: self.session.stop())                 # ran outside the session
+        self.download = pn.widgets.FileDownload(callback=self.netcdf_file, filename=s.filename, label="Download NetCDF",
                                                 color="success", disabled=True, width=170, align="center",
                                                 embed=False)
         self.status_pane = pn.pane.Markdown("", sizing_mode="stretch_width", margin=(0, 10))
@@ -197,18 +197,16 @@ class DownscaleTab(pn.viewable.Viewer):
         self._ticks.add(key, fn)
 
     def attach(self) -> None:
-        """Inside a served session: poll the worker every POLL_MS and stop the run when the session ends."""
-        if self._periodic is not None or pn.state.curdoc is None or pn.state.curdoc.session_context is None:
-            return
-        self.doc = pn.state.curdoc
-        self._ticks = NextTick(self.doc, lambda: pn.io.hold(self.doc), _apply_order, "downscale tab")
-        self._periodic = pn.state.add_periodic_callback(self.state.poll, period=POLL_MS)
-        pn.state.on_session_destroyed(lambda _ctx: self.close())
+        """Inside a served session: its run is flushed every ``POLL_MS`` and ends with the browser session, and the
+        views change on the session's next tick (no-op elsewhere)."""
+        self.session.attach()
+        doc = self.session.doc
+        if self._ticks is None and doc is not None:
+            self._ticks = NextTick(doc, lambda: pn.io.hold(doc), _apply_order, "downscale tab")
 
     def close(self) -> None:
-        """Stop the run and the polling (the session has ended)."""
-        self.state.stop()
-        stop_periodic(self._periodic)
+        """What the end of the browser session does: stop the run and the periodic flush."""
+        self.session.close()
 
     # ---- views ------------------------------------------------------------------------------------------
     def _field_changed(self) -> None:
@@ -277,7 +275,7 @@ class DownscaleTab(pn.viewable.Viewer):
         self.download.filename = s.filename
         self.progress.bar_color = "success" if s.result is not None and not s.running else "info"
 
-    def _netcdf(self):
+    def netcdf_file(self):
         """The download's content (FileDownload calls this when clicked)."""
         import io
 

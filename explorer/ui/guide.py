@@ -18,9 +18,10 @@ import numpy as np
 import panel as pn
 import param
 
+from dipcore.style import CM
 from dipcore.verdict import NAMES, TIE, best_of
-from explorer.data import progress as prog
-from explorer.data.geometry import CM
+from explorer.data.progress import EndReason
+
 
 FIRST_RUN_HINT = "**Start here:** press **Run**. Small networks learn this map from its coarse version alone."
 
@@ -95,8 +96,9 @@ def what_happened(result, scores: dict[str, tuple[float, float]], config: dict, 
     how = (f"**What just happened:** {nets} learnt for {p.step} step{'s' if p.step != 1 else ''} ({secs} s) to "
            f"draw a fine map whose ×{r} block averages match the coarse observation: no other data, no training "
            "set. ")
-    ended = {prog.STOPPED: "You stopped the run", prog.EARLY: "The recipe's held-out check ended the run",
-             prog.FAILED: "The run failed"}.get(end_reason)
+    ended = {EndReason.STOPPED.value: "You stopped the run",
+             EndReason.EARLY.value: "The recipe's held-out check ended the run",
+             EndReason.FAILED.value: "The run failed"}.get(end_reason)
     if ended:
         how += f"{ended} at step {p.step} of {p.iters}. "
     if not math.isfinite(dip):

@@ -1,36 +1,35 @@
-"""The page of one explorer session: :class:`ExplorerView`, a Panel ``Viewer`` of the app's state. The sidebar's
-widgets are bound to the state's parameters; the Explore tab holds the live maps and curves (:mod:`explorer.ui.live`)
-and, after the first tap, the pixel view (:mod:`explorer.ui.pixel`); then the Uncertainty, Resolution ladder, Compare &
-replay, Downscale my field, Experiments and About tabs.
+"""The page of one explorer session: :class:`ExplorerView`, a Panel ``Viewer`` of the app's state. The sidebar
+(:mod:`explorer.ui.sidebar`) has widgets bound to the state's parameters; the Explore tab holds the live maps and
+curves (:mod:`explorer.ui.live`) and, after the first tap, the pixel view (:mod:`explorer.ui.pixel`); then the
+Uncertainty, Resolution ladder, Compare & replay, Downscale my field, Experiments and About tabs.
 
 The guided first run (hint under an emphasised Run, map captions, "what just happened") comes from
-:mod:`explorer.ui.guide`, the keyboard shortcuts from :mod:`explorer.ui.shortcuts`, and the Compare & replay tab from
-:mod:`explorer.ui.compare` and :mod:`explorer.ui.replay`.
+:mod:`explorer.ui.guide`, the keyboard shortcuts from :mod:`explorer.ui.shortcuts`, the Compare & replay tab from
+:mod:`explorer.ui.compare` and :mod:`explorer.ui.replay`, the Downscale tab from :mod:`explorer.ui.downscale` and
+the Experiments tab from :mod:`explorer.ui.experiments`.
 
 Arrows point one way: this module reads the state and calls the app's public methods (``run``, ``stop``,
 ``load_upload``, ``reset_crop``, ``netcdf``, ``png``, ``total_std``, ``report``); it builds with
-:mod:`explorer.ui.views`, :mod:`explorer.ui.live` and :mod:`explorer.ui.pixel`, and writes nothing onto the state but its
-parameters, through the widgets.
+:mod:`explorer.ui.views`, :mod:`explorer.ui.live` and :mod:`explorer.ui.pixel`, and writes nothing onto the state
+but its parameters, through the widgets.
 """
 
 from __future__ import annotations
 
-import io
-
 import panel as pn
 
 from dipcore.samples import SAMPLES
+from dipcore.style import CM
 from explorer.ui import views
 from explorer.ui.compare import ComparisonView
 from explorer.ui.downscale import DownscaleTab
 from explorer.ui.guide import GuideView
 from explorer.ui.live import LiveMaps
-from explorer.data.loading import ACCEPT
 from explorer.ui.messages import message_panes
 from explorer.ui.pixel import PixelPlots
 from explorer.ui.replay import ReplayView
 from explorer.ui.shortcuts import Shortcuts
-from explorer.data.state import MAX_UPLOAD_MB
+from explorer.ui.sidebar import sidebar
 from explorer.ui.views import AMP
 
 TEACHER_NOTES = """
@@ -81,8 +80,6 @@ bicubic, IBP and the DIP estimate on one map with one colour scale (a toggle fli
 fit back from its snapshots; "Download the fit as a GIF" saves that animation for slides.
 """
 
-KEYS_HINT = "Keyboard: **Ctrl+Enter** runs, **Esc** stops (or Tab to a button, then Enter)."
-FIRST_RUN_CSS = ":host(.ssh-first-run) .bk-btn { box-shadow: 0 0 0 3px #ffbf00; font-weight: bold; }"
 
 
 class ExplorerView(pn.viewable.Viewer):
@@ -115,103 +112,11 @@ class ExplorerView(pn.viewable.Viewer):
         self.experiments = experiments_tab(app)
         # no truth: the user's coarse map is the observation (its own state; shares the server's queue and limits)
         self.downscale = DownscaleTab(queue=app.session.queue, limits=app.limits, data_dir=app.data_dir)
-        self._panel = pn.Row(self._sidebar(), self._main(), sizing_mode="stretch_width")
+        self._panel = pn.Row(sidebar(app, self.guide.hint, self.shortcuts), self._main(),
+                             sizing_mode="stretch_width")
 
     def __panel__(self):
         return self._panel
-
-    def _download(self, make):
-        """A download button's callback: the bytes ``make()`` builds, or the error shown on the page."""
-        def callback():
-            try:
-                return io.BytesIO(make())
-            except Exception as exc:
-                self.app.report(exc)
-                return None
-        return callback
-
-    # ---- the sidebar --------------------------------------------------------------------------------------
-    def _sidebar(self):
-        app, w = self.app, pn.widgets
-        upload = w.FileInput(accept=ACCEPT, multiple=False, sizing_mode="stretch_width",
-                             css_classes=["w-upload"])
-
-        def uploaded(event):
-            if event.new is not None:
-                app.load_upload(event.new, upload.filename or "upload.nc")
-
-        upload.param.watch(uploaded, "value")
-        # emphasised until the first run starts: the page's one obvious first action
-        run = w.Button(label="Run", color="primary", sizing_mode="stretch_width", stylesheets=[FIRST_RUN_CSS],
-                       css_classes=["ssh-first-run"])
-        stop = w.Button(label="Stop", color="danger", sizing_mode="stretch_width", disabled=True)
-        run.on_click(app.run)
-        stop.on_click(app.stop)
-
-        def running_changed(event=None):
-            run.disabled = app.running
-            stop.disabled = not app.running
-            if app.running:
-                run.css_classes = []
-
-        app.param.watch(running_changed, "running")
-        reset = w.Button(label="Reset crop", width=90, align="end", margin=(5, 4))
-        reset.on_click(app.reset_crop)
-        dev_note = ("CUDA GPU available" if app.cuda_available else "no CUDA GPU here: auto = CPU")
-        nc = w.FileDownload(callback=self._download(app.netcdf), filename="ssh-dip-result.nc",
-                            label="Download NetCDF", color="success", disabled=True, embed=False, width=142,
-                            margin=(5, 4))
-        png = w.FileDownload(callback=self._download(app.png), filename="ssh-dip-maps.png",
-                             label="Download PNG figure", disabled=False, embed=False, width=142, margin=(5, 4))
-
-        def result_changed(event=None):
-            nc.disabled = app.result is None
-
-        app.param.watch(result_changed, "result")
-
-        half = dict(width=142, margin=(5, 4))
-        full = dict(sizing_mode="stretch_width")  # within the sidebar's 300 px (a default 300 px widget overflows)
-        # the first screen (1440×900) holds what a class touches, down to Run; the method's settings follow
-        return pn.Column(
-            pn.pane.Markdown("## ssh-dip explorer\nDownscale sea surface height with a deep image prior.",
-                             margin=(0, 10)),
-            w.Select.from_param(app.param.sample, name="Sample", **full),
-            pn.pane.Markdown(f"**or upload a NetCDF** (≤ {MAX_UPLOAD_MB} MB)", margin=(0, 10)),
-            upload,
-            # only on a server started with --data-dir: its files by name (the page never sends a path)
-            w.Select.from_param(app.param.server_file, name="or a server file", css_classes=["w-server-file"],
-                                visible=len(app.param.server_file.objects) > 1, **full),
-            pn.Row(w.Select.from_param(app.param.variable, name="Variable", **half),
-                   w.IntInput.from_param(app.param.time_index, name="Time step", **half)),
-            pn.Row(w.TextInput.from_param(app.param.index_crop, name="Crop y0 y1 x0 x1 (Enter)",
-                                          placeholder="e.g. 0 64 0 64", css_classes=["w-crop"], width=190,
-                                          margin=(5, 4)),
-                   reset, margin=0),
-            pn.Row(w.Select.from_param(app.param.ratio, name="Ratio", **half),
-                   w.IntInput.from_param(app.param.iters, name="Iterations", step=50, css_classes=["w-iters"],
-                                         **half)),
-            w.FloatSlider.from_param(app.param.noise, name="Noise σ (fraction of field std)", **full),
-            w.IntSlider.from_param(app.param.members, name="Ensemble members K",
-                                   end=min(16, app.limits.max_members), css_classes=["w-members"], **full),
-            pn.Row(run, stop, sizing_mode="stretch_width"),
-            self.guide.hint,
-            pn.pane.Markdown(KEYS_HINT, margin=(0, 10), styles={"font-size": "12px", "color": "#555"},
-                             css_classes=["ssh-keys"]),
-            self.shortcuts,
-            pn.pane.Markdown(app.limits.summary(), css_classes=["ssh-limits"], margin=(0, 10),
-                             styles={"font-size": "12px", "color": "#555"}),
-            pn.Row(nc, png, sizing_mode="stretch_width"),
-            pn.Card(
-                w.IntInput.from_param(app.param.latent_samples, name="Latent samples M", css_classes=["w-latent"],
-                                      **full),
-                w.Select.from_param(app.param.recipe, name="Recipe", **full),
-                w.Select.from_param(app.param.arch, name="Architecture (default: the recipe's)",
-                                    css_classes=["w-arch"], **full),
-                w.Select.from_param(app.param.device, name=f"Device ({dev_note})", **full),
-                w.IntInput.from_param(app.param.seed, name="Seed", **full),
-                title="Method: recipe, network, device, seed", sizing_mode="stretch_width", collapsed=False),
-            width=300,
-        )
 
     # ---- messages, progress and the tabs ------------------------------------------------------------------
     def _main(self):
@@ -296,10 +201,10 @@ class ExplorerView(pn.viewable.Viewer):
         maps = []  # each spread on its own scale from 0 (a 0-12 cm scale washes out a field of 0-6 cm)
         if tot is not None:
             maps.append(views.image(tot, app.geom, "Total std", "std", cmap=AMP,
-                                    clim=(0, views.std_top(tot * views.CM))))
+                                    clim=(0, views.std_top(tot * CM))))
         if p.latent_std is not None:
             maps.append(views.image(p.latent_std, app.geom, "Latent std (M samples)", "std", cmap=AMP,
-                                    clim=(0, views.std_top(p.latent_std * views.CM))))
+                                    clim=(0, views.std_top(p.latent_std * CM))))
         if maps:
             items.append(pn.Row(*[pn.pane.HoloViews(m.opts(width=420, height=280)) for m in maps]))
         return pn.Column(*items)
@@ -323,7 +228,7 @@ def experiments_tab(app=None):
     try:
         from explorer.ui.experiments import ExperimentsTab
     except ImportError:
-        return pn.pane.Markdown("The Experiments tab is not installed yet (explorer/experiments_tab.py).")
+        return pn.pane.Markdown("The Experiments tab is not installed yet (explorer/ui/experiments.py).")
     try:  # its sweeps are fits too: they queue with the sidebar's and obey the server's limits
         tab = ExperimentsTab() if app is None else ExperimentsTab(queue=app.session.queue, limits=app.limits)
     except Exception as exc:  # its failure must not take the explorer down
@@ -349,4 +254,4 @@ def sample_spec(state) -> str:
     return spec + (f"@{box[0]}:{box[1]},{box[2]}:{box[3]}" if box else "")
 
 
-__all__ = ["KEYS_HINT", "TEACHER_NOTES", "ExplorerView", "experiments_tab", "sample_spec"]
+__all__ = ["TEACHER_NOTES", "ExplorerView", "experiments_tab", "sample_spec"]

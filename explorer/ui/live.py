@@ -40,7 +40,8 @@ from bokeh.models import (
 )
 from bokeh.plotting import figure
 
-from explorer.data.geometry import CM, Geometry, is_lonlat
+from dipcore.style import CM
+from explorer.data.geometry import Geometry, is_lonlat
 from explorer.ui.ticks import NextTick
 from explorer.ui.views import AMP, BALANCE, LAND
 
@@ -223,15 +224,18 @@ class LiveMaps:
     state : explorer.data.state.ExplorerState
         What is shown: its feed (maps, curves, tap marks), geometry and colour limits; taps on a map call its
         ``tap_at`` and a box selection on the truth map its ``crop``.
+    doc : bokeh.document.Document, optional
+        The served browser session's document (default: Panel's current one). Without a served document (scripts,
+        tests) every change is applied at once and nothing waits for the browser.
     """
 
     KEYS = ("truth", "obs", "bicubic", "estimate", "error", "std")
 
-    def __init__(self, state):
+    def __init__(self, state, doc=None):
         import panel as pn
 
         self.state = state
-        doc = pn.state.curdoc
+        doc = doc if doc is not None else pn.state.curdoc
         self.doc = doc if doc is not None and doc.session_context is not None else None
         self._loop_thread = threading.get_ident()  # built on the session's event loop
         self._ticks = NextTick(self.doc, self.hold, _apply_order, "live maps") if self.doc is not None else None

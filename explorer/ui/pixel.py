@@ -8,7 +8,7 @@ import numpy as np
 from bokeh.models import ColumnDataSource, Range1d
 from bokeh.plotting import figure
 
-from explorer.data.geometry import CM
+from dipcore.style import CM
 from explorer.ui.live import CURVE_WIDTH, IBP_COLOR, TITLE_SIZE
 
 

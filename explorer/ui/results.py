@@ -10,9 +10,11 @@ import numpy as np
 from dipcore.errors import SSHDipError
 from dipcore.export import netcdf_bytes, result_dataset
 from dipcore.export import summary as export_summary
+from dipcore.style import CM
 from explorer.data import progress as prog
+from explorer.data.geometry import Geometry
+from explorer.data.progress import EndReason
 from explorer.ui import views
-from explorer.data.geometry import CM, Geometry
 
 if TYPE_CHECKING:
     from explorer.data.state import ExplorerState
@@ -23,7 +25,8 @@ def result_config(state: ExplorerState) -> dict:
     file must not read like a finished one (``config_iters=300`` from an estimate of step 45)."""
     cfg = dict(state.run_config)
     if state.result is not None:
-        cfg.update(prog.end_config(state.result, state.end_reason or prog.end_reason(state.result, False)))
+        reason = EndReason(state.end_reason) if state.end_reason else prog.end_reason(state.result, False)
+        cfg.update(prog.end_config(state.result, reason))
     return cfg
 
 

@@ -2,7 +2,7 @@
 
 A :class:`Shortcuts` component is an invisible ``panel.custom.JSComponent``: its ES module adds one ``keydown``
 listener to the page's document (removed with the component) and, for a shortcut, sends ``{"action": name}`` to
-Python with ``model.send_msg``; :meth:`Shortcuts._handle_msg` calls the action the page gave for that name. Each
+Python with ``model.send_msg``; :meth:`Shortcuts.press` calls the action the page gave for that name. Each
 browser session builds its own component with its own actions: nothing is shared between sessions.
 """
 
@@ -14,7 +14,7 @@ from typing import Any
 import param
 from panel.custom import JSComponent
 
-# key → action name (what the ES module sends); the page's text says the same (explorer.ui.layout.KEYS_HINT)
+# key → action name (what the ES module sends); the page's text says the same (explorer.ui.sidebar.KEYS_HINT)
 KEYS = {"Ctrl+Enter": "run", "Escape": "stop"}
 
 SHORTCUTS_ESM = """
@@ -60,9 +60,11 @@ class Shortcuts(JSComponent):
         super().__init__(**params)
         self._actions = dict(actions)
 
-    def _handle_msg(self, data: Any) -> None:
-        """A shortcut pressed in the browser: call its action (unknown messages are ignored)."""
-        name = data.get("action") if isinstance(data, dict) else None
+    def _handle_msg(self, data: Any) -> None:  # Panel's hook for the browser's model.send_msg
+        self.press(action_name(data))
+
+    def press(self, name: str | None) -> None:
+        """What a shortcut pressed in the browser does: call the action given for ``name`` (other names: nothing)."""
         action = self._actions.get(name) if isinstance(name, str) else None
         if action is None:
             return
@@ -70,4 +72,10 @@ class Shortcuts(JSComponent):
         action()
 
 
-__all__ = ["KEYS", "SHORTCUTS_ESM", "Shortcuts"]
+def action_name(message: Any) -> str | None:
+    """The action a message from the page names (``{"action": "run"}`` → "run"); None for any other message."""
+    name = message.get("action") if isinstance(message, dict) else None
+    return name if isinstance(name, str) else None
+
+
+__all__ = ["KEYS", "SHORTCUTS_ESM", "Shortcuts", "action_name"]

@@ -63,17 +63,3 @@ class NextTick:
 
 
 __all__ = ["NextTick"]
-
-
-def stop_periodic(periodic) -> None:
-    """Stop a session's periodic callback, if there is one, at the end of the session.
-
-    Bokeh may already have stopped it with the session (it then raises): that is the state we want, so the error
-    is dropped, not reported. Shared by every tab's ``close`` so the three agree.
-    """
-    if periodic is None:
-        return
-    try:
-        periodic.stop()
-    except Exception:  # already stopped with the session
-        log.debug("periodic callback already stopped", exc_info=True)

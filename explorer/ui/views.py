@@ -2,7 +2,7 @@
 comparison at the chosen ratio, the PNG figure and the Uncertainty tab's text.
 
 Pure functions of NumPy arrays and twins (no session state), so the app and the tests can call them directly.
-Values arrive in metres and are shown in centimetres. Coordinates: :mod:`explorer.data.geometry` (re-exported here).
+Values arrive in metres and are shown in centimetres. Coordinates: :mod:`explorer.data.geometry`.
 """
 
 from __future__ import annotations
@@ -16,10 +16,11 @@ import numpy as np
 from bokeh.models import BasicTickFormatter
 from matplotlib.colors import to_hex
 
-from dipcore.degrade import LADDER_NAMES, ladder
 from dipcore import style
+from dipcore.degrade import LADDER_NAMES, ladder
 from dipcore.metrics import error_std_correlation, rmse, spread_skill, ssim
-from explorer.data.geometry import CM, Geometry, clims, is_lonlat, place, signed_longitudes, transect_samples
+from dipcore.style import CM
+from explorer.data.geometry import Geometry
 
 matplotlib.use("Agg")
 
@@ -240,6 +241,5 @@ def uncertainty_text(result, twin, total: np.ndarray | None = None) -> str:
     return "\n\n".join(lines)
 
 
-__all__ = ["AMP", "BALANCE", "CM", "LAND", "Geometry", "clims", "comparison_images", "error_std_plot",
-           "figure", "figure_bytes", "figure_png", "image", "is_lonlat", "kdims", "ladder_images", "place", "scores",
-           "signed_longitudes", "std_top", "transect_samples", "uncertainty_text"]
+__all__ = ["AMP", "BALANCE", "LAND", "comparison_images", "error_std_plot", "figure", "figure_bytes", "figure_png",
+           "image", "kdims", "ladder_images", "scores", "std_top", "uncertainty_text"]

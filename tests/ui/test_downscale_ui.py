@@ -76,7 +76,7 @@ def test_run_streams_then_download_and_stop_in_the_browser(browser, served):
         page.get_by_text("running: step").wait_for()
         page.get_by_role("button", name="Stop").click()
         page.get_by_text("stopped at step").wait_for(timeout=10_000)
-        assert tabs[0].state.job.join(5)
+        assert tabs[0].session.job.join(5)
     finally:
         ctx.close()
 

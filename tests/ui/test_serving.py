@@ -14,8 +14,8 @@ from bad_inputs import CASES
 from pageutil import wait_enabled
 from test_explorer_ui import _crop_small, _open, _set, _wait_step
 
-from explorer.run.fitqueue import FitQueue
 from explorer.data.server_limits import Limits
+from explorer.run.fitqueue import FitQueue
 
 pytestmark = pytest.mark.ui
 
@@ -90,7 +90,7 @@ def test_a_second_tab_waits_in_the_queue_and_stop_leaves_it(page, server, serve_
 
 
 def test_closing_a_tab_stops_its_fit_within_two_seconds(page, server, serve_fit, serve_queue, ui_helpers):
-    """The explorer stops the fit of a tab whose connection has gone (explorer.run.fit_session.GONE_S) without waiting
+    """The explorer stops the fit of a tab whose connection has gone (explorer.run.lifecycle.GONE_S) without waiting
     for Bokeh to destroy the session (``unused_session_lifetime``: 15 s by default, 8 s in these tests)."""
     queue = FitQueue(1)
     serve_fit(ui_helpers.stand_in_fit(10.0))
