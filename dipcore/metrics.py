@@ -140,6 +140,36 @@ def spread_error_bins(std: np.ndarray, estimate: np.ndarray, truth: np.ndarray, 
     return np.array(out_s), np.array(out_e)
 
 
+def gaussian_crps(mean: np.ndarray, std: np.ndarray, truth: np.ndarray) -> float:
+    """Mean CRPS of a Gaussian forecast N(mean, std²) over cells where all three are finite (metres)."""
+    from scipy.stats import norm
+
+    m = _ocean(truth, mean, std)
+    s = np.maximum(np.asarray(std, dtype=np.float64)[m], 1e-12)
+    z = (truth[m] - mean[m]) / s
+    crps = s * (z * (2 * norm.cdf(z) - 1) + 2 * norm.pdf(z) - 1 / np.sqrt(np.pi))
+    return float(crps.mean()) if crps.size else float("nan")
+
+
+def calibration(std: np.ndarray, estimate: np.ndarray, truth: np.ndarray) -> dict[str, float]:
+    """How well a per-pixel std describes the error of ``estimate``, over cells where all three are finite.
+
+    Returns spread/skill, corr(|error|, std), the share of cells whose |error| is within ±1σ and ±2σ, the Gaussian
+    CRPS (cm) and that of a flat σ equal to the true RMSE around the same estimate (an oracle a useful per-pixel σ
+    must beat), and the RMSE (m).
+    """
+    m = _ocean(truth, estimate, std)
+    err = np.abs(estimate[m] - truth[m]).astype(np.float64)
+    s = std[m].astype(np.float64)
+    rms = float(np.sqrt(np.mean(err ** 2))) if err.size else float("nan")
+    flat = np.full_like(truth, rms, dtype=np.float64)
+    return {"spread_skill": spread_skill(std, estimate, truth), "corr": error_std_correlation(std, estimate, truth),
+            "coverage_1sigma": float(np.mean(err <= s)) if err.size else float("nan"),
+            "coverage_2sigma": float(np.mean(err <= 2 * s)) if err.size else float("nan"),
+            "crps_cm": 100 * gaussian_crps(estimate, np.where(m, std, np.nan), truth),
+            "crps_flat_cm": 100 * gaussian_crps(estimate, np.where(m, flat, np.nan), truth), "rmse": rms}
+
+
 def scores(estimate: np.ndarray, truth: np.ndarray, dx_km: float | None = None) -> dict[str, float]:
     """RMSE, nRMSE µ, SSIM and (when ``dx_km`` is known) effective resolution in km."""
     out = {"rmse": rmse(estimate, truth), "nrmse": nrmse_score(estimate, truth), "ssim": ssim(estimate, truth)}

@@ -68,3 +68,27 @@ def turbulence(n: int = 256, seed: int = 0, *, k0: float = 12.0, turnovers: floa
     psi = np.real(np.fft.ifft2(-w_hat / k2_safe))
     psi -= psi.mean()
     return (psi / psi.std() * std_m).astype(np.float32)
+
+
+def gaussian_field(shape: tuple[int, int], slope: float, seed: int = 0, *, knee: float | None = None,
+                   slope_below: float | None = None, std_m: float = 0.1) -> np.ndarray:
+    """A Gaussian random field whose isotropic spectrum is known: PSD ∝ k^-slope, steepening to k^-slope_below past
+    the wavenumber ``knee`` (cycles per domain of the longer side); float32 metres, ``std_m`` standard deviation.
+
+    Drawn on a grid twice as large and cropped, so the field is not periodic. For checks whose answer follows from
+    the spectrum (the uncertainty's calibration) and for the design set of ``scripts/calibrate_uncertainty.py``.
+    """
+    ny, nx = shape
+    rng = np.random.default_rng(seed)
+    n = 2 * max(ny, nx)
+    k = np.fft.fftfreq(n, 1.0 / n) / 2  # cycles per (longer side of the) returned field
+    kk = np.hypot(*np.meshgrid(k, k))
+    kk[0, 0] = 1.0
+    psd = kk ** -float(slope)
+    if knee is not None:
+        below = float(slope if slope_below is None else slope_below)
+        psd = np.where(kk > knee, knee ** -float(slope) * (kk / knee) ** -below, psd)
+    psd[0, 0] = 0.0
+    f = np.real(np.fft.ifft2(np.fft.fft2(rng.standard_normal((n, n))) * np.sqrt(psd)))[:ny, :nx]
+    f -= f.mean()
+    return (f / f.std() * std_m).astype(np.float32)
