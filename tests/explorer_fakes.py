@@ -88,3 +88,25 @@ def small_paced_app(iters: int, rate: float = 200.0):
     yield app
     app.stop()
     app.wait(30)
+
+
+class FakeDoc:
+    """A served Bokeh document as the explorer uses it: next-tick callbacks are recorded in ``ticks`` (:meth:`tick`
+    runs them, as the session's loop would), no hold is in progress, and its session context (None: a destroyed
+    document) has a server session with ``connections`` connections (None: no server session yet)."""
+
+    def __init__(self, connections: int | None = None):
+        from types import SimpleNamespace
+
+        server_session = None if connections is None else SimpleNamespace(connection_count=connections)
+        self.session_context = SimpleNamespace(id="fake", session=server_session)
+        self.callbacks = SimpleNamespace(hold_value=None)
+        self.ticks: list = []
+
+    def add_next_tick_callback(self, fn) -> None:
+        self.ticks.append(fn)
+
+    def tick(self) -> None:
+        todo, self.ticks = self.ticks, []
+        for fn in todo:
+            fn()

@@ -5,8 +5,6 @@ the session's next tick and the back-pressure on the browser's paint acknowledge
 from __future__ import annotations
 
 import time
-from types import SimpleNamespace
-
 import numpy as np
 import pytest
 from bokeh.document import Document
@@ -18,6 +16,7 @@ from explorer.data.geometry import Geometry
 from explorer.data.state import ExplorerState
 from explorer.ui.live import ACK_TIMEOUT, IN_FLIGHT, MAX_DISPLAY, LiveCurve, LiveMap, LiveMaps, display_array
 from explorer.ui.views import BALANCE
+from explorer_fakes import FakeDoc
 
 
 def geometry(ny: int, nx: int, north_first: bool = False) -> Geometry:
@@ -105,23 +104,6 @@ def test_the_maps_follow_the_feed_and_the_field(state):
     state.ratio = 4                                                # a new twin: titles and ranges follow
     assert live.maps["obs"].fig.title.text.startswith("Observation (×4")
     state.ratio = 8
-
-
-class FakeDoc:
-    """A served document as the live maps use it: a session context, next-tick callbacks, no hold in progress."""
-
-    def __init__(self):
-        self.session_context = SimpleNamespace(id="fake")
-        self.callbacks = SimpleNamespace(hold_value=None)
-        self.ticks: list = []
-
-    def add_next_tick_callback(self, fn):
-        self.ticks.append(fn)
-
-    def tick(self):
-        ticks, self.ticks = self.ticks, []
-        for fn in ticks:
-            fn()
 
 
 def test_in_a_session_changes_wait_for_the_next_tick_and_the_newest_wins(state):

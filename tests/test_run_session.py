@@ -9,8 +9,6 @@ from __future__ import annotations
 import threading
 import time
 from contextlib import contextmanager
-from types import SimpleNamespace
-
 import param
 import pytest
 
@@ -18,6 +16,7 @@ from explorer.data.progress import EndReason
 from explorer.run.fitqueue import FitQueue
 from explorer.run.job import Job
 from explorer.run.lifecycle import GONE_S, Phase, RunSession, TabWatch, stop_periodic
+from explorer_fakes import FakeDoc
 
 
 class Board(param.Parameterized):
@@ -138,12 +137,17 @@ def test_stop_ends_the_run_at_the_next_flush_with_what_the_page_shows():
     assert shown(s) == [1]                             # nothing the worker sent later is shown
 
 
-def test_a_served_run_sends_its_end_line_alone_and_the_rest_a_flush_later():
-    s, gate = Served(FakeDoc()), threading.Event()
-    job = s.start(gated_job(gate, steps=2))
+def ended_run(session, steps: int):
+    """``session`` after a run of ``steps`` updates whose job has ended, flushed once."""
+    gate = threading.Event()
     gate.set()
-    assert job.join(10)
-    s.flush()
+    assert session.start(gated_job(gate, steps=steps)).join(10)
+    session.flush()
+    return session
+
+
+def test_a_served_run_sends_its_end_line_alone_and_the_rest_a_flush_later():
+    s = ended_run(Served(FakeDoc()), steps=2)
     assert s.phase is Phase.ENDING and s.state.running and s.batches[-1] == ["show", "end"]
     s.flush()
     assert s.phase is Phase.ENDING                     # conclude_delay has not passed
@@ -232,19 +236,6 @@ def test_a_discarded_run_is_idle_at_once_and_nothing_it_sends_is_shown():
     assert shown(s) == [] and not any(h == "end" for h, _ in s.seen)
 
 
-class FakeDoc:
-    """A Bokeh document as the session uses it: its session context (None once destroyed), next-tick callbacks
-    and, for the tab watch, the number of connections of its server session."""
-
-    def __init__(self, connections: int | None = None):
-        self.session_context = SimpleNamespace(id="fake", session=None if connections is None else
-                                               SimpleNamespace(connection_count=connections))
-        self.ticks: list = []
-
-    def add_next_tick_callback(self, fn):
-        self.ticks.append(fn)
-
-
 def test_stop_flushes_on_the_next_tick_but_a_closed_session_schedules_nothing():
     doc, gate = FakeDoc(), threading.Event()
     s = Served(doc)
@@ -266,11 +257,7 @@ def test_stop_flushes_on_the_next_tick_but_a_closed_session_schedules_nothing():
 
 
 def test_close_stops_the_run_and_settles_one_that_was_ending():
-    s, gate = Served(FakeDoc()), threading.Event()
-    job = s.start(gated_job(gate, steps=1))
-    gate.set()
-    assert job.join(10)
-    s.flush()
+    s = ended_run(Served(FakeDoc()), steps=1)
     assert s.phase is Phase.ENDING
     s.close()
     assert s.phase is Phase.ENDED and not s.state.running and s.seen[-1][0] == "conclude"

@@ -7,21 +7,7 @@ import threading
 from contextlib import contextmanager
 
 from explorer.ui.ticks import NextTick
-
-
-class FakeDoc:
-    """Records next-tick callbacks instead of running them on a loop."""
-
-    def __init__(self):
-        self.callbacks = []
-
-    def add_next_tick_callback(self, fn):
-        self.callbacks.append(fn)
-
-    def tick(self):
-        todo, self.callbacks = self.callbacks, []
-        for fn in todo:
-            fn()
+from explorer_fakes import FakeDoc
 
 
 def make(order=sorted):
@@ -43,11 +29,11 @@ def test_latest_wins_one_batch_in_one_hold_in_order():
     ticks.add("frame", lambda: done.append("frame"))
     ticks.add("text", lambda: done.append("text 2"))
     ticks.add("field", lambda: done.append("field"))
-    assert len(doc.callbacks) == 1 and done == []      # nothing runs off the loop; one batch is scheduled
+    assert len(doc.ticks) == 1 and done == []      # nothing runs off the loop; one batch is scheduled
     doc.tick()
     assert done == ["field", "frame", "text 2"] and holds == ["in", "out"]
     ticks.add("text", lambda: done.append("text 3"))   # a later change schedules a new batch
-    assert len(doc.callbacks) == 1
+    assert len(doc.ticks) == 1
     doc.tick()
     assert done[-1] == "text 3"
 
@@ -74,6 +60,6 @@ def test_changes_from_several_threads_all_arrive():
         t.start()
     for t in threads:
         t.join()
-    while doc.callbacks:
+    while doc.ticks:
         doc.tick()
     assert len(done) == 800 and len(set(done)) == 800

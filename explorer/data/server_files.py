@@ -11,20 +11,13 @@ them by name beside the embedded samples. The page never sends a path: it picks 
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from dipcore.errors import SSHDipError
 from explorer.data.loading import NETCDF_SUFFIXES
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse that raises instead of exiting: a session's script must not exit the server."""
-
-    def error(self, message: str):
-        raise SSHDipError(f"explorer arguments: {message}")
+from explorer.data.server_limits import ScriptArgs
 
 
 @dataclass(frozen=True)
@@ -45,7 +38,7 @@ class DataDir:
         to their readers). Raises SSHDipError when it names no folder."""
         import sys
 
-        p = _Parser(prog="panel serve explorer --args", add_help=False)
+        p = ScriptArgs()
         p.add_argument("--data-dir", default=None)
         ns, _ = p.parse_known_args(sys.argv[1:] if argv is None else list(argv))
         if ns.data_dir is None:

@@ -53,11 +53,16 @@ def default_concurrency(cpus: int | None = None, gpus: int | None = None) -> int
     return max(1, (cpu_count() if cpus is None else cpus) // 2)
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse that raises instead of printing usage and exiting: a session's script must not exit the server."""
+class ScriptArgs(argparse.ArgumentParser):
+    """The parser of what follows ``panel serve explorer --args``: argparse that raises instead of printing usage
+    and exiting (a session's script must not exit the server), with ``hint`` after argparse's message."""
+
+    def __init__(self, hint: str = ""):
+        super().__init__(prog="panel serve explorer --args", add_help=False)
+        self.hint = hint
 
     def error(self, message: str):
-        raise SSHDipError(f"explorer arguments: {message} (each --max-… option takes a whole number)")
+        raise SSHDipError(f"explorer arguments: {message}{self.hint}")
 
 
 @dataclass(frozen=True)
@@ -93,7 +98,7 @@ class Limits:
         left alone (other options may follow ``--args``)."""
         import sys
 
-        p = _Parser(prog="panel serve explorer --args", add_help=False)
+        p = ScriptArgs(" (each --max-… option takes a whole number)")
         p.add_argument("--max-cells", type=int, default=MAX_CELLS)
         p.add_argument("--max-members", type=int, default=cls.max_members)
         p.add_argument("--max-iters", type=int, default=cls.max_iters)
@@ -131,4 +136,4 @@ class Limits:
         self.check_cells(shape)
 
 
-__all__ = ["Limits", "cpu_count", "cuda_devices", "default_concurrency"]
+__all__ = ["Limits", "ScriptArgs", "cpu_count", "cuda_devices", "default_concurrency"]

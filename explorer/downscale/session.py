@@ -56,14 +56,8 @@ class DownscaleSession(RunSession):
         """Start downscaling the loaded field in a worker thread (returns at once); False while a run is on, before
         a field is loaded, or (with the message) over the server's limits."""
         s = self.state
-        if self.running or s.field is None:
+        if s.field is None or not self.may_start():
             return False
-        try:
-            self.check()
-        except SSHDipError as exc:
-            s.error = str(exc)
-            return False
-        s.error = ""
         s.clear_run()
         factor = int(s.factor)
         opts = dict(members=s.members, recipe=s.recipe, seed=s.seed, device=s.device, iters=s.iters or None,

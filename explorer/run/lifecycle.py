@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
+from dipcore.errors import SSHDipError
 from explorer.data.progress import EndReason
 from explorer.run.fitqueue import FitQueue
 from explorer.run.job import Job, Outcome, Slot
@@ -191,6 +192,19 @@ class RunSession:
         self._admit(run)
         return job
 
+    def may_start(self) -> bool:
+        """Whether a run may start now: not while one is on, nor (with the message on the page) when :meth:`check`
+        refuses it; clears the last message otherwise."""
+        if self.running:
+            return False
+        try:
+            self.check()
+        except SSHDipError as exc:
+            self.state.error = str(exc)
+            return False
+        self.state.error = ""
+        return True
+
     def stop(self) -> None:
         """Stop the run: the page halts at the next flush (on the loop's next tick in a served page) with what it
         shows; the worker ends after the step it is computing, never blocking the page."""
@@ -303,6 +317,9 @@ class RunSession:
             run.phase = Phase.ENDED
 
     # ---- hooks --------------------------------------------------------------------------------------------
+    def check(self) -> None:
+        """Raise SSHDipError, with what to do, when the next run would go over the server's limits."""
+
     def batch(self) -> AbstractContextManager:
         """Collect the model changes of one flush into one document message (default: none needed)."""
         return nullcontext()

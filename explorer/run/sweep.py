@@ -89,14 +89,8 @@ class SweepSession(RunSession):
         """Start the tab's experiment in a worker thread (returns at once); False while one runs or, with the
         message, over the server's limits."""
         s = self.state
-        if self.running:
+        if not self.may_start():
             return False
-        try:
-            self.check()
-        except SSHDipError as exc:
-            s.error = str(exc)
-            return False
-        s.error = ""
         out = s.out_dir.strip() or tempfile.mkdtemp(prefix=f"ssh-dip-{s.experiment}-")
         cases = s.cases()
         on = ", ".join(cases) if cases else "its own cases"
