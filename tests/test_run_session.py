@@ -311,3 +311,44 @@ def test_stop_periodic_stops_and_tolerates_one_bokeh_already_stopped(already_sto
     stop_periodic(p)
     assert p.stops == 1
     stop_periodic(None)
+
+
+def test_the_fit_session_walks_the_same_phases_and_says_why_each_run_ended():
+    from explorer.app import ExplorerApp
+    from explorer_fakes import gated_fit, paced_fit
+
+    queue = FitQueue(1)
+    other = queue.join("another session's fit")
+    app = ExplorerApp(fit=paced_fit(200.0), queue=queue)
+    app.param.update(index_crop="0 32 0 64", iters=5, members=1)
+    try:
+        assert app.run() and app.session.phase is Phase.QUEUED and app.queue_position == 1
+        assert app.progress_text.startswith("queued, position 1")
+        queue.release(other)
+        assert app.wait(30) and app.session.phase is Phase.ENDED and not app.running
+        assert app.session.current.reason is EndReason.FINISHED and app.end_reason == "finished"
+        assert app.progress_text.startswith("done at step 5/5")
+
+        gate = threading.Event()
+        app.session.fit = gated_fit(gate)
+        app.iters = 50
+        assert app.run()
+        flush_until(app.session, lambda: app.step >= 1)
+        assert app.session.phase is Phase.RUNNING and app.running
+        app.stop()
+        app.flush()                                      # no periodic flush here: the end is concluded at once
+        assert app.session.phase is Phase.ENDED and app.end_reason == "stopped by the user"
+        assert app.result is not None and app.result.step == 1
+        gate.set()
+
+        def broken(*args, **kw):
+            raise RuntimeError("the GPU fell over")
+            yield  # unreachable: makes this a generator, as a fit is
+
+        app.session.fit = broken
+        assert app.run() and app.wait(30)
+        assert app.session.current.reason is EndReason.FAILED and app.end_reason == "failed"
+        assert "the GPU fell over" in app.error and app.result is None
+    finally:
+        app.stop()
+        app.wait(30)
