@@ -54,6 +54,22 @@ def ssh_attrs(standard_name: str, long_name: str, content: str, std: bool = Fals
             "coverage_content_type": content, **extra}
 
 
+def spread_attrs(standard_name: str, long_name: str) -> dict:
+    """Attributes of a spread in metres that is not the estimate's uncertainty (the members', the latent draws').
+    CF has no name for an ensemble spread, and ACDD asks for one: it keeps the ``standard_error`` modifier, and a
+    ``comment`` says what it is not."""
+    return ssh_attrs(standard_name, long_name, "qualityInformation", True,
+                     comment="a spread of the fit, far smaller than its error: the estimate's standard error is the "
+                             "variable 'uncertainty'")
+
+
+def uncertainty_attrs(standard_name: str, final) -> dict:
+    """Attributes of the predictive ``uncertainty`` of a fit's last event ``final`` (a ``Progress``)."""
+    return ssh_attrs(standard_name, "predictive uncertainty of the estimate (one standard deviation), calibrated on "
+                     "the observation alone (dipcore.uncertainty)", "qualityInformation", True,
+                     expected_rmse_m=float(final.expected_rmse), prior=str(final.uncertainty_prior))
+
+
 def utc_now() -> str:
     """Now, in UTC, as the ISO 8601 stamp of ``date_created`` and ``history``."""
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

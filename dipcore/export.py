@@ -11,7 +11,8 @@ import numpy as np
 import xarray as xr
 
 from dipcore import metrics
-from dipcore.cf import cf_coordinates, global_attrs, ssh_attrs, ssh_standard_name, time_stamp
+from dipcore.cf import (cf_coordinates, global_attrs, spread_attrs, ssh_attrs, ssh_standard_name, time_stamp,
+                        uncertainty_attrs)
 from dipcore.constants import VERSION
 from dipcore.degrade import pool
 from dipcore.solver import Progress
@@ -64,25 +65,30 @@ def _summary_text(twin: Twin, final: Progress, config: dict, ds: xr.Dataset) -> 
             f"without training data{f' ({how})' if how else ''}, downscaled it back to the fine grid: 'estimate' "
             "is the ensemble mean. 'bicubic' (bicubic interpolation) and 'ibp' (iterative back-projection) are the "
             "classical baselines.")
-    stds = [v for v in ("std", "latent_std", "subgrid_std", "total_std") if v in ds]
-    if stds:
-        text += " Uncertainty of the estimate: " + ", ".join(f"'{v}'" for v in stds) + "."
+    if "uncertainty" in ds:
+        text += (" 'uncertainty' is the estimate's predictive standard deviation, calibrated on the observation "
+                 f"alone (expected RMSE {100 * ds['uncertainty'].attrs['expected_rmse_m']:.2f} cm).")
+    spreads = [v for v in ("std", "latent_std") if v in ds]
+    if spreads:
+        text += " Spreads of the fit (not the uncertainty): " + ", ".join(f"'{v}'" for v in spreads) + "."
     return text + " Scores against the truth are in the 'scores' attribute, the run's settings in 'configuration'."
 
 
 def result_dataset(twin: Twin, final: Progress, config: dict, history: str | None = None, stds="compute"
                    ) -> xr.Dataset:
-    """Build the result dataset: ``truth``, ``lowres``, ``bicubic``, ``ibp``, ``estimate``, ``std`` (K > 1),
-    ``latent_std`` (M > 0), ``subgrid_std``/``total_std``, coordinates, and the configuration and scores as
-    global attributes, with CF-1.11 and ACDD-1.3 metadata (standard names, ``coverage_content_type``, the
-    ``standard_error`` link of the estimate to its stds, discovery attributes).
+    """Build the result dataset: ``truth``, ``lowres``, ``bicubic``, ``ibp``, ``estimate``, ``uncertainty`` (its
+    calibrated predictive std), ``std`` (the members' spread, K > 1), ``latent_std`` (M > 0), coordinates, and the
+    configuration and scores as global attributes, with CF-1.11 and ACDD-1.3 metadata (standard names,
+    ``coverage_content_type``, the ``standard_error`` link of the estimate to its uncertainty, discovery
+    attributes). ``stds``: the earlier sub-grid and total stds (:func:`dipcore.uncertainty.fit_stds`), scored in
+    the summary only.
 
     ``history`` is the command or call that made the file (default: this function); the time stamp and the
     ssh-dip version are added to it.
     """
     da = twin.field.data
     stds = fit_stds(twin, final) if isinstance(stds, str) else stds  # computed once per result: it costs a fit
-    ds = xr.Dataset({k: xr.Variable(*v) for k, v in _variables(twin, final, stds).items()},
+    ds = xr.Dataset({k: xr.Variable(*v) for k, v in _variables(twin, final).items()},
                     coords={k: v.variable.copy(deep=False) for k, v in da.coords.items()  # attrs edited below
                             if set(v.dims) <= set(da.dims)})
     ds["lowres"] = xr.Variable(_coarse_dims(twin), twin.observation,
@@ -111,7 +117,11 @@ def result_dataset(twin: Twin, final: Progress, config: dict, history: str | Non
     return ds
 
 
-def _variables(twin: Twin, final: Progress, stds: tuple[np.ndarray, np.ndarray] | None) -> dict:
+MEMBER_SPREAD = ("standard deviation across ensemble members (their spread, 7-20 times smaller than the error: "
+                 "not the uncertainty of the estimate, see 'uncertainty')")
+
+
+def _variables(twin: Twin, final: Progress) -> dict:
     """The result's fine-grid variables as ``{name: (dims, values, attrs)}``, the estimate linked to its stds."""
     dims = twin.field.data.dims
     sn = ssh_standard_name(twin.field.data.attrs)
@@ -123,19 +133,14 @@ def _variables(twin: Twin, final: Progress, stds: tuple[np.ndarray, np.ndarray] 
                                           "(classical baseline, no network)", "modelResult")),
         "estimate": (dims, final.estimate, ssh_attrs(sn, "deep image prior estimate (ensemble mean)", "modelResult")),
     }
+    if final.uncertainty is not None:
+        data["uncertainty"] = (dims, final.uncertainty, uncertainty_attrs(sn, final))
     if final.member_std is not None:
-        data["std"] = (dims, final.member_std, ssh_attrs(sn, "standard deviation across ensemble members",
-                                                         "qualityInformation", True))
+        data["std"] = (dims, final.member_std, spread_attrs(sn, MEMBER_SPREAD))
     if final.latent_std is not None:
-        data["latent_std"] = (dims, final.latent_std, ssh_attrs(sn, "standard deviation across latent samples",
-                                                                "qualityInformation", True))
-    if stds is not None:
-        data["subgrid_std"] = (dims, stds[0], ssh_attrs(sn, "sub-grid error std: c·|grad estimate|·cell size, c "
-                                                        "calibrated on the observation degraded once more "
-                                                        "(dipcore.uncertainty)", "qualityInformation", True))
-        data["total_std"] = (dims, stds[1], ssh_attrs(sn, "member spread and sub-grid std added in quadrature",
-                                                      "qualityInformation", True))
-    ancillary = [v for v in ("std", "latent_std", "subgrid_std", "total_std") if v in data]
+        data["latent_std"] = (dims, final.latent_std, spread_attrs(sn, "standard deviation across latent "
+                                                                       "samples (not the uncertainty)"))
+    ancillary = [v for v in ("uncertainty", "std", "latent_std") if v in data]
     if ancillary:
         data["estimate"][2]["ancillary_variables"] = " ".join(ancillary)
     return data
@@ -174,8 +179,10 @@ def summary(twin: Twin, final: Progress, config: dict, events: list[Progress] | 
 
     ``rmse``/``ssim``/``nrmse`` compare the network's ``estimate`` with the two classical baselines,
     ``bicubic`` and ``ibp``; ``best`` names the lowest-RMSE one; ``history`` holds the scored events when
-    ``events`` are given; ``uncertainty.ensemble`` scores the members' spread (K > 1). ``stds``: the result of
-    :func:`dipcore.uncertainty.fit_stds` when the caller already has it (it is computed otherwise).
+    ``events`` are given; ``uncertainty.predictive`` scores the estimate's calibrated ``uncertainty`` (spread/skill,
+    corr(|error|, σ), ±1σ/±2σ coverage, CRPS and that of a flat σ equal to the true RMSE), beside its truth-free
+    ``expected_rmse_cm`` and ``prior``; ``uncertainty.ensemble`` scores the members' spread (K > 1). ``stds``:
+    the result of :func:`dipcore.uncertainty.fit_stds` when the caller already has it (computed otherwise).
     """
     from dipcore.solver import get_recipe
 
@@ -216,4 +223,12 @@ def summary(twin: Twin, final: Progress, config: dict, events: list[Progress] | 
         tot = stds[1]
         out["total_std_spread_skill"] = metrics.spread_skill(tot, est, truth)
         out["total_std_corr_abs_error"] = metrics.error_std_correlation(tot, est, truth)
+    if final.uncertainty is not None:
+        unc = out.setdefault("uncertainty", {})
+        unc["predictive"] = {k: v for k, v in metrics.calibration(final.uncertainty, est, truth).items()
+                             if k != "rmse"}
+        unc["expected_rmse_cm"] = 100 * float(final.expected_rmse)
+        unc["prior"] = final.uncertainty_prior
+    if final.stop_reason is not None:
+        out["stop_reason"] = final.stop_reason
     return out

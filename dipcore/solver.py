@@ -21,7 +21,7 @@ from dipcore.degrade import Degradation
 from dipcore.errors import SSHDipError
 from dipcore.fitting.options import check_options
 from dipcore.fitting.setup import FitData, Networks, Optimiser, base_field, fine_ocean
-from dipcore.fitting.tracking import Ema, HeldOut, Report, holdout_cells
+from dipcore.fitting.tracking import Ema, HeldOut, Report, Settle, holdout_cells
 from dipcore.recipes import DEFAULT_RECIPE, RECIPES, Recipe, get_recipe  # noqa: F401  (the app reads them here)
 
 
@@ -59,6 +59,13 @@ class Progress:
                                         # reports those outputs; earlier events the current ones)
     holdout_loss: np.ndarray | None = None  # per member, the held-out misfit of the reported output
     lr: np.ndarray | None = None     # per member, the learning rate after this step (the plateau schedule's)
+    motion: float | None = None      # settling recipes: how much the estimate moved over the last window (in units
+                                     # of the observation's std; the fit stops below the recipe's ``settle``)
+    stop_reason: str | None = None   # last event: "settled", "held-out" or "iterations" (see STOP_REASONS)
+    uncertainty: np.ndarray | None = None  # last event: the predictive std of the estimate (metres, calibrated on
+                                           # the observation alone: dipcore.uncertainty.predictive_std)
+    expected_rmse: float | None = None     # last event: its RMS over the ocean (metres), the error the fit expects
+    uncertainty_prior: str | None = None   # last event: the prior of what lies below the coarse cell it used
 
     @property
     def iters_per_s(self) -> float:
@@ -69,6 +76,13 @@ class Progress:
         """Seconds left at the current speed."""
         rate = self.iters_per_s
         return (self.iters - self.step) / rate if rate > 0 else float("nan")
+
+
+STOP_REASONS = {
+    "settled": "the estimate had settled (it no longer moved)",
+    "held-out": "the held-out cells stopped improving",
+    "iterations": "the iteration count was reached",
+}
 
 
 def member_seeds(seed: int, members: int) -> list[int]:
@@ -89,6 +103,10 @@ class Events:
     keep_members: bool
     device: str
     params_per_member: int
+    observation: np.ndarray          # for the last event's predictive uncertainty
+    degradation: Degradation
+    spacing_km: float | None
+    prior: str
 
     def __call__(self, step: int, misfit: torch.Tensor, losses: list[float] | None, fields: np.ndarray,
                  last: bool, latent: tuple[np.ndarray, np.ndarray] | None = None, **extra: object) -> Progress:
@@ -104,6 +122,12 @@ class Events:
         if lat_std is not None:
             lat_std[~self.fine_ocean] = np.nan
         scores = metrics.scores(est, self.truth, self.dx_km if last else None) if self.truth is not None else {}
+        if last:
+            from dipcore.uncertainty import predictive_std
+
+            u = predictive_std(est, self.observation, self.degradation, mask=self.fine_ocean, member_std=member_std,
+                               spacing_km=self.spacing_km, prior=self.prior)
+            extra.update(uncertainty=u.std, expected_rmse=u.expected_rmse, uncertainty_prior=u.prior)
         return Progress(step=step, iters=self.iters, loss=np.asarray(losses, dtype=np.float32), estimate=est,
                         member_std=member_std, elapsed=time.perf_counter() - self.start, metrics=scores,
                         members=fields if self.keep_members else None, latent_std=lat_std,
@@ -115,7 +139,7 @@ def fit(observation: np.ndarray, degradation: Degradation, recipe: str | Recipe 
         members: int = 1, latent_samples: int = 0, iters: int | None = None, seed: int = 0,
         device: str | torch.device = "auto", every: int = 10, truth: np.ndarray | None = None,
         fine_mask: np.ndarray | None = None, dx_km: float | None = None, keep_members: bool = False,
-        ) -> Iterator[Progress]:
+        spacing_km: float | None = None, uncertainty_prior: str = "auto") -> Iterator[Progress]:
     """Fit K generators to one coarse observation; yield :class:`Progress` every ``every`` steps.
 
     Parameters
@@ -144,6 +168,9 @@ def fit(observation: np.ndarray, degradation: Degradation, recipe: str | Recipe 
         Fine grid spacing, for the effective resolution in the final metrics.
     keep_members : bool
         Put each member's field in every event (for per-pixel inspection).
+    spacing_km, uncertainty_prior
+        Fine grid spacing (default ``dx_km``) and the prior of what lies below the coarse cell, for the last
+        event's predictive ``uncertainty`` (:func:`dipcore.uncertainty.predictive_std`).
 
     Yields
     ------
@@ -163,23 +190,34 @@ def fit(observation: np.ndarray, degradation: Degradation, recipe: str | Recipe 
         base, shift = base_field(data, rec)
         nets = Networks(rec, data, member_seeds(seed, members), base)
         opt, ema, tracker = Optimiser(nets, rec, n_iter), Ema(rec.ema), HeldOut(data, rec.patience)
+        settle = Settle(data, rec.settle, rec.settle_window, rec.min_iters)
         report = Report(data, rec, shift, latent_samples)
-        event = Events(n_iter, mask, start, truth, dx_km, keep_members, str(dev), nets.params_per_member)
+        event = Events(n_iter, mask, start, truth, dx_km, keep_members, str(dev), nets.params_per_member, obs,
+                       degradation, dx_km if spacing_km is None else spacing_km, uncertainty_prior)
         for step in range(1, n_iter + 1):
             opt.zero_grad()
             out = nets()                                         # (K, H, W)
             misfit = data.misfit(out)
             data.objective(misfit, rec.discrepancy).sum().backward()  # members share no parameter: own grads
             losses = opt.step(misfit)
-            current, last = tracker.update(step, ema(out.detach()), last=step == n_iter)
+            averaged = ema(out.detach())
+            settled = settle.update(step, averaged)
+            current, last = tracker.update(step, averaged, last=step == n_iter or settled)
             if step % every == 0 or last:
                 fields, latent = report(current, last, nets)
-                yield event(step, misfit, losses, fields, last, latent, lr=opt.lr, **tracker.selection())
+                why = _stop_reason(step == n_iter, settled) if last else None
+                yield event(step, misfit, losses, fields, last, latent, lr=opt.lr, motion=settle.motion,
+                            stop_reason=why, **tracker.selection())
             if last:
                 return
     except torch.cuda.OutOfMemoryError as exc:
         raise SSHDipError(f"out of GPU memory for {members} member(s) on a {mask.shape[0]}×{mask.shape[1]} grid; "
                           "use fewer members, a smaller region or --device cpu") from exc
+
+
+def _stop_reason(at_cap: bool, settled: bool) -> str:
+    """Why a fit's last step was its last (a last step that is neither the cap nor settled: the held-out cells)."""
+    return "settled" if settled else "iterations" if at_cap else "held-out"
 
 
 def run(observation: np.ndarray, degradation: Degradation, **kwargs) -> Progress:
@@ -190,5 +228,5 @@ def run(observation: np.ndarray, degradation: Degradation, **kwargs) -> Progress
     return last  # type: ignore[return-value]
 
 
-__all__ = ["DEFAULT_RECIPE", "Progress", "RECIPES", "Recipe", "fit", "get_recipe", "member_seeds",
+__all__ = ["DEFAULT_RECIPE", "Progress", "RECIPES", "Recipe", "STOP_REASONS", "fit", "get_recipe", "member_seeds",
            "resolve_device", "run"]

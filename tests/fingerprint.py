@@ -1,7 +1,7 @@
 """The fingerprint of a small CLI fit: its JSON summary's keys and scores, its NetCDF schema and field statistics.
 
-``tests/test_schema.py`` compares it with ``tests/data/fit_fingerprint.json``, made by this same code on the
-commit before the restructure (3950773), so a refactor that changes an output's schema or its numbers shows.
+``tests/test_schema.py`` compares it with ``tests/data/fit_fingerprint.json``, made by this same code (last when the
+default recipe and the uncertainty changed), so a refactor that changes an output's schema or its numbers shows.
 Regenerate (only when a change of outputs is intended, and say so in the commit):
 ``python tests/fingerprint.py tests/data/fit_fingerprint.json``.
 """

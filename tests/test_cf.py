@@ -76,7 +76,7 @@ def blacksea():
 
 
 def test_cli_fit_output_is_cf_and_acdd_compliant(blacksea, tmp_path):
-    assert {"std", "latent_std", "subgrid_std", "total_std"} <= set(blacksea.data_vars)
+    assert {"uncertainty", "std", "latent_std"} <= set(blacksea.data_vars)
     assert_compliant(write_netcdf(blacksea, tmp_path / "fit.nc"))
 
 

@@ -92,7 +92,7 @@ def test_uncertainty_cli_maps_netcdf_and_diagnostics(capsys, tmp_path):
     assert code == 0, err
     t = pd.read_csv(tmp_path / "uncertainty.csv")
     assert list(t.columns) == ex.UNCERTAINTY_COLUMNS
-    assert list(t["source"]) == ["ensemble", "latent", "total"]
+    assert list(t["source"]) == ["ensemble", "latent", "total", "predictive"]
     cols = ["mean_std_cm", "rms_std_cm", "rmse_cm", "corr_abs_error", "spread_skill", "crps_gauss_cm"]
     assert np.isfinite(t[cols].to_numpy()).all() and (t["mean_std_cm"] > 0).all()
     assert np.isfinite(t.loc[0, "crps_cm"]) and np.isnan(t.loc[1, "crps_cm"])
@@ -101,7 +101,7 @@ def test_uncertainty_cli_maps_netcdf_and_diagnostics(capsys, tmp_path):
     nc = list(tmp_path.glob("uncertainty_*.nc"))
     assert len(nc) == 1
     with xr.open_dataset(nc[0]) as ds:
-        assert {"truth", "estimate", "std", "latent_std", "abs_error", "subgrid_std", "total_std"} <= set(ds.data_vars)
+        assert {"truth", "estimate", "uncertainty", "std", "latent_std", "abs_error"} <= set(ds.data_vars)
         assert ds["abs_error"].shape == (32, 64)
     for png in ("maps", "bins"):
         assert_png(next(tmp_path.glob(f"uncertainty_*_{png}.png")))

@@ -88,9 +88,13 @@ def test_result_dataset_carries_cf_and_discovery_metadata(result):
     assert ds.estimate.attrs["coverage_content_type"] == "modelResult"
     assert ds.lowres.attrs["cell_methods"] == "area: mean"
     linked = ds.estimate.attrs["ancillary_variables"].split()
-    assert linked[0] == "std" and {"latent_std", "subgrid_std", "total_std"} <= set(linked)
-    assert all(ds[v].attrs["standard_name"] == f"{sn} standard_error"
-               and ds[v].attrs["coverage_content_type"] == "qualityInformation" for v in linked)
+    assert linked == ["uncertainty", "std", "latent_std"]
+    assert all(ds[v].attrs["coverage_content_type"] == "qualityInformation" for v in linked)
+    # only the calibrated uncertainty claims to be the estimate's standard error; the spreads do not
+    assert ds.uncertainty.attrs["standard_name"] == f"{sn} standard_error"
+    assert ds.uncertainty.attrs["expected_rmse_m"] == pytest.approx(final.expected_rmse)
+    assert all("'uncertainty'" in ds[v].attrs["comment"] for v in ("std", "latent_std"))
+    assert "subgrid_std" not in ds and "total_std" not in ds
     assert "ssh-dip fit blacksea --ratio 4" in ds.attrs["history"] and dipcore.__version__ in ds.attrs["history"]
     assert dipcore.__version__ in result_dataset(twin, final, config).attrs["history"]  # default history
     assert ds.attrs["date_created"].endswith("Z") and ds.attrs["date_created"] in ds.attrs["history"]

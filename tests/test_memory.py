@@ -47,9 +47,11 @@ def test_paper_estimate_is_the_sum_of_its_parts():
 
 
 def test_recipe_grid_is_used():
-    dip = get_recipe("dip")  # the skip network on a grid twice coarser than the output
+    dip = get_recipe("dip")  # at ×8 the skip network works on a grid twice as fine as the observation: 4× coarser
     coarse = memory.check_fit(dip, 4, (256, 256), 8, "cpu", available=2 ** 62)
-    assert coarse == memory.estimate_bytes("skip", 4, 256, 256, "cpu", upsample=2)
+    assert coarse == memory.estimate_bytes("skip", 4, 256, 256, "cpu", upsample=4)
+    assert memory.check_fit(get_recipe("dip1500"), 4, (256, 256), 8, "cpu", available=2 ** 62) == \
+        memory.estimate_bytes("skip", 4, 256, 256, "cpu", upsample=2)
     assert coarse < memory.estimate_bytes("skip", 4, 256, 256, "cpu")
 
 

@@ -6,7 +6,6 @@ below are those measurements with a margin for seed-to-seed variation, not hopes
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from dipcore import metrics
@@ -15,7 +14,6 @@ from dipcore.io import Field
 from dipcore.samples import load_sample
 from dipcore.synthetic import turbulence
 from dipcore.twin import make_twin
-from dipcore.uncertainty import subgrid_std, total_std
 
 pytestmark = pytest.mark.slow
 
@@ -47,11 +45,15 @@ def test_paper_recipe_is_near_bicubic_at_x8_and_better_at_x16():
         assert final.metrics["rmse"] < bound * metrics.rmse(twin.bicubic, twin.truth)
 
 
-def test_total_std_is_calibrated_on_the_gulf_stream():
-    twin = make_twin(load_sample("gulfstream"), 8, 0.0, seed=0)
-    final = run(twin.observation, twin.degradation, members=2, seed=0, truth=twin.truth, every=500)
-    sub = subgrid_std(final.estimate, twin.observation, twin.degradation, twin.mask)
-    tot = total_std(final.member_std, sub.std)
-    assert 0.7 < metrics.spread_skill(tot, final.estimate, twin.truth) < 1.3
-    assert metrics.error_std_correlation(tot, final.estimate, twin.truth) > 0.45
-    assert np.nanmean(final.member_std) > 0  # the members differ
+@pytest.mark.parametrize("case, ratio", [("gulfstream", 8), ("agulhas", 16)])
+def test_the_uncertainty_is_calibrated_on_two_real_samples(case, ratio):
+    # Measured (docs/results.md, the calibration table): the default's calibrated 'uncertainty' at these points has
+    # spread/skill 0.9-1.0, about 95 % of the truth within ±2σ and a CRPS below that of a flat σ equal to the true
+    # RMSE. The bounds keep it near calibrated; they do not hold on every field (the table says where not).
+    twin = make_twin(load_sample(case), ratio, 0.0, seed=0)
+    final = run(twin.observation, twin.degradation, members=4, seed=0, truth=twin.truth, dx_km=twin.dx_km,
+                every=500)
+    cal = metrics.calibration(final.uncertainty, final.estimate, twin.truth)
+    assert 0.75 < cal["spread_skill"] < 1.33 and 0.88 < cal["coverage_2sigma"] < 0.99
+    assert cal["crps_cm"] < cal["crps_flat_cm"] and cal["corr"] > 0.3
+    assert final.expected_rmse == pytest.approx(final.metrics["rmse"], rel=0.33)

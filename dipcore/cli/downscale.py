@@ -94,8 +94,11 @@ def cmd_downscale(args: argparse.Namespace) -> int:
         a = ds.attrs
         print(f"×{f} {h}×{w} → {h * f}×{w * f}, K={args.members}, {a['iters']} iters, {a['seconds']:.1f} s on "
               f"{a['device']}" + (f", time {a['input_time']}" if "input_time" in a else ""))
+        if "expected_rmse_m" in a:
+            print(f"uncertainty: expected RMSE ≈ {100 * a['expected_rmse_m']:.2f} cm (calibrated on the input alone, "
+                  f"prior '{a['uncertainty_prior']}'; the per-cell map is 'uncertainty')")
         print(f"misfit of the estimate's block means to the input: RMS {100 * a['misfit_rms_m']:.3g} cm, "
-              f"max {100 * a['misfit_max_abs_m']:.3g} cm")
+              f"max {100 * a['misfit_max_abs_m']:.3g} cm (the answer is made consistent with the input)")
         print(f"wrote {out}")
         return 0
 
@@ -108,6 +111,9 @@ def cmd_downscale(args: argparse.Namespace) -> int:
           f"{len(res.reused)} reused, {len(res.skipped)} skipped, {len(res.failed)} failed, {res.seconds:.1f} s")
     if res.path is not None:
         print(f"wrote {res.path} (parts in {parts_folder(out)})")
+        if res.expected_rmse_m is not None:
+            print(f"uncertainty: expected RMSE ≈ {100 * res.expected_rmse_m:.2f} cm over the series (the per-cell "
+                  "map is 'uncertainty')")
     if res.failed:
         print(f"ssh-dip: {len(res.failed)} snapshot(s) failed; run the same command again to retry only them",
               file=sys.stderr)

@@ -34,7 +34,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
     f.add_argument("--latent-samples", type=option("latent_samples"), default=0, help="latent draws M at the end")
     f.add_argument("--iters", type=option("iters"), default=None, help="iterations (default: the recipe's)")
     f.add_argument("--recipe", choices=sorted(RECIPES), default=DEFAULT_RECIPE,
-                   help=f"fit recipe (default {DEFAULT_RECIPE}: " + RECIPES[DEFAULT_RECIPE].description + ")")
+                   help=f"fit recipe (default {DEFAULT_RECIPE}: " + RECIPES[DEFAULT_RECIPE].description.replace("%", "%%") + ")")
     f.add_argument("--arch", choices=ARCHITECTURES, default=None,
                    help="generator architecture (default: the recipe's, "
                         f"{RECIPES[DEFAULT_RECIPE].arch} for {DEFAULT_RECIPE}); the recipe's optimiser is kept")
@@ -67,7 +67,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
 
     from dipcore.export import result_dataset, summary, write_netcdf
     from dipcore.uncertainty import fit_stds
-    from dipcore.solver import fit, resolve_device
+    from dipcore.solver import STOP_REASONS, fit, resolve_device
     from dipcore.twin import make_twin
     from dipcore.verdict import verdict
 
@@ -109,19 +109,34 @@ def cmd_fit(args: argparse.Namespace) -> int:
         except OSError as exc:
             raise SSHDipError(f"cannot write {args.summary}: {exc}") from exc
     r, s = facts["rmse"], facts["ssim"]
+    why = STOP_REASONS.get(final.stop_reason or "", "")
     print(f"×{args.ratio} {field.shape[0]}×{field.shape[1]} K={args.members} {final.step} iters "
-          f"{facts['seconds']:.1f} s on {facts['device']}")
+          f"{facts['seconds']:.1f} s on {facts['device']}" + (f": stopped at step {final.step}, {why}" if why else ""))
     print(f"RMSE  DIP {100 * r['estimate']:.2f} cm   IBP {100 * r['ibp']:.2f} cm   bicubic {100 * r['bicubic']:.2f} cm")
     print(f"SSIM  DIP {s['estimate']:.4f}     IBP {s['ibp']:.4f}     bicubic {s['bicubic']:.4f}")
     print(verdict(100 * r["estimate"], 100 * r["ibp"], 100 * r["bicubic"], ssim=s))
-    if "uncertainty" in facts:
-        u = facts["uncertainty"]["ensemble"]
-        print(f"std   members' spread/skill {u['spread_skill']:.2f}, corr(|error|, std) {u['corr']:.2f} ('std')")
-    if "total_std_spread_skill" in facts:
-        print(f"      total std spread/skill {facts['total_std_spread_skill']:.2f}, corr(|error|, std) "
-              f"{facts['total_std_corr_abs_error']:.2f} (members and calibrated sub-grid std, 'total_std')")
+    for line in uncertainty_lines(facts):
+        print(line)
     print(f"wrote {out}" + (f" and {args.summary}" if args.summary else ""))
     return 0
 
 
-__all__ = ["add_parser", "cmd_fit"]
+def uncertainty_lines(facts: dict) -> list[str]:
+    """The summary's uncertainty in words: the truth-free expected RMSE beside the real one, how well the
+    'uncertainty' map is calibrated, and the members' spread (which is not the uncertainty)."""
+    u = facts.get("uncertainty", {})
+    lines = []
+    if "predictive" in u:
+        p = u["predictive"]
+        lines.append(f"uncertainty  expected RMSE {u['expected_rmse_cm']:.2f} cm (without the truth, prior "
+                     f"'{u['prior']}') vs the real {100 * facts['rmse']['estimate']:.2f} cm: spread/skill "
+                     f"{p['spread_skill']:.2f}, {100 * p['coverage_2sigma']:.0f} % of the truth within ±2σ, CRPS "
+                     f"{p['crps_cm']:.2f} cm vs {p['crps_flat_cm']:.2f} cm for a flat σ ('uncertainty')")
+    if "ensemble" in u:
+        e = u["ensemble"]
+        lines.append(f"std          members' spread/skill {e['spread_skill']:.2f}, corr(|error|, std) {e['corr']:.2f} "
+                     "('std': their spread, not the uncertainty)")
+    return lines
+
+
+__all__ = ["add_parser", "cmd_fit", "uncertainty_lines"]

@@ -57,6 +57,7 @@ class BatchResult:
     failed: dict[int, str] = field(default_factory=dict)   # errors after the retries (rerun to try again)
     seconds: float = 0.0
     dashboard: str | None = None
+    expected_rmse_m: float | None = None  # the RMS over the series of each snapshot's truth-free expected RMSE
 
 
 def parts_folder(out: str | os.PathLike) -> Path:
@@ -218,6 +219,7 @@ def _combine_parts(da: xr.DataArray, folder: Path, res: BatchResult, out: Path, 
     if not results:
         return None
     ds = combine(da, results, res.skipped, failed=res.failed, history=history)
+    res.expected_rmse_m = ds.attrs.get("expected_rmse_m")
     try:
         _write_atomic(ds, out)
     except OSError as exc:

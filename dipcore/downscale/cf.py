@@ -145,6 +145,11 @@ def combine(da: xr.DataArray, results: dict[int, xr.Dataset], skipped: dict[int,
     a["misfit_max_abs_m"] = float(np.nanmax(mx)) if np.isfinite(mx).any() else nan
     a["misfit_rms_m_by_snapshot"] = rms
     a["misfit_max_abs_m_by_snapshot"] = mx
+    expected = np.array([results[i].attrs.get("expected_rmse_m", nan) if i in results else nan
+                         for i in time_indices(da)])
+    if np.isfinite(expected).any():  # the RMS over the series of each snapshot's expected RMSE
+        a["expected_rmse_m"] = float(np.sqrt(np.nanmean(expected ** 2)))
+        a["expected_rmse_m_by_snapshot"] = expected
     a["snapshots"] = len(parts)
     a["snapshots_done"] = len(results)
     a["skipped"] = json.dumps({str(i): r for i, r in sorted(skipped.items())})

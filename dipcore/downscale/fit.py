@@ -26,7 +26,7 @@ from typing import Callable
 import numpy as np
 import xarray as xr
 
-from dipcore.cf import ssh_attrs, ssh_standard_name
+from dipcore.cf import spread_attrs, ssh_attrs, ssh_standard_name
 from dipcore.constants import MIN_COARSE
 from dipcore.degrade import Degradation, pool
 from dipcore.downscale.cf import MEMBER_DIM, combine, finish, time_dim, time_indices
@@ -34,7 +34,10 @@ from dipcore.downscale.finegrid import coarse_coords, coarse_names, fine_coords,
 from dipcore.downscale.source import as_metres
 from dipcore.errors import SSHDipError
 from dipcore.fitting.options import check_options
-from dipcore.io import MAX_CELLS
+from dipcore.io import MAX_CELLS, grid_spacing_km
+
+MEMBER_SPREAD = ("standard deviation across ensemble members (their spread, far smaller than the error: not the "
+                 "uncertainty of the estimate, see 'uncertainty')")
 
 
 def check_request(factor: int, *, members: int, recipe, device, iters: int | None, noise_sigma: float) -> None:
@@ -90,10 +93,15 @@ def _variables(da: xr.DataArray, data: np.ndarray, final, bic: np.ndarray, ibp: 
         "ibp": (dims, ibp, ssh_attrs(sn, "iterative back-projection of the bicubic field onto the observation "
                                          "(classical estimate, no network)", "modelResult")),
     }
+    if final.uncertainty is not None:
+        v["uncertainty"] = (dims, final.uncertainty, ssh_attrs(
+            sn, "predictive uncertainty of the estimate (one standard deviation), calibrated on the observation "
+            "alone (dipcore.uncertainty)", "qualityInformation", True, prior=str(final.uncertainty_prior)))
     if final.member_std is not None:
-        v["std"] = (dims, final.member_std, ssh_attrs(sn, "standard deviation across ensemble members",
-                                                      "qualityInformation", True))
-        v["estimate"][2]["ancillary_variables"] = "std"
+        v["std"] = (dims, final.member_std, spread_attrs(sn, MEMBER_SPREAD))
+    ancillary = [k for k in ("uncertainty", "std") if k in v]
+    if ancillary:
+        v["estimate"][2]["ancillary_variables"] = " ".join(ancillary)
     if keep_members and final.members is not None:
         v["members"] = ((MEMBER_DIM, *dims), final.members, ssh_attrs(sn, "estimate of each ensemble member",
                                                                        "modelResult"))
@@ -109,9 +117,11 @@ def _downscale_2d(da: xr.DataArray, factor: int, *, members, recipe, seed, devic
 
     data, fine_mask, rule, dropped = _observation(da, factor, mask)
     deg = Degradation(factor, sigma=float(noise_sigma), mask=fine_mask)
+    coarse = grid_spacing_km(da)  # the fine grid's spacing picks the uncertainty's prior
     final = None
     for final in fit(data, deg, recipe, members=members, iters=iters, seed=seed, device=device, every=every,
-                     fine_mask=fine_mask, keep_members=keep_members):
+                     fine_mask=fine_mask, keep_members=keep_members,
+                     spacing_km=min(coarse) / factor if coarse else None):
         if progress is not None:
             progress(final)
     bic = deg.bicubic(data, fine_mask)
@@ -126,6 +136,9 @@ def _downscale_2d(da: xr.DataArray, factor: int, *, members, recipe, seed, devic
         "seconds": round(float(final.elapsed), 3), "fine_mask_rule": rule,
         "observation_cells_dropped": dropped,
         "misfit_rms_m": rms, "misfit_max_abs_m": mx,
+        **({"expected_rmse_m": float(final.expected_rmse), "uncertainty_prior": str(final.uncertainty_prior)}
+           if final.expected_rmse is not None else {}),
+        **({"stop_reason": final.stop_reason} if final.stop_reason else {}),
         "params_per_member": int(final.params_per_member),
     }
     return ds
@@ -167,7 +180,9 @@ def downscale(da: xr.DataArray, factor: int, *, members: int = 4, recipe: str = 
     Returns
     -------
     xarray.Dataset
-        On the fine grid: ``estimate``, ``std`` (K > 1), ``members`` (optional), ``bicubic``, ``ibp``; the input
+        On the fine grid: ``estimate``, ``uncertainty`` (its calibrated predictive std; its RMS, the truth-free
+        expected RMSE, in the ``expected_rmse_m`` attribute), ``std`` (the members' spread, K > 1), ``members``
+        (optional), ``bicubic``, ``ibp``; the input
         as ``observation`` on the coarse dims ``<dim>_lr``; the misfit of the estimate's block means to the input
         in the attributes ``misfit_rms_m`` and ``misfit_max_abs_m`` (a series: over all snapshots, and per
         snapshot in ``misfit_rms_m_by_snapshot``/``misfit_max_abs_m_by_snapshot``); CF-1.11/ACDD-1.3 metadata.

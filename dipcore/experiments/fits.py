@@ -175,7 +175,8 @@ def uncertainty_fit(fld: Field, spec: str, ratio: int, noise: float, *, recipe: 
     stds = fit_stds(twin, final)  # costs about a fit: computed once, here, and reused for the NetCDF
     total = stds[1] if stds is not None else None
     rows = [{**base, **row} for row in uncertainty_rows(final.estimate, twin.truth, final.member_std,
-                                                        final.latent_std, final.members, total)]
+                                                        final.latent_std, final.members, total,
+                                                        final.uncertainty)]
     text = (f": mean std ensemble {rows[0]['mean_std_cm']:.2f} cm, latent {rows[1]['mean_std_cm']:.2f} cm; corr "
             f"with |error| {rows[0]['corr_abs_error']:.2f} / {rows[1]['corr_abs_error']:.2f} "
             f"({time.perf_counter() - t0:.0f} s)")

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from dipcore import metrics
+from dipcore.metrics import gaussian_crps  # noqa: F401  (the experiments' name for it)
 from dipcore.errors import SSHDipError
 
 RATIO_COLUMNS = ["experiment", "case", "grid", "ratio", "level", "noise", "method", "recipe", "members", "iters",
@@ -18,7 +19,8 @@ ENSEMBLE_COLUMNS = ["experiment", "case", "grid", "ratio", "noise", "recipe", "i
 ENSEMBLE_METHODS = ("ensemble_mean", "mean_member", "best_member", "ibp", "bicubic")
 UNCERTAINTY_COLUMNS = ["experiment", "case", "grid", "ratio", "noise", "recipe", "members", "latent_samples",
                        "iters", "seed", "source", "mean_std_cm", "rms_std_cm", "rmse_cm", "bicubic_rmse_cm",
-                       "corr_abs_error", "spread_skill", "crps_cm", "crps_gauss_cm"]
+                       "corr_abs_error", "spread_skill", "crps_cm", "crps_gauss_cm", "coverage_2sigma",
+                       "crps_flat_cm"]
 
 
 def cumulative_means(members: np.ndarray) -> np.ndarray:
@@ -39,20 +41,6 @@ def cumulative_means(members: np.ndarray) -> np.ndarray:
         raise SSHDipError("cumulative_means needs at least one member")
     counts = np.arange(1, m.shape[0] + 1, dtype=np.float64).reshape(-1, *([1] * (m.ndim - 1)))
     return np.cumsum(m, axis=0) / counts
-
-
-def gaussian_crps(mean: np.ndarray, std: np.ndarray, truth: np.ndarray) -> float:
-    """Mean CRPS of a Gaussian forecast N(mean, std²) over cells where all three are finite (metres).
-
-    Used for the latent-sample spread, for which only the mean and std are kept.
-    """
-    from scipy.stats import norm
-
-    m = np.isfinite(mean) & np.isfinite(std) & np.isfinite(truth)
-    s = np.maximum(std[m].astype(np.float64), 1e-12)
-    z = (truth[m] - mean[m]) / s
-    crps = s * (z * (2 * norm.cdf(z) - 1) + 2 * norm.pdf(z) - 1 / np.sqrt(np.pi))
-    return float(crps.mean()) if crps.size else float("nan")
 
 
 def score_row(estimate: np.ndarray, truth: np.ndarray, dx_km: float | None) -> dict[str, float]:
@@ -96,20 +84,22 @@ def ensemble_size_rows(members: np.ndarray, truth: np.ndarray, bicubic: np.ndarr
 
 
 def uncertainty_rows(estimate: np.ndarray, truth: np.ndarray, member_std: np.ndarray, latent_std: np.ndarray,
-                     members: np.ndarray | None, total: np.ndarray | None = None) -> list[dict]:
+                     members: np.ndarray | None, total: np.ndarray | None = None,
+                     predictive: np.ndarray | None = None) -> list[dict]:
     """Diagnostics of the spreads: ``ensemble`` across members, ``latent`` across latent draws and, when given,
-    ``total``: the ensemble spread and the calibrated sub-grid std (:mod:`dipcore.uncertainty`) in quadrature.
+    ``total`` (the ensemble spread and the earlier gradient-based sub-grid std in quadrature) and ``predictive``
+    (the calibrated uncertainty every output carries, :func:`dipcore.uncertainty.predictive_std`).
 
     ``crps_cm`` is the empirical ensemble CRPS (ensemble only: latent draws are not kept); ``crps_gauss_cm``
-    treats each spread as a Gaussian around the estimate, so the sources compare on the same footing.
+    treats each spread as a Gaussian around the estimate, so the sources compare on the same footing;
+    ``crps_flat_cm`` is that of a flat σ equal to the true RMSE (an oracle), the same on every row.
     """
     rows = []
     ocean = np.isfinite(truth) & np.isfinite(estimate)
-    sources = [("ensemble", member_std), ("latent", latent_std)]
-    if total is not None:
-        sources.append(("total", total))
-    for source, std in sources:
+    sources = [("ensemble", member_std), ("latent", latent_std), ("total", total), ("predictive", predictive)]
+    for source, std in [(name, s) for name, s in sources if s is not None]:
         ok = ocean & np.isfinite(std)
+        cal = metrics.calibration(std, estimate, truth)
         rows.append({
             "source": source,
             "mean_std_cm": 100 * float(std[ok].mean()),
@@ -119,7 +109,8 @@ def uncertainty_rows(estimate: np.ndarray, truth: np.ndarray, member_std: np.nda
             "spread_skill": metrics.spread_skill(std, estimate, truth),
             "crps_cm": 100 * metrics.crps_ensemble(members, truth) if source == "ensemble" and members is not None
             else float("nan"),
-            "crps_gauss_cm": 100 * gaussian_crps(estimate, std, truth),
+            "crps_gauss_cm": cal["crps_cm"], "coverage_2sigma": cal["coverage_2sigma"],
+            "crps_flat_cm": cal["crps_flat_cm"],
         })
     return rows
 
