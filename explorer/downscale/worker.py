@@ -17,7 +17,7 @@ from dipcore.degrade import pool
 from dipcore.errors import SSHDipError
 from dipcore.io import Field
 from explorer.run.fitqueue import FitQueue
-from explorer.run.job import Job, Slot
+from explorer.run.job import Job
 
 
 class _Stopped(Exception):
@@ -61,13 +61,11 @@ class DownscaleJob(Job):
         Torch intra-op threads of the fit, set in the job's own thread (None: torch's setting).
     queue : FitQueue, optional
         The server's fit queue.
-    slot : Slot, optional
-        Where the snapshots go (the session's).
     """
 
     def __init__(self, fit: Callable, field: Field, factor: int, opts: dict, threads: int | None = None,
-                 queue: FitQueue | None = None, slot: Slot | None = None):
-        super().__init__(name="ssh-dip-downscale", queue=queue, slot=slot)
+                 queue: FitQueue | None = None):
+        super().__init__(name="ssh-dip-downscale", queue=queue)
         self.fit, self.field, self.factor, self.opts, self.threads = fit, field, factor, opts, threads
         self._lock = threading.Lock()  # guards the misfit curve: written by the worker, read on the loop
         self._misfit: list[tuple[int, float]] = []

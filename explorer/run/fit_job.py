@@ -14,7 +14,7 @@ import numpy as np
 
 from dipcore.errors import SSHDipError
 from explorer.run.fitqueue import FitQueue
-from explorer.run.job import Job, Slot
+from explorer.run.job import Job
 
 HIST_SNAPSHOTS = 200      # at most this many decimated estimate snapshots per run (per-pixel history)
 HIST_SIDE = 256           # snapshots are exact up to this side (the samples), decimated above it
@@ -43,14 +43,11 @@ class FitJob(Job):
         The server's fit queue (see :class:`explorer.run.job.Job`).
     threads : int, optional
         Torch intra-op threads of the fit (see :meth:`work`); None leaves torch's setting alone.
-    slot : Slot, optional
-        Where the events go (the session's).
     """
 
     def __init__(self, fit: Callable, twin, cfg: dict, *, recipe=None, tap: tuple[int, int] | None = None,
-                 run_id: int = 0, queue: FitQueue | None = None, threads: int | None = None,
-                 slot: Slot | None = None):
-        super().__init__(name=f"ssh-dip-fit-{run_id}", queue=queue, slot=slot)
+                 run_id: int = 0, queue: FitQueue | None = None, threads: int | None = None):
+        super().__init__(name=f"ssh-dip-fit-{run_id}", queue=queue)
         self.fit, self.twin, self.cfg, self.id = fit, twin, cfg, run_id
         self.threads = threads
         self.recipe = cfg["recipe"] if recipe is None else recipe  # a name, or a Recipe (another architecture)

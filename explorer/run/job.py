@@ -4,10 +4,10 @@ the server's fit queue, and the :class:`Slot` it reports through.
 A :class:`Job` runs :meth:`Job.work` once in a daemon thread, after waiting for its turn in the server's
 :class:`explorer.run.fitqueue.FitQueue` when it has one (Stop leaves the line; the slot of the queue is given back
 however the work ends). It reports with :meth:`Job.post`: typed updates (small frozen dataclasses, or dipcore's
-``Progress`` events) go into the :class:`Slot` its session gave it, where the newest replaces one not yet read
-("latest wins"); when the work returns or raises, the job closes the slot with an :class:`Outcome`, which is never
-replaced or dropped. The session (:class:`explorer.run.lifecycle.RunSession`) owns the slot and empties it on the
-session's event loop. A job writes into no one else's containers: what it records besides (a fit's score curve,
+``Progress`` events) go into the :class:`Slot` its session gave it at :meth:`Job.start`, where the newest replaces
+one not yet read ("latest wins"); when the work returns or raises, the job closes the slot with an
+:class:`Outcome`, which is never replaced or dropped. The session (:class:`explorer.run.lifecycle.RunSession`) owns
+the slot and empties it on the session's event loop. A job writes into no one else's containers: what it records besides (a fit's score curve,
 its snapshots) stays its own and is read through its locked methods.
 """
 
@@ -82,25 +82,25 @@ class Job:
         The thread's name.
     queue : FitQueue, optional
         The server's queue: the job joins it when started and works once admitted (None: works at once).
-    slot : Slot, optional
-        Where it reports (its session's; default: a new one, read as :attr:`slot`).
     """
 
     def __init__(self, work: Callable[[Job], Any] | None = None, name: str = "ssh-dip-job",
-                 queue: FitQueue | None = None, slot: Slot | None = None):
+                 queue: FitQueue | None = None):
         self.thread: threading.Thread | None = None
         self.name = name
         self.queue = queue
-        self.slot = slot if slot is not None else Slot()
+        self.slot: Slot | None = None     # where it reports, from start()
         self.ticket: Ticket | None = None  # its place in the queue, from start()
         self.done = False                  # the worker has returned and closed the slot
         self._work = work
         self._stop = threading.Event()
 
-    def start(self) -> Job:
-        """Join the queue (first come, first served: the order of the clicks) and start the thread."""
+    def start(self, slot: Slot | None = None) -> Job:
+        """Report into ``slot`` (its session's; default: a slot of its own, :attr:`slot`), join the queue (first come,
+        first served: the order of the clicks) and start the thread."""
         if self.thread is not None:
             raise RuntimeError("a job runs once")
+        self.slot = slot if slot is not None else Slot()
         if self.queue is not None:
             self.ticket = self.queue.join(self.name)
         self.thread = threading.Thread(target=self._main, daemon=True, name=self.name)

@@ -1,8 +1,8 @@
 """How a tab's runs live and end: the one pattern of the explore tab's fit, the Downscale tab and the Experiments
 tab's sweeps.
 
-A :class:`RunSession` belongs to one browser session and one tab. :meth:`RunSession.start` gives a
-:class:`explorer.run.job.Job` a :class:`explorer.run.job.Slot` of the session's and starts it; from then on the
+A :class:`RunSession` belongs to one browser session and one tab. :meth:`RunSession.start` starts a
+:class:`explorer.run.job.Job` reporting into a :class:`explorer.run.job.Slot` of the session's; from then on the
 session's periodic callback (:meth:`RunSession.flush`, every ``period_ms``; called by hand in scripts and tests)
 empties the slot on the session's event loop and walks the run (a :class:`Run`) through explicit phases::
 
@@ -51,11 +51,12 @@ class Phase(Enum):
 
 @dataclass(eq=False)
 class Run:
-    """One run as its session tracks it: the job and its slot, the phase, and once it ends, whether a stop ended it,
-    what the job left (``outcome``; None when Stop came first), why (``reason``) and what the page keeps of it
-    (``kept``: the fit's last event shown)."""
+    """One run as its session tracks it: the job and the slot it reports into (the session's), the phase, and once
+    it ends, whether a stop ended it, what the job left (``outcome``; None when Stop came first), why (``reason``)
+    and what the page keeps of it (``kept``: the fit's last event shown)."""
 
     job: Job
+    slot: Slot
     phase: Phase = Phase.QUEUED
     shown: int = 0                     # updates shown
     stopped: bool = False
@@ -63,10 +64,6 @@ class Run:
     reason: EndReason | None = None
     kept: Any = None
     conclude_at: float = 0.0           # ENDING: when the rest of the end goes out
-
-    @property
-    def slot(self) -> Slot:
-        return self.job.slot
 
 
 class TabWatch:
@@ -185,10 +182,11 @@ class RunSession:
         return self.current.job.position if self.running else None
 
     def start(self, job: Job) -> Job:
-        """Start ``job`` as this session's run (its slot is the session's) and say whether it waits in line."""
-        self.current = run = Run(job)
+        """Start ``job`` as this session's run, reporting into a slot of the session's, and say whether it waits in
+        line."""
+        self.current = run = Run(job, Slot())
         self.state.running = True
-        job.start()
+        job.start(run.slot)
         self._admit(run)
         return job
 

@@ -18,7 +18,7 @@ from dipcore.errors import SSHDipError
 from explorer.data.progress import EndReason
 from explorer.data.server_limits import Limits
 from explorer.run.fitqueue import FitQueue
-from explorer.run.job import Job, Slot
+from explorer.run.job import Job
 from explorer.run.lifecycle import Run, RunSession
 
 FLUSH_MS = 300
@@ -43,12 +43,10 @@ class SweepJob(Job):
         Its arguments (quick, recipe, iters, device, out, cases).
     queue : FitQueue, optional
         The server's fit queue.
-    slot : Slot, optional
-        Where the progress goes (the session's).
     """
 
-    def __init__(self, experiment: str, kwargs: dict, queue: FitQueue | None = None, slot: Slot | None = None):
-        super().__init__(name="ssh-dip-experiment", queue=queue, slot=slot)
+    def __init__(self, experiment: str, kwargs: dict, queue: FitQueue | None = None):
+        super().__init__(name="ssh-dip-experiment", queue=queue)
         self.experiment, self.kwargs = experiment, kwargs
 
     def work(self):
