@@ -95,7 +95,7 @@ class PlainPaperNet(nn.Module):
 
 
 def reference_fit(obs: np.ndarray, mask: np.ndarray, shape: tuple[int, int], seed: int, iters: int,
-                  dev: torch.device, chunk: int, on_chunk=None) -> np.ndarray:
+                  dev: torch.device, chunk: int, on_chunk=None, ratio: int = RATIO) -> np.ndarray:
     """Fit one member as the paper does (recipe ``paper``: Adam(0.5, 0.999) lr 1e-3, ReduceLROnPlateau(0.95, 10),
     a latent centre drawn once and perturbed by N(0, 0.1²) every step), loss ‖pool(g(z)) − y‖² on ocean cells.
 
@@ -107,7 +107,7 @@ def reference_fit(obs: np.ndarray, mask: np.ndarray, shape: tuple[int, int], see
     y = torch.from_numpy(np.where(ok, (obs - mean) / std, 0.0).astype(np.float32)).to(dev)
     w = torch.from_numpy(ok.astype(np.float32)).to(dev)
     m = torch.from_numpy(mask.astype(np.float32)).to(dev)
-    den = F.avg_pool2d(m[None, None], RATIO)[0, 0].clamp_min(1e-12)
+    den = F.avg_pool2d(m[None, None], ratio)[0, 0].clamp_min(1e-12)
     net = PlainPaperNet(shape, seed).to(dev)
     opt = torch.optim.Adam(net.parameters(), lr=1e-3, betas=(0.5, 0.999))
     sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.95, patience=10)
@@ -117,7 +117,7 @@ def reference_fit(obs: np.ndarray, mask: np.ndarray, shape: tuple[int, int], see
         opt.zero_grad()
         z = z0 + 0.1 * torch.randn(1, 100, 1, 1, generator=g, device=dev)
         out = net(z)[0, 0]
-        pooled = F.avg_pool2d((out * m)[None, None], RATIO)[0, 0] / den
+        pooled = F.avg_pool2d((out * m)[None, None], ratio)[0, 0] / den
         loss = (((pooled - y) * w) ** 2).sum() / w.sum()
         loss.backward()
         opt.step()

@@ -9,13 +9,17 @@ Methods: ``bicubic`` and ``ibp`` (classical, no network); a recipe name (``paper
 recipe's own iteration count unless ``--iters`` is given. A case is a sample name (``name[:time][@y0:y1,x0:x1]``
 as in ``ssh-dip experiment``) or ``turbulence[:seed][@y0:y1,x0:x1]``: a 256×256 synthetic decaying-turbulence field
 (dipcore.synthetic) that no sample resembles. RMSE in cm and in units of the truth's std (nRMSE), SSIM with the
-truth's range; for K > 1 the members' spread/skill and corr(|error|, std). Seeds: noise and member k from 0 and k.
+truth's range; for K > 1 the members' spread/skill and corr(|error|, std); for every fit, in the CSV, how the
+calibrated ``uncertainty``, the members' spread and the earlier total std describe the error (spread/skill, corr,
+±1σ/±2σ coverage, Gaussian CRPS, and the CRPS of a flat σ equal to the true RMSE), the truth-free expected RMSE,
+the stop step and its reason. Seeds: noise and member k from 0 and k.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import json
 import sys
 import time
 
@@ -51,6 +55,30 @@ def row(case: str, twin, method: str, est: np.ndarray, std: np.ndarray | None, s
                 spread_skill=metrics.spread_skill(std, est, truth) if std is not None else float("nan"),
                 corr=metrics.error_std_correlation(std, est, truth) if std is not None else float("nan"),
                 seconds=seconds)
+
+
+def calibration(twin, ev) -> dict:
+    """How each per-pixel std of a fit describes its error: the calibrated ``uncertainty`` (``unc_``), the members'
+    spread (``std_``), the earlier gradient-based total std (``tot_``), and the CRPS of a flat σ equal to the true
+    RMSE (an oracle); the truth-free expected RMSE and the prior; the stop step and reason."""
+    from dipcore.uncertainty import fit_stds
+
+    out = {"iters": ev.step, "stop_reason": ev.stop_reason, "expected_rmse_cm": 100 * (ev.expected_rmse or np.nan),
+           "prior": ev.uncertainty_prior}
+    stds = fit_stds(twin, ev)
+    for tag, std in (("unc", ev.uncertainty), ("std", ev.member_std), ("tot", stds[1] if stds else None)):
+        if std is None:
+            continue
+        c = metrics.calibration(std, ev.estimate, twin.truth)
+        out.update({f"{tag}_spread_skill": c["spread_skill"], f"{tag}_corr": c["corr"],
+                    f"{tag}_cov1": c["coverage_1sigma"], f"{tag}_cov2": c["coverage_2sigma"],
+                    f"{tag}_crps_cm": c["crps_cm"]})
+        out["flat_crps_cm"] = c["crps_flat_cm"]
+    if ev.uncertainty is not None:  # the reliability diagram: RMS error per decile of the predicted σ (cm)
+        sig, err = metrics.spread_error_bins(ev.uncertainty, ev.estimate, twin.truth, bins=10)
+        out["unc_bins_sigma_cm"] = json.dumps([round(100 * float(v), 4) for v in sig])
+        out["unc_bins_rmse_cm"] = json.dumps([round(100 * float(v), 4) for v in err])
+    return out
 
 
 def write_csv(path: str, rows: list[dict]) -> None:
@@ -93,10 +121,10 @@ def main(argv: list[str] | None = None) -> int:
                         k = int(k or 1)
                         rec = get_recipe(name)
                         ev = run(tw.observation, tw.degradation, recipe=rec, members=k, iters=a.iters, seed=0,
-                                 device="cpu", every=10 ** 6)
+                                 device="cpu", every=10 ** 6, dx_km=tw.dx_km)
                         label = f"{name} ({rec.name}, {rec.arch})" if name == "default" else name
                         res = row(c, tw, label, ev.estimate, ev.member_std, time.perf_counter() - t, k)
-                        res["iters"] = ev.step
+                        res.update(calibration(tw, ev))
                     rows.append(res)
                     if a.csv:  # after every row: a run stopped half-way keeps what it measured
                         write_csv(a.csv, rows)

@@ -94,3 +94,17 @@ def test_calibration_scores_a_flat_oracle_as_itself():
     assert s["spread_skill"] == pytest.approx(1.0) and s["crps_cm"] == pytest.approx(s["crps_flat_cm"])
     assert 0.6 < s["coverage_1sigma"] < 0.76 and 0.93 < s["coverage_2sigma"] < 0.97
     assert metrics.calibration(np.full_like(truth, 3 * rms), est, truth)["crps_cm"] > s["crps_flat_cm"]
+
+
+def test_the_pattern_has_rms_one_over_the_ocean_and_follows_fronts():
+    from dipcore.uncertainty import pattern
+
+    y, x = np.mgrid[0:64, 0:64]
+    front = np.tanh((x - 32) / 2.0).astype(np.float32)      # one sharp front down the middle
+    mask = np.ones((64, 64), dtype=bool)
+    mask[:, :4] = False
+    p = pattern(front, None, 4, mask, ("gradient",))
+    assert np.sqrt(np.mean(p[mask] ** 2)) == pytest.approx(1.0, rel=1e-6) and np.isnan(p[~mask]).all()
+    assert p[32, 32] > 2 * p[32, 60]                          # larger on the front than far from it
+    flat = pattern(front, None, 4, mask, ())
+    np.testing.assert_allclose(flat[mask], 1.0)

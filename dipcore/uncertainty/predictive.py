@@ -22,8 +22,10 @@ How (no truth is used anywhere):
    :data:`MAPPED_SPACING_KM` or more) is smooth below its mapping scale, a model or turbulence field has energy down to its grid.
    ``prior="auto"`` picks ``"mapped"`` or ``"dynamic"`` from the fine grid spacing; the choice is reported.
 4. **Where.** The magnitude is spread over the map by a pattern (RMS 1 over the ocean): the estimate's smoothed
-   gradient (fronts) and the degrade-again error map of step 1 blown up to the fine grid, blended with a flat
-   part, because both patterns are only partly right (corr(|error|, pattern) 0.3–0.5 on real maps).
+   gradient (fronts) and/or the degrade-again error map of step 1 blown up to the fine grid, blended with a flat
+   part, because the patterns are only partly right (corr(|error|, pattern) 0.3–0.5 on real maps, ~0.1 on
+   turbulence). Which parts and how much of them is fitted per prior with the transfer (lowest CRPS on the
+   design set).
 5. **Members.** The ensemble's own spread, when there is one, is added in quadrature.
 
 docs/results.md reports how it scores against the truth (spread/skill, coverage, CRPS against a flat σ that knows
@@ -47,6 +49,7 @@ CALIBRATION = Path(__file__).with_name("calibration.json")
 PRIORS = ("mapped", "dynamic")
 MAPPED_SPACING_KM = 8.0  # fine grids this coarse hold mapped (or numerically smoothed) fields: see choose_prior
 SHIFTS = ((0, 0), (0, 1), (1, 0), (1, 1))  # the four offsets of the ×2 pooling
+PATTERN_PARTS = ("gradient", "degrade-again")
 
 
 @dataclass(frozen=True)
@@ -56,7 +59,8 @@ class Prior:
     name: str
     transfer: dict[int, float]
     noise_leak: dict[int, float]
-    pattern_weight: float
+    pattern_weight: float                  # share of the pattern in the variance, the rest flat
+    pattern_parts: tuple[str, ...] = PATTERN_PARTS  # which maps make the pattern (see :func:`pattern`)
 
     def at(self, ratio: int) -> tuple[float, float]:
         """(T_r, G_r) at ``ratio``; ratios between calibrated ones interpolate in log ratio."""
@@ -74,7 +78,8 @@ def priors() -> dict[str, Prior]:
     """The calibrated priors from ``dipcore/uncertainty/calibration.json``."""
     data = json.loads(CALIBRATION.read_text())
     return {name: Prior(name, {int(k): v for k, v in p["transfer"].items()},
-                        {int(k): v for k, v in p["noise_leak"].items()}, float(data["pattern_weight"]))
+                        {int(k): v for k, v in p["noise_leak"].items()}, float(p["pattern_weight"]),
+                        tuple(p["pattern_parts"]))
             for name, p in data["priors"].items()}
 
 
@@ -138,20 +143,28 @@ def _finest_octave(observation: np.ndarray, sigma: float) -> tuple[float, np.nda
         return max(var - sigma ** 2, 0.05 * var), None, "observation variance (too small to pool once more)"
 
 
-def pattern(estimate: np.ndarray, self_map: np.ndarray | None, ratio: int, mask: np.ndarray) -> np.ndarray:
-    """Where the error sits, RMS 1 over the ocean: the smoothed |∇estimate| and the degrade-again error map."""
-    parts = []
-    gy, gx = np.gradient(fill_nearest(np.where(mask, estimate, np.nan).astype(np.float64)))
-    parts.append(ndimage.gaussian_filter(np.hypot(gy, gx), ratio, mode="nearest"))
-    if self_map is not None and np.isfinite(self_map).any():
+def pattern(estimate: np.ndarray, self_map: np.ndarray | None, ratio: int, mask: np.ndarray,
+            parts: tuple[str, ...] = PATTERN_PARTS) -> np.ndarray:
+    """Where the error sits, RMS 1 over the ocean: the mean square of the chosen ``parts``, each scaled to RMS 1 —
+    ``"gradient"``, the estimate's |∇| smoothed over a coarse cell (fronts), and ``"degrade-again"``, the
+    degrade-again error map of :func:`self_error` blown up to the fine grid (where the observation's own finest
+    octave was missed). Flat where there is no part to use."""
+    maps = []
+    if "gradient" in parts:
+        gy, gx = np.gradient(fill_nearest(np.where(mask, estimate, np.nan).astype(np.float64)))
+        maps.append(ndimage.gaussian_filter(np.hypot(gy, gx), ratio, mode="nearest"))
+    if "degrade-again" in parts and self_map is not None and np.isfinite(self_map).any():
         smooth = ndimage.gaussian_filter(fill_nearest(self_map.astype(np.float64)), 1.0, mode="nearest")
         up = np.sqrt(np.maximum(bicubic_up(smooth, ratio), 0.0))
-        parts.append(up[: mask.shape[0], : mask.shape[1]])
-    p2 = np.zeros(mask.shape)
-    for p in parts:
-        rms = float(np.sqrt(np.mean(p[mask] ** 2)))
-        p2 += (p / rms) ** 2 if rms > 0 else 1.0
-    return np.where(mask, np.sqrt(p2 / len(parts)), np.nan)
+        maps.append(up[: mask.shape[0], : mask.shape[1]])
+    p2 = np.ones(mask.shape)
+    if maps:
+        p2 = np.zeros(mask.shape)
+        for m in maps:
+            rms = float(np.sqrt(np.mean(m[mask] ** 2))) if mask.any() else 0.0
+            p2 += (m / rms) ** 2 if rms > 0 else 1.0
+        p2 /= len(maps)
+    return np.where(mask, np.sqrt(p2), np.nan)
 
 
 @dataclass(frozen=True)
@@ -201,7 +214,7 @@ def predictive_std(estimate: np.ndarray, observation: np.ndarray, degradation: D
     t, g = p.at(r)
     e2, smap, basis = (0.0, None, "no sub-grid part at ×1") if r == 1 else _finest_octave(observation, sigma)
     level2 = t ** 2 * e2 + g * sigma ** 2
-    shape = pattern(estimate, smap, r, mask) if r > 1 else np.where(mask, 1.0, np.nan)
+    shape = pattern(estimate, smap, r, mask, p.pattern_parts) if r > 1 else np.where(mask, 1.0, np.nan)
     var = level2 * (p.pattern_weight * shape ** 2 + 1.0 - p.pattern_weight)
     if member_std is not None:
         var = var + np.nan_to_num(np.asarray(member_std, dtype=np.float64)) ** 2
