@@ -54,24 +54,25 @@ def flush_until_step(a: ExplorerApp, step: int, timeout: float = 120.0) -> None:
 
 
 def test_run_streams_estimates_curves_and_a_netcdf_download(app):
-    small(app, iters=6, members=2)
+    # 60 steps: the default recipe's steps take ~6 ms on this crop, and the page must see some before the end
+    small(app, iters=60, members=2)
     assert app.run()
     seen = set()
     deadline = time.time() + 120
     while app.running and time.time() < deadline:
-        time.sleep(0.1)
+        time.sleep(0.02)
         app.flush()
         seen.add(app.step)
     assert not app.running and app.error == ""
     p = app.result
-    assert p is not None and p.done and p.step == 6
+    assert p is not None and p.done and p.step <= 60   # all its steps, or fewer when the recipe found it settled
     assert len(seen - {0}) >= 2                       # the page saw intermediate steps, not only the end
     assert p.estimate.shape == (32, 64) and p.member_std is not None and p.members.shape == (2, 32, 64)
     steps, values, refs = app.feed["rmse"]
-    assert list(steps) == [1, 2, 3, 4, 5, 6] and np.all(np.isfinite(values))
+    assert list(steps) == list(range(1, p.step + 1)) and np.all(np.isfinite(values))
     assert set(refs) == {"bicubic", "ibp"} and np.all(np.isfinite(list(refs.values())))
     assert app.feed["estimate"] is p.estimate
-    assert "done at step 6/6" in app.progress_text and "IBP" in app.progress_text
+    assert f"done at step {p.step}/60" in app.progress_text and "IBP" in app.progress_text
     assert "IBP" in app.verdict and app.best in ("estimate", "ibp", "bicubic", "level")
 
     data = app.netcdf()
