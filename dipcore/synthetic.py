@@ -92,3 +92,46 @@ def gaussian_field(shape: tuple[int, int], slope: float, seed: int = 0, *, knee:
     f = np.real(np.fft.ifft2(np.fft.fft2(rng.standard_normal((n, n))) * np.sqrt(psd)))[:ny, :nx]
     f -= f.mean()
     return (f / f.std() * std_m).astype(np.float32)
+
+
+def sqg_pair(n: int = 256, seed: int = 0, *, coupling_noise: float = 0.5, white_noise: float = 0.05,
+             gradient_c: float = 3.0, sst_std_c: float = 1.0, mean_c: float = 20.0, k0: float = 12.0,
+             turnovers: float = 6.0, std_m: float = 0.2) -> tuple[np.ndarray, np.ndarray]:
+    """SSH and an SST-like tracer from one turbulence run, linked as surface quasi-geostrophy links them: a twin
+    with truth for SST-guided downscaling.
+
+    SSH is :func:`turbulence`'s streamfunction ψ. In SQG the surface buoyancy is b̂ = (N/f)|k| ψ̂ (Held et al.
+    1995; Lapeyre & Klein 2006), and SST follows buoyancy, so the tracer's eddy part is ``ifft(|k| ψ̂)``. The link
+    is made real but not exact, as in the ocean: the eddy part gets an independent field of the same spectrum
+    (phase-randomised ``b``, ``coupling_noise`` times its std: the squared coherence of SST and SSH detail is
+    1/(1 + coupling_noise²) at every scale), white sensor noise (``white_noise`` times the eddy std) and a
+    large-scale meridional gradient (``gradient_c`` °C from the first row, the south, to the last). The eddy part's
+    std is ``sst_std_c``. Deterministic for a given seed; the row index runs northward.
+
+    Parameters
+    ----------
+    n, seed, k0, turnovers, std_m
+        As for :func:`turbulence` (a later ``turnovers`` of the same seed is "another day" of the same ocean).
+    coupling_noise, white_noise : float
+        The independent parts of the tracer, in units of its SQG part's std.
+    gradient_c, sst_std_c, mean_c : float
+        Meridional SST drop across the domain, eddy SST std and mean SST (°C).
+
+    Returns
+    -------
+    (ssh, sst) : tuple of np.ndarray
+        Two (n, n) float32 fields: SSH in metres (std ``std_m``), SST in °C.
+    """
+    psi = turbulence(n, seed, k0=k0, turnovers=turnovers, std_m=std_m)
+    k = np.fft.fftfreq(n, 1.0 / n)
+    kmod = np.hypot(*np.meshgrid(k, k))
+    b_hat = np.fft.fft2(psi.astype(np.float64)) * kmod
+    b = np.real(np.fft.ifft2(b_hat))
+    rng = np.random.default_rng([seed, 2])  # its own stream: the SSH's draws are untouched
+    phases = np.fft.fft2(rng.standard_normal((n, n)))  # Hermitian: a real field comes back
+    other = np.real(np.fft.ifft2(np.abs(b_hat) * phases / np.maximum(np.abs(phases), 1e-12)))
+    eddy = b / b.std() + coupling_noise * other / other.std()
+    eddy = eddy / eddy.std()
+    north = (np.arange(n)[:, None] + 0.5) / n - 0.5
+    sst = mean_c + sst_std_c * (eddy + white_noise * rng.standard_normal((n, n))) - gradient_c * north
+    return psi, sst.astype(np.float32)
