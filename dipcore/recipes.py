@@ -49,6 +49,15 @@ class Recipe:
                                 # the observation's std) is below this. Sees only the fit, never the truth. 0 = off
     settle_window: int = 100
     min_iters: int = 0          # never stop on ``settle`` before this step
+    upsample_cap: int = 0       # with a negative ``upsample``: the network grid is at most this many times
+                                # coarser than the output (0 = no cap)
+
+    def network_factor(self, ratio: int) -> int:
+        """How many times coarser than the output the networks work at ``ratio`` (a power of two ≤ ratio)."""
+        up = ratio // -self.upsample if self.upsample < 0 else self.upsample
+        if self.upsample < 0 and self.upsample_cap > 0:
+            up = min(up, self.upsample_cap)
+        return max(1, min(up, ratio))
 
 
 # The original deep image prior's optimiser (Ulyanov et al.): Adam lr 0.01, no schedule, noise on the fixed input
@@ -57,12 +66,13 @@ _DIP = dict(lr=0.01, betas=(0.9, 0.999), plateau_patience=10 ** 9, latent_sigma=
 RECIPES: dict[str, Recipe] = {r.name: r for r in [
     Recipe("dip", "The deep image prior as users watch it learn: K 'skip' hourglass networks (the original DIP "
                   "architecture, fixed noise input perturbed at every step) each learn a correction to the "
-                  "bicubic field, on a grid twice as fine as the observation (bicubic up to the output); Adam lr "
+                  "bicubic field, on a grid twice as fine as the observation but no coarser than a quarter of the "
+                  "output (bicubic up to it); Adam lr "
                   "0.01, output averaged exponentially (0.99); the fit stops once the estimate has settled (it "
                   "moved less than 0.3 % of the field's std over 100 steps, after at least 200 steps, at most "
                   "1500); the answer of each member is made consistent with the data by back-projection down to "
                   "the noise level.",
-           arch="skip", residual=True, residual_scale=0.1, upsample=-2, project=True, settle=3e-3,
+           arch="skip", residual=True, residual_scale=0.1, upsample=-2, upsample_cap=4, project=True, settle=3e-3,
            settle_window=100, min_iters=200, **_DIP),
     Recipe("dip1500", "The previous default (until 2026-12-06): 'dip' on a grid half as fine as the output, for "
                       "1500 iterations with no stopping rule (6 minutes for the Gulf Stream at x8, K=4, on 2 CPU "

@@ -155,9 +155,8 @@ def estimate_bytes(arch: str, members: int, ny: int, nx: int, device: str | torc
 
 
 def network_factor(recipe, ratio: int) -> int:
-    """The recipe's ``upsample`` resolved for ``ratio`` (the same rule as :func:`dipcore.solver.fit`)."""
-    up = ratio // -recipe.upsample if recipe.upsample < 0 else recipe.upsample
-    return max(1, min(up, ratio))
+    """The recipe's ``upsample`` resolved for ``ratio`` (:meth:`dipcore.recipes.Recipe.network_factor`, the fit's)."""
+    return recipe.network_factor(ratio)
 
 
 def available_bytes(device: str | torch.device = "cpu") -> int:

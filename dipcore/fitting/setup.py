@@ -150,8 +150,7 @@ class Networks:
     def __init__(self, recipe: Recipe, data: FitData, seeds: list[int], base: torch.Tensor | None):
         r = data.degradation.ratio
         shape = data.fine_ocean.shape
-        up = r // -recipe.upsample if recipe.upsample < 0 else recipe.upsample
-        self.up = max(1, min(up, r))  # both powers of two: ``up`` divides the fine grid's sides
+        self.up = recipe.network_factor(r)  # both powers of two: ``up`` divides the fine grid's sides
         self.recipe, self.base = recipe, base
         self.net = build_ensemble((shape[0] // self.up, shape[1] // self.up), seeds, recipe.arch,
                                   **dict(recipe.arch_opts)).to(data.device)
