@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import time
 
@@ -33,7 +32,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # the sibling bench_fit module
-from bench_fit import reference_fit  # noqa: E402  (the one plain reference of the benchmarks)
+from bench_fit import reference_fit, uptime  # noqa: E402  (the benchmarks' one plain reference)
 
 from dipcore import metrics  # noqa: E402
 from dipcore.io import Field  # noqa: E402
@@ -77,13 +76,6 @@ def after(twin, members: int) -> tuple[float, int, float, str]:
     final = run(twin.observation, twin.degradation, members=members, seed=0, device="cpu", every=10 ** 6,
                 truth=twin.truth, dx_km=twin.dx_km)
     return time.perf_counter() - t, final.step, final.metrics["rmse"], final.stop_reason
-
-
-def uptime() -> str:
-    try:
-        return subprocess.run(["uptime"], capture_output=True, text=True, timeout=5).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return "n/a"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -329,7 +329,7 @@ def bench_device(dev: torch.device, a: argparse.Namespace, command: str) -> str:
             f"thread(s) (OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}), "
             f"{len(os.sched_getaffinity(0))} CPU(s) usable",
             f"- load average (1, 5, 15 min) at start {_fmt_load(load0)}, at end {_fmt_load(load1)}; "
-            f"`uptime`: {_uptime()}",
+            f"`uptime`: {uptime()}",
             f"- fp32 matmul peak {peak:.1f} GFLOP/s ({peak_n}³, median of 5)"
             + (f", bf16 {bf16:.1f} GFLOP/s" if np.isfinite(bf16) else "")
             + (f", TF32 {tf32:.1f} GFLOP/s" if dev.type == "cuda" else ""),
@@ -394,7 +394,7 @@ def _fmt_load(load: tuple[float, float, float]) -> str:
     return " ".join(f"{x:.2f}" for x in load)
 
 
-def _uptime() -> str:
+def uptime() -> str:
     try:
         return subprocess.run(["uptime"], capture_output=True, text=True, timeout=5).stdout.strip()
     except (OSError, subprocess.SubprocessError):
