@@ -36,7 +36,8 @@ class Recipe:
     arch: str = "paper"         # a name of dipcore.generators.ARCHITECTURES
     arch_opts: tuple[tuple[str, object], ...] = ()  # keyword arguments of the architecture, e.g. (("channels", 64),)
     base: str = "bicubic"       # residual recipes: the field the network corrects, "bicubic" or "ibp"
-                                # (bicubic made consistent with the data by back-projection)
+                                # (bicubic made consistent with the data by back-projection); "guided": bicubic
+                                # plus a guide's scaled sub-cell detail (GUIDED_RECIPES: needs a guide)
     holdout: float = 0.0        # fraction of ocean coarse cells kept out of the loss; the final estimate of each
                                 # member is its output that predicted them best (early stopping), and the fit ends
                                 # when no member improved for ``patience`` steps. 0 = off
@@ -104,15 +105,59 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in [
 DEFAULT_RECIPE = "dip"
 DEFAULT_MEMBERS = 4  # the CLI's, the app's and the README's ensemble size: K > 1 gives the ensemble std
 
+# Recipes that need a guide map (SST): a fit given ``guide=`` runs one of them when the guide passes the coherence
+# gate (dipcore.guide), the unguided default when it does not. Their base field ``"guided"`` is the bicubic field
+# plus the guide's sub-cell detail times its amplitude measured at the coarse scale (block means zero: the data are
+# untouched). Kept apart from RECIPES, whose every entry runs without a guide. Measured in docs/results.md.
+_DIP_RECIPE = RECIPES[DEFAULT_RECIPE]
+GUIDED_RECIPES: dict[str, Recipe] = {r.name: r for r in [
+    replace(_DIP_RECIPE, name="guided", base="guided",
+            description="The default with a guide (SST): 'dip' on the guided base field, the bicubic field plus "
+                        "the guide's eSQG sub-cell detail times the amplitude the coarse data give it (an "
+                        "eSQG-initialised residual; each member's amplitude drawn within its error); the 'skip' "
+                        "networks correct it and each member's answer is back-projected onto the data."),
+    replace(_DIP_RECIPE, name="guided_skip", arch="guided_skip", base="guided",
+            description="'guided' whose 'skip' networks also take the guide (its eSQG streamfunction and sub-cell "
+                        "detail, on their grid) beside their noise input, as a Guided Deep Decoder does."),
+    replace(_DIP_RECIPE, name="guided_pix", arch="pix", base="guided", upsample=1,
+            description="A PixTransform-style per-pixel map of the guide and of position, at full resolution, "
+                        "correcting the guided base field; back-projected onto the data."),
+]}
+DEFAULT_GUIDED_RECIPE = "guided"
+
 
 def get_recipe(recipe: str | Recipe) -> Recipe:
     """Resolve a recipe name (or pass a :class:`Recipe` through)."""
     if isinstance(recipe, Recipe):
         return recipe
     name = DEFAULT_RECIPE if recipe in (None, "default") else recipe
+    if name in GUIDED_RECIPES:
+        return GUIDED_RECIPES[name]
     if name not in RECIPES:
         raise SSHDipError(f"unknown recipe {recipe!r}; choose one of: {', '.join(RECIPES)}")
     return RECIPES[name]
+
+
+def is_guided(recipe: str | Recipe) -> bool:
+    """Whether a recipe needs a guide (its base field is the guided one)."""
+    return get_recipe(recipe).base == "guided"
+
+
+def guided_recipe(recipe: str | Recipe) -> Recipe:
+    """The recipe a fit given a guide runs: the guided default for the default, a guided recipe as it is.
+
+    Raises
+    ------
+    SSHDipError
+        For an unguided recipe other than the default (it has no use for the guide).
+    """
+    rec = get_recipe(recipe)
+    if rec is RECIPES[DEFAULT_RECIPE]:
+        return GUIDED_RECIPES[DEFAULT_GUIDED_RECIPE]
+    if rec.base != "guided":
+        raise SSHDipError(f"recipe {rec.name!r} takes no guide; leave --recipe out (the default) or choose a guided "
+                          f"one: {', '.join(GUIDED_RECIPES)}")
+    return rec
 
 
 def with_arch(recipe: str | Recipe, arch: str | None = None) -> Recipe:
@@ -126,4 +171,5 @@ def with_arch(recipe: str | Recipe, arch: str | None = None) -> Recipe:
     return replace(rec, arch=arch, arch_opts=())
 
 
-__all__ = ["DEFAULT_MEMBERS", "DEFAULT_RECIPE", "RECIPES", "Recipe", "get_recipe", "with_arch"]
+__all__ = ["DEFAULT_GUIDED_RECIPE", "DEFAULT_MEMBERS", "DEFAULT_RECIPE", "GUIDED_RECIPES", "RECIPES", "Recipe",
+           "get_recipe", "guided_recipe", "is_guided", "with_arch"]

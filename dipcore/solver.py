@@ -23,6 +23,7 @@ from dipcore.fitting.options import check_options
 from dipcore.fitting.setup import FitData, Networks, Optimiser, base_field, fine_ocean
 from dipcore.fitting.tracking import Ema, HeldOut, Report, Settle, holdout_cells
 from dipcore.recipes import DEFAULT_RECIPE, RECIPES, Recipe, get_recipe  # noqa: F401  (the app reads them here)
+from dipcore.recipes import guided_recipe
 
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
@@ -66,6 +67,8 @@ class Progress:
                                            # the observation alone: dipcore.uncertainty.predictive_std)
     expected_rmse: float | None = None     # last event: its RMS over the ocean (metres), the error the fit expects
     uncertainty_prior: str | None = None   # last event: the prior of what lies below the coarse cell it used
+    guide: object | None = None  # a fit given a guide: its dipcore.guide.GuideReport (used or not, why, the gate's
+                                 # numbers, the guide on the fine grid, the classical guided estimate)
 
     @property
     def iters_per_s(self) -> float:
@@ -107,6 +110,7 @@ class Events:
     degradation: Degradation
     spacing_km: float | None
     prior: str
+    guide: object | None = None      # the GuideReport of a guided fit (its skill scales the uncertainty)
 
     def __call__(self, step: int, misfit: torch.Tensor, losses: list[float] | None, fields: np.ndarray,
                  last: bool, latent: tuple[np.ndarray, np.ndarray] | None = None, **extra: object) -> Progress:
@@ -128,18 +132,24 @@ class Events:
             u = predictive_std(est, self.observation, self.degradation, mask=self.fine_ocean, member_std=member_std,
                                spacing_km=self.spacing_km, prior=self.prior)
             extra.update(uncertainty=u.std, expected_rmse=u.expected_rmse, uncertainty_prior=u.prior)
+            if self.guide is not None and self.guide.used:  # the guide predicts part of the sub-cell error
+                from dipcore.guide import guided_std
+
+                std = guided_std(u, member_std, self.guide.coherence.sub_skill, self.degradation.sigma)
+                extra.update(uncertainty=np.where(self.fine_ocean, std, np.nan).astype(np.float32),
+                             expected_rmse=float(np.sqrt(np.mean(std[self.fine_ocean].astype(np.float64) ** 2))))
         return Progress(step=step, iters=self.iters, loss=np.asarray(losses, dtype=np.float32), estimate=est,
                         member_std=member_std, elapsed=time.perf_counter() - self.start, metrics=scores,
                         members=fields if self.keep_members else None, latent_std=lat_std,
                         latent_mean=lat_mean.mean(axis=0) if lat_mean is not None else None, done=last,
-                        device=self.device, params_per_member=self.params_per_member, **extra)
+                        device=self.device, params_per_member=self.params_per_member, guide=self.guide, **extra)
 
 
 def fit(observation: np.ndarray, degradation: Degradation, recipe: str | Recipe = "default", *,
         members: int = 1, latent_samples: int = 0, iters: int | None = None, seed: int = 0,
         device: str | torch.device = "auto", every: int = 10, truth: np.ndarray | None = None,
         fine_mask: np.ndarray | None = None, dx_km: float | None = None, keep_members: bool = False,
-        spacing_km: float | None = None, uncertainty_prior: str = "auto") -> Iterator[Progress]:
+        spacing_km: float | None = None, uncertainty_prior: str = "auto", guide=None) -> Iterator[Progress]:
     """Fit K generators to one coarse observation; yield :class:`Progress` every ``every`` steps.
 
     Parameters
@@ -171,29 +181,31 @@ def fit(observation: np.ndarray, degradation: Degradation, recipe: str | Recipe 
     spacing_km, uncertainty_prior
         Fine grid spacing (default ``dx_km``) and the prior of what lies below the coarse cell, for the last
         event's predictive ``uncertainty`` (:func:`dipcore.uncertainty.predictive_std`).
+    guide : dipcore.guide.Guide or np.ndarray or dipcore.guide.GuidePlan, optional
+        A fine guide map (SST): the recipe's guided one runs if the coherence gate passes it (:func:`_guided`).
 
     Yields
     ------
     Progress
     """
-    rec = get_recipe(recipe)
+    rec = get_recipe(recipe) if guide is None else guided_recipe(recipe)
     n_iter = int(rec.iters if iters is None else iters)
     check_options(iters=n_iter, members=members, latent_samples=latent_samples)
-    dev = resolve_device(device)
-    obs = np.asarray(observation, dtype=np.float32)
+    dev, obs = resolve_device(device), np.asarray(observation, dtype=np.float32)
     r = degradation.ratio
     memory.check_fit(rec, members, (obs.shape[0] * r, obs.shape[1] * r), r, dev, latent_samples)  # before allocating
     mask = fine_ocean(obs, degradation, fine_mask)
     start = time.perf_counter()
+    rec, detail, channels, guided = _guided(guide, rec, obs, degradation, mask, member_seeds(seed, members))
     try:
         data = FitData.build(obs, degradation, mask, holdout_cells(np.isfinite(obs), rec.holdout, seed), dev)
-        base, shift = base_field(data, rec)
-        nets = Networks(rec, data, member_seeds(seed, members), base)
+        base, shift = base_field(data, rec, detail)
+        nets = Networks(rec, data, member_seeds(seed, members), base, channels)
         opt, ema, tracker = Optimiser(nets, rec, n_iter), Ema(rec.ema), HeldOut(data, rec.patience)
         settle = Settle(data, rec.settle, rec.settle_window, rec.min_iters)
         report = Report(data, rec, shift, latent_samples)
         event = Events(n_iter, mask, start, truth, dx_km, keep_members, str(dev), nets.params_per_member, obs,
-                       degradation, dx_km if spacing_km is None else spacing_km, uncertainty_prior)
+                       degradation, dx_km if spacing_km is None else spacing_km, uncertainty_prior, guided)
         for step in range(1, n_iter + 1):
             opt.zero_grad()
             out = nets()                                         # (K, H, W)
@@ -213,6 +225,23 @@ def fit(observation: np.ndarray, degradation: Degradation, recipe: str | Recipe 
     except torch.cuda.OutOfMemoryError as exc:
         raise SSHDipError(f"out of GPU memory for {members} member(s) on a {mask.shape[0]}×{mask.shape[1]} grid; "
                           "use fewer members, a smaller region or --device cpu") from exc
+
+
+def _guided(guide: object | None, recipe: Recipe, observation: np.ndarray, degradation: Degradation,
+            mask: np.ndarray, seeds: list[int]) -> tuple[Recipe, np.ndarray | None, np.ndarray | None, object | None]:
+    """What a guide changes in a fit (:func:`dipcore.guide.plan_guide`; a ``GuidePlan`` is taken as it is): the
+    recipe that runs (the unguided default, exactly, when the gate refused the guide; for the guided recipe's
+    iteration count, the default's for the guided default), each member's sub-cell detail, the networks' guide
+    channels and the report every event carries (``Progress.guide``). Without a guide, nothing."""
+    if guide is None:
+        return recipe, None, None, None
+    from dipcore.guide import GuidePlan, plan_guide
+
+    plan = guide if isinstance(guide, GuidePlan) else \
+        plan_guide(guide, observation, degradation, mask, seeds, recipe=recipe.name, fallback=DEFAULT_RECIPE)
+    if not plan.report.used:
+        return get_recipe(DEFAULT_RECIPE), None, None, plan.report
+    return recipe, plan.detail, plan.channels, plan.report
 
 
 def _stop_reason(at_cap: bool, settled: bool) -> str:

@@ -58,13 +58,13 @@ def _member(arch: str, shape: tuple[int, int], opts: dict) -> torch.nn.Module:
 
 @functools.lru_cache(maxsize=64)
 def _meta_member(arch: str, shape: tuple[int, int], opts_items: tuple) -> torch.nn.Module:
-    from dipcore.generators import REGISTRY
+    from dipcore.generators import GUIDED_REGISTRY, REGISTRY
 
     opts = dict(opts_items)
-
-    if arch not in REGISTRY:
-        raise SSHDipError(f"unknown architecture {arch!r}; choose from {', '.join(REGISTRY)}")
-    cls = REGISTRY[arch].member_cls  # type: ignore[attr-defined]
+    known = {**REGISTRY, **GUIDED_REGISTRY}
+    if arch not in known:
+        raise SSHDipError(f"unknown architecture {arch!r}; choose from {', '.join(known)}")
+    cls = known[arch].member_cls  # type: ignore[attr-defined]
     with torch.device("meta"):
         return cls(tuple(shape), None, **opts) if opts else cls(tuple(shape), None)
 
@@ -91,10 +91,11 @@ def activation_elements(arch: str, ny: int, nx: int, **opts: object) -> tuple[in
             saved += up + pad + (2 * out if cout > 1 else out)  # up (pad's input), pad (conv's), conv out, ReLU
             largest = max(largest, pad, out)
         return saved, largest, 100
-    if arch == "skip":
+    if arch in ("skip", "guided_skip"):  # the guided hourglass: the same layers, the guide beside the noise
         c = m.up[0][1].out_channels
         s = m.skips[0][0].out_channels
-        cin0, hp, wp = m.input_shape
+        _, hp, wp = m.input_shape
+        cin0 = m.skips[0][0].in_channels
         saved = largest = 0
         for i in range(m.levels):
             r, r1 = (hp >> i) * (wp >> i), (hp >> (i + 1)) * (wp >> (i + 1))
@@ -114,6 +115,10 @@ def activation_elements(arch: str, ny: int, nx: int, **opts: object) -> tuple[in
             saved += 2 * c * r                               # ReLU output (norm input), norm output (next conv's)
             largest = max(largest, c * r)
         return saved + (h0 << m.levels) * (w0 << m.levels), largest, cin * h0 * w0
+    if arch == "pix":  # per-pixel layers: each keeps its input and its activation's output
+        r = ny * nx
+        widths = [m.body[i].out_channels for i in range(0, len(m.body), 2)]
+        return sum(2 * w * r for w in widths) + r, max(widths) * r, m.body[0].in_channels * r
     raise SSHDipError(f"no memory model for architecture {arch!r}")
 
 

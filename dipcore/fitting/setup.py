@@ -125,17 +125,23 @@ def _base_from(data: FitData, cells: np.ndarray, kind: str) -> torch.Tensor:
     return up
 
 
-def base_field(data: FitData, recipe: Recipe) -> tuple[torch.Tensor | None, torch.Tensor | float]:
+def base_field(data: FitData, recipe: Recipe, detail: np.ndarray | None = None
+               ) -> tuple[torch.Tensor | None, torch.Tensor | float]:
     """The field a residual recipe's networks correct, and the shift added to reported estimates.
 
     The base comes from the training cells only, or the held-out cells would not be held out; the shift turns it
     into the base of all cells once they were scored (0 without held-out cells). ``(None, 0.0)`` for a recipe
-    that fits the field directly.
+    that fits the field directly. A guided recipe (``base="guided"``) adds each member's sub-cell ``detail``
+    (K, H, W metres, :func:`dipcore.guide.plan_guide`) to the bicubic field: its base is (K, H, W).
     """
     if not recipe.residual:
         return None, 0.0
     base = _base_from(data, data.ocean & ~data.held_out, recipe.base)
     shift = _base_from(data, data.ocean, recipe.base) - base if data.held_out.any() else 0.0
+    if recipe.base == "guided":
+        if detail is None:
+            raise SSHDipError(f"recipe {recipe.name!r} needs a guide (guide=…, --guide FILE)")
+        base = base + torch.from_numpy(np.asarray(detail, dtype=np.float32) / data.std).to(data.device) * data.fine
     return base, shift
 
 
@@ -147,7 +153,8 @@ class Networks:
     them), start a residual fit at its base (last layers zeroed) and keep a fixed latent centre per member.
     """
 
-    def __init__(self, recipe: Recipe, data: FitData, seeds: list[int], base: torch.Tensor | None):
+    def __init__(self, recipe: Recipe, data: FitData, seeds: list[int], base: torch.Tensor | None,
+                 guide: np.ndarray | None = None):
         r = data.degradation.ratio
         shape = data.fine_ocean.shape
         self.up = recipe.network_factor(r)  # both powers of two: ``up`` divides the fine grid's sides
@@ -160,6 +167,11 @@ class Networks:
                     layer.weight.zero_()
                     if layer.bias is not None:
                         layer.bias.zero_()
+        if hasattr(self.net, "set_guide"):  # a guided architecture: its guide channels (C, H, W), on its grid
+            if guide is None:
+                raise SSHDipError(f"architecture {recipe.arch!r} needs a guide (guide=…, --guide FILE)")
+            g = torch.from_numpy(np.asarray(guide, dtype=np.float32)).to(data.device)
+            self.net.set_guide(F.avg_pool2d(g[None], self.up)[0] if self.up > 1 else g)
         self.params_per_member = count_parameters(self.net.members[0])
         self.gens = [torch.Generator(device=data.device).manual_seed(s) for s in seeds]
         # a fixed latent (recipe.latent_fixed) is drawn once, from the members' generators, before any step

@@ -9,6 +9,11 @@
               (:mod:`.decoder`)
 ============  =====================================================================================
 
+Guided architectures (:data:`GUIDED_REGISTRY`, :mod:`.guided`) take a guide map (SST) as input beside their own:
+``guided_skip`` (the hourglass with the guide's channels beside its noise) and ``pix`` (a per-pixel map of the
+guide and of position). They run only in a fit given a guide (the guided recipes of :mod:`dipcore.recipes`), so
+they are not in :data:`~dipcore.constants.ARCHITECTURES`, the choices offered for unguided fits.
+
 Every ensemble is a :class:`~dipcore.generators.base.GeneratorEnsemble`: ``members`` (K ``nn.Module``),
 ``draw(n, gens, mu, sigma)`` (its input for n images: fresh latents for ``paper``, the fixed inputs perturbed by
 N(0, sigma²) for the others), ``forward(z)`` → (n, K, H, W), ``last_layers()`` (zeroed by recipes that start at
@@ -25,6 +30,7 @@ from dipcore.generators.base import GeneratorEnsemble
 from dipcore.generators.decoder import DecoderEnsemble, DecoderGenerator
 from dipcore.generators.paper import (LATENT_CHANNELS, PaperEnsemble, PaperGenerator, first_kernel,
                                       grouped_forward)
+from dipcore.generators.guided import GUIDED_REGISTRY
 from dipcore.generators.skip import SkipEnsemble, SkipGenerator
 
 # keys in the order of ARCHITECTURES, which the CLI offers without importing torch (tests/test_startup.py checks)
@@ -37,9 +43,10 @@ def build_ensemble(shape: tuple[int, int], seeds: list[int], arch: str = "paper"
 
     ``opts`` go to the member's constructor (e.g. ``channels=64`` for ``skip``).
     """
-    if arch not in REGISTRY:
-        raise ValueError(f"unknown architecture {arch!r}; choose from {ARCHITECTURES}")
-    return REGISTRY[arch](tuple(shape), list(seeds), **opts)
+    cls = REGISTRY.get(arch) or GUIDED_REGISTRY.get(arch)
+    if cls is None:
+        raise ValueError(f"unknown architecture {arch!r}; choose from {ARCHITECTURES + tuple(GUIDED_REGISTRY)}")
+    return cls(tuple(shape), list(seeds), **opts)
 
 
 def count_parameters(module: nn.Module) -> int:
@@ -47,5 +54,5 @@ def count_parameters(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters() if p.requires_grad)
 
 
-__all__ = ["ARCHITECTURES", "DecoderGenerator", "GeneratorEnsemble", "LATENT_CHANNELS", "PaperGenerator", "REGISTRY",
-           "SkipGenerator", "build_ensemble", "count_parameters", "first_kernel", "grouped_forward"]
+__all__ = ["ARCHITECTURES", "DecoderGenerator", "GUIDED_REGISTRY", "GeneratorEnsemble", "LATENT_CHANNELS",
+           "PaperGenerator", "REGISTRY", "SkipGenerator", "build_ensemble", "count_parameters", "first_kernel", "grouped_forward"]
