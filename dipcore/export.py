@@ -68,6 +68,8 @@ def _summary_text(twin: Twin, final: Progress, config: dict, ds: xr.Dataset) -> 
     if "uncertainty" in ds:
         text += (" 'uncertainty' is the estimate's predictive standard deviation, calibrated on the observation "
                  f"alone (expected RMSE {100 * ds['uncertainty'].attrs['expected_rmse_m']:.2f} cm).")
+    if final.guide is not None:
+        text += (f" 'guide' is the guide map ({final.guide.guide.name}) on the fine grid: {final.guide.message}.")
     spreads = [v for v in ("std", "latent_std") if v in ds]
     if spreads:
         text += " Spreads of the fit (not the uncertainty): " + ", ".join(f"'{v}'" for v in spreads) + "."
@@ -111,6 +113,7 @@ def result_dataset(twin: Twin, final: Progress, config: dict, history: str | Non
         **({"time_coverage_start": stamp, "time_coverage_end": stamp} if stamp else {}),
         "configuration": json.dumps(config, sort_keys=True),
         "scores": json.dumps({"rmse": sc["rmse"], "ssim": sc["ssim"]}),
+        **(final.guide.attributes() if final.guide is not None else {}),
         **{f"config_{k}": (v if isinstance(v, (int, float, str)) else json.dumps(v)) for k, v in config.items()
            if v is not None},
     }
@@ -140,6 +143,10 @@ def _variables(twin: Twin, final: Progress) -> dict:
     if final.latent_std is not None:
         data["latent_std"] = (dims, final.latent_std, spread_attrs(sn, "standard deviation across latent "
                                                                        "samples (not the uncertainty)"))
+    if final.guide is not None:  # a guided fit: the guide on the fine grid, used or not
+        data["guide"] = (dims, final.guide.guide.values, final.guide.variable_attrs())
+        if "uncertainty" in data and final.guide.used:
+            data["uncertainty"][2]["comment"] = "scaled by the guide's skill at the coarse scale (dipcore.guide)"
     ancillary = [v for v in ("uncertainty", "std", "latent_std") if v in data]
     if ancillary:
         data["estimate"][2]["ancillary_variables"] = " ".join(ancillary)
@@ -231,4 +238,9 @@ def summary(twin: Twin, final: Progress, config: dict, events: list[Progress] | 
         unc["prior"] = final.uncertainty_prior
     if final.stop_reason is not None:
         out["stop_reason"] = final.stop_reason
+    if final.guide is not None:
+        out["guide"] = final.guide.summary()
+        if final.guide.baseline is not None:  # the classical guided estimate: IBP plus the scaled guide detail
+            out["guide"]["rmse_guided_ibp"] = metrics.rmse(final.guide.baseline, truth)
+            out["guide"]["ssim_guided_ibp"] = metrics.ssim(final.guide.baseline, truth)
     return out

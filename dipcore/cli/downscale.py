@@ -10,7 +10,8 @@ from pathlib import Path
 from dipcore.cli.validators import at_least, option
 from dipcore.constants import RATIOS
 from dipcore.errors import SSHDipError
-from dipcore.recipes import DEFAULT_MEMBERS, DEFAULT_RECIPE, RECIPES
+from dipcore.cli.fit import add_guide_options
+from dipcore.recipes import DEFAULT_MEMBERS, DEFAULT_RECIPE, GUIDED_RECIPES, RECIPES
 from dipcore.samples import SAMPLES
 
 
@@ -30,7 +31,9 @@ def add_parser(sub) -> argparse.ArgumentParser:
     d.add_argument("--index-crop", type=int, nargs=4, metavar=("Y0", "Y1", "X0", "X1"), help="index box")
     d.add_argument("--members", type=option("members"), default=DEFAULT_MEMBERS,
                    help=f"ensemble size K (default {DEFAULT_MEMBERS}; K > 1 gives the ensemble std)")
-    d.add_argument("--recipe", choices=sorted(RECIPES), default=DEFAULT_RECIPE, help="fit recipe")
+    d.add_argument("--recipe", choices=sorted({**RECIPES, **GUIDED_RECIPES}), default=DEFAULT_RECIPE,
+                   help="fit recipe")
+    add_guide_options(d)
     d.add_argument("--iters", type=option("iters"), default=None, help="iterations (default: the recipe's)")
     d.add_argument("--seed", type=int, default=0, help="seed of the members' initialisation (every snapshot)")
     d.add_argument("--noise-sigma", type=option("noise_sigma"), default=0.0,
@@ -66,6 +69,8 @@ def cmd_downscale(args: argparse.Namespace) -> int:
     # a remote cluster may have GPUs this machine lacks: its workers check the device
     device = args.device if args.scheduler else str(resolve_device(args.device))
     times = args.times if args.times is not None else (args.time if args.time is not None else 0)
+    if args.guide and args.times is not None:
+        raise SSHDipError("--guide takes one map: downscale one time step (--time N) with it, not --times")
     da, prov = open_coarse(source, var=args.var, times=times, crop=args.crop, index_crop=args.index_crop,
                            level=args.level)
     prov["input"] = args.input
@@ -86,7 +91,8 @@ def cmd_downscale(args: argparse.Namespace) -> int:
                 bar.update(ev.step - bar.n)
                 bar.set_postfix(loss=f"{ev.loss.mean():.2e}")
 
-            ds = downscale(da.isel({da.dims[0]: 0}), f, progress=progress, **opts)
+            snap = da.isel({da.dims[0]: 0})
+            ds = downscale(snap, f, progress=progress, guide=_guide_source(args, snap), **opts)
         try:
             write_netcdf(ds, out)
         except OSError as exc:
@@ -97,6 +103,9 @@ def cmd_downscale(args: argparse.Namespace) -> int:
         if "expected_rmse_m" in a:
             print(f"uncertainty: expected RMSE ≈ {100 * a['expected_rmse_m']:.2f} cm (calibrated on the input alone, "
                   f"prior '{a['uncertainty_prior']}'; the per-cell map is 'uncertainty')")
+        if "guide_message" in a:
+            print(f"guide: {a['guide_file']}:{a['guide_variable']} ({100 * a['guide_coverage']:.0f} % coverage): "
+                  f"{a['guide_message']}")
         print(f"misfit of the estimate's block means to the input: RMS {100 * a['misfit_rms_m']:.3g} cm, "
               f"max {100 * a['misfit_max_abs_m']:.3g} cm (the answer is made consistent with the input)")
         print(f"wrote {out}")
@@ -119,6 +128,20 @@ def cmd_downscale(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 1
     return 0
+
+
+def _guide_source(args: argparse.Namespace, snap):
+    """The ``--guide`` map as read (its time step the nearest the snapshot's), None without one."""
+    if not args.guide:
+        return None
+    import numpy as np
+
+    from dipcore.guide import load_guide, parse_guide_spec
+
+    path, var = parse_guide_spec(args.guide)
+    stamps = [str(c.values)[:19] for c in snap.coords.values()
+              if c.ndim == 0 and np.issubdtype(c.dtype, np.datetime64)]
+    return load_guide(path, var=var, time=args.guide_time, when=stamps[0] if stamps else None)
 
 
 __all__ = ["add_parser", "cmd_downscale"]

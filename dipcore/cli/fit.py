@@ -11,7 +11,7 @@ from pathlib import Path
 from dipcore.cli.validators import option
 from dipcore.constants import ARCHITECTURES, RATIOS  # without torch: --help stays instant
 from dipcore.errors import SSHDipError
-from dipcore.recipes import DEFAULT_MEMBERS, DEFAULT_RECIPE, RECIPES, with_arch
+from dipcore.recipes import DEFAULT_MEMBERS, DEFAULT_RECIPE, GUIDED_RECIPES, RECIPES, with_arch
 from dipcore.samples import SAMPLES
 
 
@@ -33,11 +33,12 @@ def add_parser(sub) -> argparse.ArgumentParser:
                    help=f"ensemble size K (default {DEFAULT_MEMBERS}; K > 1 gives the ensemble std)")
     f.add_argument("--latent-samples", type=option("latent_samples"), default=0, help="latent draws M at the end")
     f.add_argument("--iters", type=option("iters"), default=None, help="iterations (default: the recipe's)")
-    f.add_argument("--recipe", choices=sorted(RECIPES), default=DEFAULT_RECIPE,
+    f.add_argument("--recipe", choices=sorted({**RECIPES, **GUIDED_RECIPES}), default=DEFAULT_RECIPE,
                    help=f"fit recipe (default {DEFAULT_RECIPE}: " + RECIPES[DEFAULT_RECIPE].description.replace("%", "%%") + ")")
     f.add_argument("--arch", choices=ARCHITECTURES, default=None,
                    help="generator architecture (default: the recipe's, "
                         f"{RECIPES[DEFAULT_RECIPE].arch} for {DEFAULT_RECIPE}); the recipe's optimiser is kept")
+    add_guide_options(f)
     f.add_argument("--seed", type=int, default=0, help="seed of noise, initialisation and latents")
     f.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="compute device")
     f.add_argument("--out", required=True, help="result NetCDF path")
@@ -45,6 +46,24 @@ def add_parser(sub) -> argparse.ArgumentParser:
     f.add_argument("--quiet", action="store_true", help="no progress bar")
     f.set_defaults(func=cmd_fit)
     return f
+
+
+def add_guide_options(p: argparse.ArgumentParser) -> None:
+    """``--guide FILE[:VAR]`` and ``--guide-time N`` (shared by ``fit`` and ``downscale``)."""
+    p.add_argument("--guide", metavar="FILE[:VAR]",
+                   help="a fine guide map, e.g. SST (variable found by CF standard name when VAR is left out), put "
+                        "onto the fine grid; used when it predicts the coarse data's finest scale (coherence gate), "
+                        "else the fit is the unguided default; recipe: the default's guided one")
+    p.add_argument("--guide-time", type=int, default=None, metavar="N",
+                   help="time index of the guide (default: the step nearest the SSH's time, else 0)")
+
+
+def load_guide_on(spec: str, target, mask, time: int | None, when: str | None):
+    """The guide ``FILE[:VAR]`` read and put onto the fine grid of ``target`` (a 2-D DataArray) over ``mask``."""
+    from dipcore.guide import guide_on_grid, load_guide, parse_guide_spec
+
+    path, var = parse_guide_spec(spec)
+    return guide_on_grid(load_guide(path, var=var, time=time, when=when), target, mask, when=when)
 
 
 def _load(source: str, **kwargs):
@@ -67,7 +86,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
 
     from dipcore.export import result_dataset, summary, write_netcdf
     from dipcore.uncertainty import fit_stds
-    from dipcore.solver import STOP_REASONS, fit, resolve_device
+    from dipcore.solver import STOP_REASONS, fit, get_recipe, resolve_device
     from dipcore.twin import make_twin
     from dipcore.verdict import verdict
 
@@ -85,9 +104,13 @@ def cmd_fit(args: argparse.Namespace) -> int:
               "seed": args.seed, "device": str(device)}
     recipe = with_arch(args.recipe, args.arch)
     config["arch"] = recipe.arch
+    guide = None
+    if args.guide:
+        config["guide"] = args.guide
+        guide = load_guide_on(args.guide, twin.field.data, twin.mask, args.guide_time, field.attrs.get("time"))
     events = fit(twin.observation, twin.degradation, recipe, members=args.members,
                  latent_samples=args.latent_samples, iters=args.iters, seed=args.seed, device=device,
-                 every=10, truth=twin.truth, dx_km=twin.dx_km, keep_members=args.members > 1)
+                 every=10, truth=twin.truth, dx_km=twin.dx_km, keep_members=args.members > 1, guide=guide)
     final = None
     seen = []
     with tqdm(total=None, disable=args.quiet, unit="it", file=sys.stderr, desc=f"fit ×{args.ratio}") as bar:
@@ -97,6 +120,9 @@ def cmd_fit(args: argparse.Namespace) -> int:
             bar.update(final.step - bar.n)
             bar.set_postfix(loss=f"{final.loss.mean():.2e}", rmse_cm=f"{100 * final.metrics['rmse']:.2f}")
     config["iters"] = final.step
+    if final.guide is not None:  # the recipe that ran: the guided one, or the default when the gate refused
+        config["recipe"] = final.guide.recipe
+        config["arch"] = get_recipe(final.guide.recipe).arch
     stds = fit_stds(twin, final)  # once: the file and the summary both use it
     try:
         write_netcdf(result_dataset(twin, final, config, history=args.command_line, stds=stds), out)
@@ -115,7 +141,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
     print(f"RMSE  DIP {100 * r['estimate']:.2f} cm   IBP {100 * r['ibp']:.2f} cm   bicubic {100 * r['bicubic']:.2f} cm")
     print(f"SSIM  DIP {s['estimate']:.4f}     IBP {s['ibp']:.4f}     bicubic {s['bicubic']:.4f}")
     print(verdict(100 * r["estimate"], 100 * r["ibp"], 100 * r["bicubic"], ssim=s))
-    for line in uncertainty_lines(facts):
+    for line in uncertainty_lines(facts) + guide_lines(facts):
         print(line)
     print(f"wrote {out}" + (f" and {args.summary}" if args.summary else ""))
     return 0
@@ -139,4 +165,14 @@ def uncertainty_lines(facts: dict) -> list[str]:
     return lines
 
 
-__all__ = ["add_parser", "cmd_fit", "uncertainty_lines"]
+def guide_lines(facts: dict) -> list[str]:
+    """The guide's line of a summary: used or not and why, and the classical guided estimate's RMSE."""
+    g = facts.get("guide")
+    if not g:
+        return []
+    ibp = f"; IBP plus the guide's scaled detail alone: {100 * g['rmse_guided_ibp']:.2f} cm" \
+        if "rmse_guided_ibp" in g else ""
+    return [f"guide        {g['file']}:{g['variable']} ({100 * g['coverage']:.0f} % coverage): {g['message']}{ibp}"]
+
+
+__all__ = ["add_guide_options", "add_parser", "cmd_fit", "guide_lines", "load_guide_on", "uncertainty_lines"]

@@ -102,6 +102,8 @@ def _variables(da: xr.DataArray, data: np.ndarray, final, bic: np.ndarray, ibp: 
     ancillary = [k for k in ("uncertainty", "std") if k in v]
     if ancillary:
         v["estimate"][2]["ancillary_variables"] = " ".join(ancillary)
+    if final.guide is not None:  # a guided downscaling: the guide on the fine grid, used or not
+        v["guide"] = (dims, final.guide.guide.values, final.guide.variable_attrs())
     if keep_members and final.members is not None:
         v["members"] = ((MEMBER_DIM, *dims), final.members, ssh_attrs(sn, "estimate of each ensemble member",
                                                                        "modelResult"))
@@ -111,17 +113,31 @@ def _variables(da: xr.DataArray, data: np.ndarray, final, bic: np.ndarray, ibp: 
     return v
 
 
+def guide_on_fine_grid(guide, da: xr.DataArray, factor: int, fine_mask: np.ndarray):
+    """A guide for the downscaling of the 2-D coarse ``da``: a :class:`dipcore.guide.Guide` (already on the fine
+    grid) as it is, a :class:`dipcore.guide.GuideSource` put onto the fine grid ``fine_coords(da, factor)``."""
+    from dipcore.guide import Guide, guide_on_grid
+
+    if isinstance(guide, Guide):
+        return guide
+    shape = (da.shape[0] * factor, da.shape[1] * factor)
+    template = xr.DataArray(np.zeros(shape, dtype=np.float32), dims=da.dims, coords=fine_coords(da, factor))
+    stamps = [str(c.values)[:19] for c in da.coords.values() if c.ndim == 0 and np.issubdtype(c.dtype, np.datetime64)]
+    return guide_on_grid(guide, template, fine_mask, when=stamps[0] if stamps else None)
+
+
 def _downscale_2d(da: xr.DataArray, factor: int, *, members, recipe, seed, device, iters, mask, keep_members,
-                  noise_sigma, progress, every) -> xr.Dataset:
+                  noise_sigma, progress, every, guide=None) -> xr.Dataset:
     from dipcore.solver import fit, get_recipe  # torch: only when a downscaling runs
 
     data, fine_mask, rule, dropped = _observation(da, factor, mask)
     deg = Degradation(factor, sigma=float(noise_sigma), mask=fine_mask)
     coarse = grid_spacing_km(da)  # the fine grid's spacing picks the uncertainty's prior
+    g = guide_on_fine_grid(guide, da, factor, fine_mask) if guide is not None else None
     final = None
     for final in fit(data, deg, recipe, members=members, iters=iters, seed=seed, device=device, every=every,
                      fine_mask=fine_mask, keep_members=keep_members,
-                     spacing_km=min(coarse) / factor if coarse else None):
+                     spacing_km=min(coarse) / factor if coarse else None, guide=g):
         if progress is not None:
             progress(final)
     bic = deg.bicubic(data, fine_mask)
@@ -131,7 +147,8 @@ def _downscale_2d(da: xr.DataArray, factor: int, *, members, recipe, seed, devic
     ds = ds.assign_coords({k: c for k, c in fine_coords(da, factor).items()})
     ds = ds.assign_coords(coarse_coords(da))
     ds.attrs = {
-        "factor": int(factor), "members": int(members), "recipe": get_recipe(recipe).name, "seed": int(seed),
+        "factor": int(factor), "members": int(members),
+        "recipe": final.guide.recipe if final.guide is not None else get_recipe(recipe).name, "seed": int(seed),
         "iters": int(final.step), "noise_sigma_m": float(noise_sigma), "device": final.device,
         "seconds": round(float(final.elapsed), 3), "fine_mask_rule": rule,
         "observation_cells_dropped": dropped,
@@ -140,6 +157,7 @@ def _downscale_2d(da: xr.DataArray, factor: int, *, members, recipe, seed, devic
            if final.expected_rmse is not None else {}),
         **({"stop_reason": final.stop_reason} if final.stop_reason else {}),
         "params_per_member": int(final.params_per_member),
+        **(final.guide.attributes() if final.guide is not None else {}),
     }
     return ds
 
@@ -148,7 +166,7 @@ def _downscale_2d(da: xr.DataArray, factor: int, *, members, recipe, seed, devic
 def downscale(da: xr.DataArray, factor: int, *, members: int = 4, recipe: str = "default", seed: int = 0,
               device: str = "auto", iters: int | None = None, mask=None, keep_members: bool = False,
               noise_sigma: float = 0.0, progress: Callable | None = None, every: int = 10,
-              provenance: dict | None = None, history: str | None = None) -> xr.Dataset:
+              provenance: dict | None = None, history: str | None = None, guide=None) -> xr.Dataset:
     """Downscale a coarse SSH field (no truth) by ``factor`` with a deep image prior.
 
     Parameters
@@ -176,6 +194,10 @@ def downscale(da: xr.DataArray, factor: int, *, members: int = 4, recipe: str = 
         (default: the DataArray's name and source file).
     history : str, optional
         The command or call that made the result (the ``history`` attribute).
+    guide : dipcore.guide.GuideSource or dipcore.guide.Guide, optional
+        A guide map (SST) for a 2-D input: as read (:func:`dipcore.guide.load_guide`, put onto the fine grid here)
+        or already on it. The result then has ``guide`` and the gate's ``guide_*`` attributes; the recipe runs
+        guided when the guide passes the coherence gate (:func:`dipcore.solver.fit`).
 
     Returns
     -------
@@ -199,7 +221,9 @@ def downscale(da: xr.DataArray, factor: int, *, members: int = 4, recipe: str = 
     opts = dict(members=int(members), recipe=recipe, seed=int(seed), device=device, iters=iters, mask=mask,
                 keep_members=keep_members, noise_sigma=float(noise_sigma), progress=progress, every=every)
     if da.ndim == 2:
-        return finish(_downscale_2d(da, factor, **opts), da, provenance, history)
+        return finish(_downscale_2d(da, factor, guide=guide, **opts), da, provenance, history)
+    if guide is not None:
+        raise SSHDipError("a guide is one map: downscale one time step with it, not a time series")
     results, skipped = {}, {}
     for k, idx in enumerate(time_indices(da)):
         snap = da.isel({time_dim(da): k})
