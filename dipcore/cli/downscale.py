@@ -134,14 +134,11 @@ def _guide_source(args: argparse.Namespace, snap):
     """The ``--guide`` map as read (its time step the nearest the snapshot's), None without one."""
     if not args.guide:
         return None
-    import numpy as np
-
     from dipcore.guide import load_guide, parse_guide_spec
+    from dipcore.guide.reading import time_of
 
     path, var = parse_guide_spec(args.guide)
-    stamps = [str(c.values)[:19] for c in snap.coords.values()
-              if c.ndim == 0 and np.issubdtype(c.dtype, np.datetime64)]
-    return load_guide(path, var=var, time=args.guide_time, when=stamps[0] if stamps else None)
+    return load_guide(path, var=var, time=args.guide_time, when=time_of(snap))
 
 
 __all__ = ["add_parser", "cmd_downscale"]

@@ -61,8 +61,10 @@ def add_guide_options(p: argparse.ArgumentParser) -> None:
 def load_guide_on(spec: str, target, mask, time: int | None, when: str | None):
     """The guide ``FILE[:VAR]`` read and put onto the fine grid of ``target`` (a 2-D DataArray) over ``mask``."""
     from dipcore.guide import guide_on_grid, load_guide, parse_guide_spec
+    from dipcore.guide.reading import time_of
 
     path, var = parse_guide_spec(spec)
+    when = when or time_of(target)  # a file of one time step keeps it as a scalar coordinate
     return guide_on_grid(load_guide(path, var=var, time=time, when=when), target, mask, when=when)
 
 

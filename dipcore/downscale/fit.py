@@ -122,8 +122,7 @@ def guide_on_fine_grid(guide, da: xr.DataArray, factor: int, fine_mask: np.ndarr
         return guide
     shape = (da.shape[0] * factor, da.shape[1] * factor)
     template = xr.DataArray(np.zeros(shape, dtype=np.float32), dims=da.dims, coords=fine_coords(da, factor))
-    stamps = [str(c.values)[:19] for c in da.coords.values() if c.ndim == 0 and np.issubdtype(c.dtype, np.datetime64)]
-    return guide_on_grid(guide, template, fine_mask, when=stamps[0] if stamps else None)
+    return guide_on_grid(guide, template, fine_mask)  # the time check reads the template's time coordinate
 
 
 def _downscale_2d(da: xr.DataArray, factor: int, *, members, recipe, seed, device, iters, mask, keep_members,

@@ -91,6 +91,14 @@ def find_guide_variable(ds: xr.Dataset, label: str) -> str:
                       f"guide variable as {label}:VAR")
 
 
+def time_of(da: xr.DataArray) -> str | None:
+    """The ISO stamp of the first scalar datetime coordinate of ``da`` (a map's own time), None without one."""
+    for c in da.coords.values():
+        if c.ndim == 0 and np.issubdtype(c.dtype, np.datetime64) and not np.isnat(c.values):
+            return str(c.values)[:19]
+    return None
+
+
 def _nearest_step(da: xr.DataArray, when: str | None, label: str) -> int:
     """The time step of ``da`` nearest ``when`` (an ISO stamp), 0 when either time is unknown."""
     tdim, _ = split_dims(da, label)
@@ -147,6 +155,7 @@ def load_guide(source: str | os.PathLike | bytes, var: str | None = None, time: 
     notes: list[str] = []
     step = _nearest_step(raw, when, label) if time is None and raw.ndim >= 3 else (time or 0)
     da, stamp = select_map(raw, step, level, f"{label} (guide)", notes)
+    stamp = stamp or time_of(da)  # a file of one time step keeps it as a scalar coordinate
     offset, units = _celsius(da, name, label, notes)
     da = sorted_axes(da, label, notes)
     values = clean_values(da.values, 1.0, f"{label} (guide)", notes) + offset
@@ -163,4 +172,4 @@ def load_guide(source: str | os.PathLike | bytes, var: str | None = None, time: 
 
 
 __all__ = ["CELSIUS_OFFSET", "GUIDE_NAMES", "GUIDE_STANDARD_NAMES", "GuideSource", "find_guide_variable",
-           "load_guide", "parse_guide_spec"]
+           "load_guide", "parse_guide_spec", "time_of"]

@@ -24,7 +24,7 @@ from scipy import interpolate, ndimage
 from dipcore.cleaning import warn
 from dipcore.degrade import fill_nearest
 from dipcore.errors import SSHDipError
-from dipcore.guide.reading import GuideSource
+from dipcore.guide.reading import GuideSource, time_of
 from dipcore.io import grid_spacing_km, latlon
 
 MIN_COVERAGE = 0.5    # share of the field's ocean cells the guide must cover
@@ -219,7 +219,8 @@ def guide_on_grid(source: GuideSource, target: xr.DataArray, mask: np.ndarray | 
     mask : np.ndarray, optional
         Fine ocean mask (default: the target's finite cells).
     when : str, optional
-        The SSH's time stamp (default: ``target.attrs['time']``), for the time check.
+        The SSH's time stamp (default: ``target.attrs['time']``, else its scalar time coordinate), for the time
+        check.
 
     Raises
     ------
@@ -230,7 +231,7 @@ def guide_on_grid(source: GuideSource, target: xr.DataArray, mask: np.ndarray | 
     label = source.label
     values, same_grid = _values_on(source.data, target, label)
     filled, coverage, notes = check_guide(values, m, label)
-    when = when if when is not None else target.attrs.get("time")
+    when = when if when is not None else (target.attrs.get("time") or time_of(target))
     offset = _offset_days(source.time, when)
     if offset is not None and offset > MAX_OFFSET_DAYS:
         notes.append(f"the guide's time {source.time} is {offset:.1f} days from the SSH's {str(when)[:19]}: fronts "
