@@ -9,6 +9,26 @@ D=docs/results
 X=".venv/bin/ssh-dip"
 mkdir -p $D
 stamp() { echo "=== $(date -u +%T) $*"; }
+stamp "§10 (issue 26): SST-guided downscaling, three twins and the Black Sea figure (about 30 minutes, one thread;"
+stamp "GUIDED_ONLY=1 runs only this)"
+GD=$D/guided
+mkdir -p $GD
+GP=".venv/bin/python scripts/guided.py --threads 1"
+GM="bicubic ibp esqg oracle regression default:4 guided:4"
+rm -f $GD/sqg.csv $GD/archs.csv $GD/coupling.csv $GD/blacksea.csv $GD/roms.csv   # the script appends
+$GP --cases sqg --ratios 4 8 16 --noise 0 0.05 --methods $GM --guides matched white other-region other-day \
+    --csv $GD/sqg.csv | tee $GD/sqg.log
+$GP --cases sqg --ratios 4 8 16 --noise 0 0.05 --methods guided_skip:4 guided_pix:4 --csv $GD/archs.csv \
+    | tee $GD/archs.log
+$GP --cases sqg:1:0.25 sqg:1:1.0 sqg:1:2.0 --ratios 8 --noise 0 --methods ibp oracle regression default:4 guided:4 \
+    --csv $GD/coupling.csv | tee $GD/coupling.log
+$GP --cases blacksea --ratios 2 4 8 --noise 0 0.05 --methods $GM --guides matched white other-region \
+    --csv $GD/blacksea.csv | tee $GD/blacksea.log
+$GP --cases roms --ratios 4 8 16 --noise 0 0.05 --methods $GM --guides matched white other-region \
+    --csv $GD/roms.csv | tee $GD/roms.log
+.venv/bin/python scripts/guided_tables.py $GD > $GD/tables.md
+.venv/bin/python scripts/guide_figure.py --out docs/guided_blacksea.png | tee $GD/figure.log
+[ "${GUIDED_ONLY:-0}" = 1 ] && exit 0
 S=$D/standing
 mkdir -p $S
 P=".venv/bin/python scripts/standing.py --threads 2"
