@@ -1,8 +1,10 @@
-"""The calibration table and reliability diagram of docs/results.md, from the CSVs of ``scripts/standing.py``.
+"""The default against bicubic and IBP, and its calibration table and reliability diagram (docs/results.md), from
+the CSVs of ``scripts/standing.py``.
 
     python scripts/calibration_table.py docs/results/calibration > docs/results/calibration/table.md
 
-Per point (field, ratio, noise) of every CSV in the folder: the default's RMSE beside IBP's, then for each per-pixel
+First the default's RMSE / SSIM beside bicubic's, IBP's and the previous default's (read from
+docs/results/standing/matrix.md). Then, per point (field, ratio, noise) of every CSV in the folder: for each per-pixel
 std it offers — the members' spread (``std``), the earlier gradient-based total std (``total_std``) and the
 calibrated ``uncertainty`` — spread/skill, ±2σ coverage and the Gaussian CRPS, beside the CRPS of a flat σ equal to
 the true RMSE (an oracle); corr(|error|, σ) and the truth-free expected RMSE of ``uncertainty``. A headline counts
@@ -85,6 +87,48 @@ def headline(folder: Path) -> list[str]:
     return out
 
 
+def previous_default(matrix: Path) -> dict[tuple[str, str, str], str]:
+    """The previous default's 'RMSE / SSIM' per (field, ratio, noise) from docs/results/standing/matrix.md."""
+    out = {}
+    if not matrix.exists():
+        return out
+    lines = matrix.read_text().splitlines()
+    head = [c.strip() for c in lines[0].strip("|").split("|")]
+    col = head.index("default K=4")
+    for line in lines[2:]:
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if len(cells) != len(head):
+            break
+        field = cells[0].split(" ")[0]
+        out[(field, cells[1], f"{float(cells[2]):g}")] = cells[col]
+    return out
+
+
+def standing(folder: Path, matrix: Path) -> list[str]:
+    """The default against bicubic and IBP at every point of a CSV with them, the previous default beside it."""
+    old = previous_default(matrix)
+    by_point: dict[tuple, dict[str, dict]] = {}
+    for path in sorted(folder.glob("*.csv")):
+        with open(path, newline="") as fh:
+            for r in csv.DictReader(fh):
+                key = (r["case"], r["ratio"], f"{float(r['noise']):g}")
+                by_point.setdefault(key, {})["default" if r["method"].startswith("default") else r["method"]] = r
+    lines = ["| field | × | noise | bicubic | IBP | previous default K=4 (1500 steps) | default K=4 | steps | "
+             "default vs IBP |", "|---|---|---|---|---|---|---|---|---|"]
+    for (case, ratio, noise), m in by_point.items():
+        if not {"bicubic", "ibp", "default"} <= set(m):
+            continue
+        rs = {k: (_f(v, "rmse_cm"), _f(v, "ssim")) for k, v in m.items()}
+        name = "turbulence" if case == "turbulence:1@0:128,0:128" else case  # the matrix's own cases only
+        prev = old.get((name, ratio, noise), "–")
+        gain = 100 * (rs["default"][0] / rs["ibp"][0] - 1)
+        lines.append(f"| {case.split('/')[-1]} | {ratio} | {noise} | "
+                     + " | ".join(f"{rs[k][0]:.3f} / {rs[k][1]:.3f}" for k in ("bicubic", "ibp"))
+                     + f" | {prev} | {rs['default'][0]:.3f} / {rs['default'][1]:.3f} | {m['default']['iters']} | "
+                       f"{gain:+.1f} % |")
+    return lines
+
+
 def figure(folder: Path) -> Path:
     """The reliability diagram: RMS error against predicted σ per decile of σ, one line per point, log axes."""
     import matplotlib
@@ -119,7 +163,8 @@ def figure(folder: Path) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     folder = Path((argv or sys.argv[1:] or ["docs/results/calibration"])[0])
-    print("\n".join(headline(folder) + [""] + table(folder)))
+    print("\n".join(standing(folder, folder.parent / "standing" / "matrix.md") + [""] + headline(folder) + [""]
+                    + table(folder)))
     print(f"\n![reliability diagram]({figure(folder).name})")
     return 0
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates every table and figure of docs/results.md (CPU, 2 cores: about seven to eight hours in all, estimated
-# from the parts; STANDING_ONLY=1 runs only §0, the default 'dip' against bicubic and IBP; SKIP_FIT=1 skips the K=4
+# from the parts; CALIBRATION_ONLY=1 runs only the current default's §0 matrix and calibration table (about 25
+# minutes); STANDING_ONLY=1 runs only §0, the default 'dip' against bicubic and IBP; SKIP_FIT=1 skips the K=4
 # full-length fit of the 'consistent' recipe; SKIP_RESIDUAL=1 skips the runs of the older default, 'residual').
 # Run from the repository root after `bash scripts/setup.sh`:  bash scripts/results.sh
 set -euo pipefail
@@ -33,17 +34,32 @@ S=$D/standing
 mkdir -p $S
 P=".venv/bin/python scripts/standing.py --threads 2"
 TURB="turbulence:1@0:128,0:128"
+stamp "§0 (since 2026-12-06): the settling default, K=4, against bicubic and IBP, and its uncertainty's calibration"
+C=$D/calibration
+mkdir -p $C
+P1=".venv/bin/python scripts/standing.py --threads 1"
+G=../shared/data/nrt_global_allsat_phy_l4_20190223_20190226.nc   # unseen crops: Kuroshio 26-58N 140-172E, NE Atlantic
+$P1 --cases $TURB gulfstream kuroshio mediterranean agulhas --ratios 8 16 --noise 0 0.05 \
+    --methods bicubic ibp default:4 --csv $C/section0_default_k4.csv | tee $C/section0_default_k4.md
+$P1 --cases turbulence:5 turbulence:7 $G@464:592,560:688 $G@480:608,1280:1408 roms_txla --ratios 8 16 --noise 0 \
+    --methods bicubic ibp default:4 --csv $C/unseen_default_k4.csv | tee $C/unseen_default_k4.md
+$P1 --cases blacksea --ratios 4 --noise 0 0.05 --methods bicubic ibp default:4 \
+    --csv $C/unseen_blacksea.csv | tee $C/unseen_blacksea.md
+.venv/bin/python scripts/calibration_table.py $C > $C/table.md   # also writes $C/reliability.png
+[ "${CALIBRATION_ONLY:-0}" = 1 ] && exit 0
+# Below: the previous default ('dip1500' since 2026-12-06; these tables were made when it was 'default') and the
+# recipes before it.
 stamp "§0: the default 'dip' (K=4) against bicubic and IBP, x8 and x16, noise 0"
-$P --cases $TURB gulfstream kuroshio mediterranean agulhas --ratios 8 16 --noise 0 --methods bicubic ibp default:4 \
+$P --cases $TURB gulfstream kuroshio mediterranean agulhas --ratios 8 16 --noise 0 --methods bicubic ibp dip1500:4 \
     --csv $S/default_k4.csv | tee $S/default_k4.md
 stamp "§0: every architecture at x8 (K=1, each recipe's own iterations)"
-$P --cases $TURB gulfstream --ratios 8 --noise 0 --methods paper skip decoder default:1 \
+$P --cases $TURB gulfstream --ratios 8 --noise 0 --methods paper skip decoder dip1500:1 \
     --csv $S/archs_x8.csv | tee $S/archs_x8.md
 stamp "§0: one member against four, Mediterranean and Agulhas"
-$P --cases mediterranean agulhas --ratios 8 16 --noise 0 --methods bicubic ibp default:1 default:4 \
+$P --cases mediterranean agulhas --ratios 8 16 --noise 0 --methods bicubic ibp dip1500:1 dip1500:4 \
     --csv $S/fields_k1_k4.csv | tee $S/fields_k1_k4.md
 stamp "§0: with 5 % noise, x8 (the table of docs/results.md)"
-$P --cases $TURB gulfstream --ratios 8 --noise 0.05 --methods bicubic ibp default:1 default:4 \
+$P --cases $TURB gulfstream --ratios 8 --noise 0.05 --methods bicubic ibp dip1500:1 dip1500:4 \
     --csv $S/noise5_x8.csv | tee $S/noise5_x8.md
 stamp "§0: the paper's recipe at its 1500 iterations on three more fields, noise 0"
 $P --cases kuroshio mediterranean agulhas --ratios 8 16 --noise 0 --methods bicubic ibp paper \
@@ -52,7 +68,7 @@ stamp "§0: the paper's 4-member ensemble at x16 (the best estimate measured on 
 $P --cases $TURB kuroshio mediterranean agulhas --ratios 16 --noise 0 --methods bicubic ibp paper:4 \
     --csv $S/paper_k4_x16.csv | tee $S/paper_k4_x16.md
 stamp "§0: one member of the default, noise 0, the fields fields_k1_k4 leaves out"
-$P --cases $TURB gulfstream kuroshio --ratios 8 16 --noise 0 --methods bicubic ibp default:1 \
+$P --cases $TURB gulfstream kuroshio --ratios 8 16 --noise 0 --methods bicubic ibp dip1500:1 \
     --csv $S/default_k1.csv | tee $S/default_k1.md
 stamp "§0: the paper's recipe with 5 % noise"
 $P --cases $TURB gulfstream --ratios 8 16 --noise 0.05 --methods bicubic ibp paper \
@@ -62,12 +78,12 @@ $P --cases $TURB gulfstream --ratios 8 --noise 0 --methods bicubic ibp decoder \
     --csv $S/decoder_x8.csv | tee $S/decoder_x8.md
 stamp "§0: the default with 5 % noise, x16"
 $P --cases $TURB gulfstream kuroshio mediterranean agulhas --ratios 16 --noise 0.05 \
-    --methods bicubic ibp default:4 --csv $S/noise5_x16.csv | tee $S/noise5_x16.md
+    --methods bicubic ibp dip1500:4 --csv $S/noise5_x16.csv | tee $S/noise5_x16.md
 stamp "§0: the default and the paper's recipe with 5 % noise, x8, on the three other real fields"
-$P --cases kuroshio mediterranean agulhas --ratios 8 --noise 0.05 --methods bicubic ibp default:1 default:4 paper \
+$P --cases kuroshio mediterranean agulhas --ratios 8 --noise 0.05 --methods bicubic ibp dip1500:1 dip1500:4 paper \
     --csv $S/noise5_x8_fields.csv | tee $S/noise5_x8_fields.md
 stamp "§0: one member of the default with 5 % noise, x16"
-$P --cases $TURB gulfstream kuroshio mediterranean agulhas --ratios 16 --noise 0.05 --methods bicubic ibp default:1 \
+$P --cases $TURB gulfstream kuroshio mediterranean agulhas --ratios 16 --noise 0.05 --methods bicubic ibp dip1500:1 \
     --csv $S/noise5_x16_k1.csv | tee $S/noise5_x16_k1.md
 stamp "§0: the paper's recipe with 5 % noise, x16, on the three other real fields"
 $P --cases kuroshio mediterranean agulhas --ratios 16 --noise 0.05 --methods bicubic ibp paper \

@@ -24,7 +24,8 @@ def _label(method: str, k: str) -> str | None:
         return "IBP"
     if method == "bicubic":
         return "bicubic"
-    name = "default" if method.startswith("default") else method
+    # 'dip1500' is the default these tables were made with (its name since 2026-12-06)
+    name = "default" if method.startswith(("default", "dip1500")) else method
     k = int(k or 1)
     label = f"{name} K={k}" if name == "default" or k > 1 else name
     return label if label in COLUMNS else None
