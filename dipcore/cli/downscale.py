@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from dipcore.cli.validators import at_least, option
-from dipcore.constants import RATIOS
+from dipcore.constants import PRIORS, RATIOS
 from dipcore.errors import SSHDipError
 from dipcore.cli.fit import add_guide_options
 from dipcore.recipes import DEFAULT_MEMBERS, DEFAULT_RECIPE, GUIDED_RECIPES, RECIPES
@@ -40,6 +40,10 @@ def add_parser(sub) -> argparse.ArgumentParser:
                    help="known noise std of the input in metres (default 0)")
     d.add_argument("--keep-members", action="store_true", help="also write every member's field")
     d.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="compute device")
+    d.add_argument("--uncertainty-prior", default="auto", choices=("auto", *PRIORS),
+                   help="what lies below the coarse cell, for the 'uncertainty' map: auto (by the fine grid "
+                        "spacing: 8 km or coarser is a mapped field), mapped (gridded altimetry, smooth below its "
+                        "mapping scale) or dynamic (model or turbulence fields, energetic down to the grid)")
     where = d.add_mutually_exclusive_group()
     where.add_argument("--workers", type=at_least(int, 1), default=None,
                        help="Dask local cluster of N worker processes, 1 thread each (default: CPU cores)")
@@ -76,7 +80,7 @@ def cmd_downscale(args: argparse.Namespace) -> int:
     prov["input"] = args.input
     opts = dict(members=args.members, recipe=args.recipe, seed=args.seed, device=device, iters=args.iters,
                 keep_members=args.keep_members, noise_sigma=args.noise_sigma, provenance=prov,
-                history=args.command_line)
+                history=args.command_line, uncertainty_prior=args.uncertainty_prior)
     nt, h, w = da.shape
     f = args.factor
     if nt == 1 and args.times is None:

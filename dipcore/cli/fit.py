@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from dipcore.cli.validators import option
-from dipcore.constants import ARCHITECTURES, RATIOS  # without torch: --help stays instant
+from dipcore.constants import ARCHITECTURES, PRIORS, RATIOS  # without torch: --help stays instant
 from dipcore.errors import SSHDipError
 from dipcore.recipes import DEFAULT_MEMBERS, DEFAULT_RECIPE, GUIDED_RECIPES, RECIPES, with_arch
 from dipcore.samples import SAMPLES
@@ -41,6 +41,10 @@ def add_parser(sub) -> argparse.ArgumentParser:
     add_guide_options(f)
     f.add_argument("--seed", type=int, default=0, help="seed of noise, initialisation and latents")
     f.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="compute device")
+    f.add_argument("--uncertainty-prior", default="auto", choices=("auto", *PRIORS),
+                   help="what lies below the coarse cell, for the 'uncertainty' map: auto (by the fine grid "
+                        "spacing: 8 km or coarser is a mapped field), mapped (gridded altimetry, smooth below its "
+                        "mapping scale) or dynamic (model or turbulence fields, energetic down to the grid)")
     f.add_argument("--out", required=True, help="result NetCDF path")
     f.add_argument("--summary", help="also write scores and run facts as JSON here")
     f.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -112,7 +116,9 @@ def cmd_fit(args: argparse.Namespace) -> int:
         guide = load_guide_on(args.guide, twin.field.data, twin.mask, args.guide_time, field.attrs.get("time"))
     events = fit(twin.observation, twin.degradation, recipe, members=args.members,
                  latent_samples=args.latent_samples, iters=args.iters, seed=args.seed, device=device,
-                 every=10, truth=twin.truth, dx_km=twin.dx_km, keep_members=args.members > 1, guide=guide)
+                 every=10, truth=twin.truth, dx_km=twin.dx_km, keep_members=args.members > 1, guide=guide,
+                 spacing_km=min(field.spacing_km) if field.spacing_km else None,
+                 uncertainty_prior=args.uncertainty_prior)
     final = None
     seen = []
     with tqdm(total=None, disable=args.quiet, unit="it", file=sys.stderr, desc=f"fit ×{args.ratio}") as bar:

@@ -95,6 +95,7 @@ def _settings(da: xr.DataArray, factor: int, options: dict, provenance: dict | N
     return {"factor": int(factor), "members": int(options["members"]), "recipe": str(options["recipe"]),
             "seed": int(options["seed"]), "iters": options["iters"], "noise_sigma": float(options["noise_sigma"]),
             "keep_members": bool(options["keep_members"]), "input": str(p.get("input", "")),
+            "uncertainty_prior": str(options.get("uncertainty_prior", "auto")),
             "variable": str(p.get("variable", da.name)), "crop": p.get("crop"), "index_crop": p.get("index_crop"),
             "grid": [int(s) for s in da.shape[-2:]],
             "mask": hashlib.sha1(np.ascontiguousarray(np.asarray(mask, dtype=bool)).tobytes()).hexdigest()
@@ -123,14 +124,14 @@ def downscale_batch(da: xr.DataArray, factor: int, out: str | os.PathLike, *, me
                     mask=None, keep_members: bool = False, noise_sigma: float = 0.0, workers: int = 2,
                     scheduler: str | None = None, retries: int = 2, threads: int = 1, progress: bool = True,
                     dashboard: str | None = ":8787", provenance: dict | None = None, history: str | None = None,
-                    log=print) -> BatchResult:
+                    log=print, uncertainty_prior: str = "auto") -> BatchResult:
     """Downscale every snapshot of the (time, y, x) ``da`` on Dask, one task each; write ``out`` at the end.
 
     Parameters
     ----------
     da : xarray.DataArray
         Coarse SSH (time, y, x), metres, land NaN; its ``time_index`` coordinate (if any) names the parts.
-    factor, members, recipe, seed, device, iters, mask, keep_members, noise_sigma
+    factor, members, recipe, seed, device, iters, mask, keep_members, noise_sigma, uncertainty_prior
         As for :func:`dipcore.downscale.downscale` (every snapshot uses the same seed).
     out : path
         The combined NetCDF file; the parts go to ``<out>.parts/``.
@@ -165,7 +166,7 @@ def downscale_batch(da: xr.DataArray, factor: int, out: str | os.PathLike, *, me
     folder = parts_folder(out)
     options = dict(members=int(members), recipe=recipe, seed=int(seed), device=device, iters=iters, mask=mask,
                    keep_members=keep_members, noise_sigma=float(noise_sigma), provenance=provenance,
-                   history=history)
+                   history=history, uncertainty_prior=uncertainty_prior)
     _check_parts(folder, _settings(da, factor, options, provenance))
     res = BatchResult(path=None, parts=folder)
     todo = _todo(da, folder, res, log)

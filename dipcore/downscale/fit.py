@@ -126,7 +126,7 @@ def guide_on_fine_grid(guide, da: xr.DataArray, factor: int, fine_mask: np.ndarr
 
 
 def _downscale_2d(da: xr.DataArray, factor: int, *, members, recipe, seed, device, iters, mask, keep_members,
-                  noise_sigma, progress, every, guide=None) -> xr.Dataset:
+                  noise_sigma, progress, every, uncertainty_prior="auto", guide=None) -> xr.Dataset:
     from dipcore.solver import fit, get_recipe  # torch: only when a downscaling runs
 
     data, fine_mask, rule, dropped = _observation(da, factor, mask)
@@ -136,7 +136,8 @@ def _downscale_2d(da: xr.DataArray, factor: int, *, members, recipe, seed, devic
     final = None
     for final in fit(data, deg, recipe, members=members, iters=iters, seed=seed, device=device, every=every,
                      fine_mask=fine_mask, keep_members=keep_members,
-                     spacing_km=min(coarse) / factor if coarse else None, guide=g):
+                     spacing_km=min(coarse) / factor if coarse else None, uncertainty_prior=uncertainty_prior,
+                     guide=g):
         if progress is not None:
             progress(final)
     bic = deg.bicubic(data, fine_mask)
@@ -165,7 +166,8 @@ def _downscale_2d(da: xr.DataArray, factor: int, *, members, recipe, seed, devic
 def downscale(da: xr.DataArray, factor: int, *, members: int = 4, recipe: str = "default", seed: int = 0,
               device: str = "auto", iters: int | None = None, mask=None, keep_members: bool = False,
               noise_sigma: float = 0.0, progress: Callable | None = None, every: int = 10,
-              provenance: dict | None = None, history: str | None = None, guide=None) -> xr.Dataset:
+              provenance: dict | None = None, history: str | None = None, uncertainty_prior: str = "auto",
+              guide=None) -> xr.Dataset:
     """Downscale a coarse SSH field (no truth) by ``factor`` with a deep image prior.
 
     Parameters
@@ -186,6 +188,9 @@ def downscale(da: xr.DataArray, factor: int, *, members: int = 4, recipe: str = 
         Also return every member's field (``members``, dims (member, y, x)).
     noise_sigma : float
         Known noise std of the input in metres: the answer is made consistent with the data down to it.
+    uncertainty_prior : str
+        What lies below the coarse cell, for ``uncertainty``: ``"auto"`` (by the fine grid spacing), ``"mapped"`` or
+        ``"dynamic"`` (:func:`dipcore.uncertainty.choose_prior`).
     progress : callable, optional
         Called with every :class:`dipcore.solver.Progress` event (every ``every`` steps and the last one).
     provenance : dict, optional
@@ -218,7 +223,8 @@ def downscale(da: xr.DataArray, factor: int, *, members: int = 4, recipe: str = 
     check_request(factor, members=members, recipe=recipe, device=device, iters=iters, noise_sigma=noise_sigma)
     da = as_metres(da)
     opts = dict(members=int(members), recipe=recipe, seed=int(seed), device=device, iters=iters, mask=mask,
-                keep_members=keep_members, noise_sigma=float(noise_sigma), progress=progress, every=every)
+                keep_members=keep_members, noise_sigma=float(noise_sigma), progress=progress, every=every,
+                uncertainty_prior=uncertainty_prior)
     if da.ndim == 2:
         return finish(_downscale_2d(da, factor, guide=guide, **opts), da, provenance, history)
     if guide is not None:

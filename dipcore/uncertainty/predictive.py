@@ -42,11 +42,11 @@ from pathlib import Path
 import numpy as np
 from scipy import ndimage
 
+from dipcore.constants import PRIORS
 from dipcore.degrade import Degradation, bicubic_up, fill_nearest, pool
 from dipcore.errors import SSHDipError
 
 CALIBRATION = Path(__file__).with_name("calibration.json")
-PRIORS = ("mapped", "dynamic")
 MAPPED_SPACING_KM = 8.0  # fine grids this coarse hold mapped (or numerically smoothed) fields: see choose_prior
 SHIFTS = ((0, 0), (0, 1), (1, 0), (1, 1))  # the four offsets of the ×2 pooling
 PATTERN_PARTS = ("gradient", "degrade-again")
