@@ -70,18 +70,47 @@ def test_ratio_too_large_for_the_crop_is_refused_and_the_previous_setting_stays(
 def test_bad_uploads_set_an_error_and_keep_the_field(state):
     field, twin = state.field, state.twin
     assert not state.load_upload(np.random.default_rng(0).bytes(5000), "noise.nc")
-    assert "cannot read" in state.error and state.field is field and state.twin is twin
-
-    state.error = ""
-    ds = xr.Dataset({"temperature": (("lat", "lon"), np.ones((20, 20), np.float32))},
-                    coords={"lat": np.arange(20.0), "lon": np.arange(20.0)})
-    assert not state.load_upload(ds.to_netcdf(), "sst.nc")
-    assert "no sea surface height variable" in state.error and state.field is field
+    assert "noise.nc is not a NetCDF file this page can read" in state.error, state.error
+    assert "errno" not in state.error.lower() and "OSError" not in state.error  # the page's words, no library's
+    assert "Still shown: sample gulfstream" in state.error and state.field is field and state.twin is twin
 
     state.error = ""
     assert not state.load_upload(b"\0" * (MAX_UPLOAD_BYTES + 1), "huge.nc")
     assert "limit" in state.error and "MB" in state.error and state.field is field
     assert state.twin.truth.shape == (128, 256)
+
+
+def test_a_file_whose_variable_cannot_be_told_is_loaded_by_choosing_it_in_the_variable_box(state):
+    """A file of maps none named like SSH: the page offers them in the Variable box (never "--var"); what is shown
+    stays until one is chosen; choosing one loads it; a later failed load puts the box back."""
+    field = state.field
+    yy, xx = np.mgrid[0:20, 0:24]
+    ds = xr.Dataset({"temperature": (("lat", "lon"), np.ones((20, 24), np.float32)),
+                     "height": (("lat", "lon"), (0.1 * np.sin(yy / 3.0) * np.cos(xx / 4.0)).astype(np.float32))},
+                    coords={"lat": np.arange(20.0), "lon": np.arange(24.0)})
+    assert not state.load_upload(ds.to_netcdf(), "model.nc")
+    assert "Variable box (height, temperature)" in state.error and "--var" not in state.error, state.error
+    assert state.field is field and state.param.variable.objects == ["", "height", "temperature"]
+    assert state.config()["variable"] == "adt"  # what a run now would fit: the field shown
+    state.variable = "height"
+    assert state.error == "" and state.field.shape == (20, 24) and state.source.startswith("upload model.nc: height")
+    assert state.pending is None and state.param.variable.objects == ["height", "temperature"]
+    # a file waiting for its variable, then another that cannot be read: the box lists what is shown again
+    assert not state.load_upload(ds.rename(height="depth_of_x").to_netcdf(), "other.nc")
+    assert state.pending is not None
+    assert not state.load_upload(b"junk" * 100, "junk.nc")
+    assert state.pending is None and state.param.variable.objects == ["height", "temperature"]
+    assert state.variable == "height"
+
+
+def test_the_iterations_are_the_recipes_own_and_follow_it(state):
+    from dipcore.recipes import get_recipe
+
+    assert state.iters == get_recipe(state.recipe).iters == 1500  # the CLI's count: a cap for 'dip'
+    state.recipe = "paper"
+    assert state.iters == get_recipe("paper").iters
+    state.iters = 40
+    assert state.iters == 40                                       # the user may still change it
 
 
 def test_good_upload_replaces_the_field(state, tmp_path):

@@ -7,7 +7,10 @@ a path. A :class:`Source` says which of these a tab shows and reads it again. An
 recorded, cleaned first (:func:`display_name`).
 
 :func:`noted` turns the :class:`dipcore.errors.SSHDipWarning` a usable-but-repaired input raises ("3 non-finite
-cells treated as missing") into a list of one-line notes the page shows.
+cells treated as missing") into a list of one-line notes the page shows. :func:`page_words` rewrites what dipcore
+says for the command line ("name one with --var", "cannot read <upload> as NetCDF (OSError: [Errno -51] …)") in
+the page's words, and a file whose SSH variable cannot be told apart raises :class:`ChooseVariable`, which names
+the candidates the page then offers in its Variable box.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dipcore.errors import SSHDipError, SSHDipWarning
-from dipcore.io import Field, inspect_file, load_field
+from dipcore.io import Field, inspect_file, load_field, open_dataset
 from dipcore.samples import get_sample
 
 MAX_UPLOAD_MB = 14        # a FileInput upload travels as one websocket message (Bokeh's default cap is 20 MB,
@@ -30,6 +33,47 @@ NETCDF_SUFFIXES = (".nc", ".nc4", ".cdf", ".netcdf")  # what the upload boxes ac
 ACCEPT = ",".join(NETCDF_SUFFIXES)                    # a FileInput's ``accept``
 NAME_CHARS = 80           # an upload's name is shown cut to this length
 TEMP_COPY = re.compile(re.escape(tempfile.gettempdir()) + r"[/\\][\w.-]+")  # where dipcore.io copies uploads
+UNREADABLE = re.compile(r"cannot read .* as NetCDF \(.*\)$", re.S)  # dipcore.io's words for a file it cannot open
+# the command line's advice, in the page's words (the page has boxes, not flags)
+CLI_WORDS = [(re.compile(r"; name one with --var$"), "; choose the one that is in the Variable box"),
+             (re.compile(r"; choose another with --level N"), ""),
+             (re.compile(r" \(use 0, or leave --level out\)"), " (use 0)"),
+             (re.compile(r"and pass the smaller file"), "and upload the smaller file")]
+
+
+class ChooseVariable(SSHDipError):
+    """The file holds maps but none is named like sea surface height: the user picks one (``candidates``)."""
+
+    def __init__(self, message: str, candidates: list[str]):
+        super().__init__(message)
+        self.candidates = list(candidates)
+
+
+def page_words(text: str, name: str) -> str:
+    """dipcore's message about file ``name`` in the page's words: the file by its name (never the server's
+    temporary copy or ``<upload>``), no errno or library error for a file that is not NetCDF, no command-line
+    flags."""
+    text = TEMP_COPY.sub(name, text).replace("<upload>", name)
+    if UNREADABLE.search(text):
+        return f"{name} is not a NetCDF file this page can read (another format, or a file cut short?)"
+    for pattern, words in CLI_WORDS:
+        text = pattern.sub(words, text)
+    return text
+
+
+def inspected(source, name: str, var: str | None) -> dict:
+    """``dipcore.io.inspect_file`` of ``source`` (a path or bytes), in the page's words; a file whose SSH variable
+    cannot be found but which holds maps raises :class:`ChooseVariable` with them."""
+    try:
+        return inspect_file(source, var=var)
+    except SSHDipError as exc:
+        if var is None and "no sea surface height variable" in str(exc):
+            ds, _ = open_dataset(source)
+            maps = [n for n, v in ds.data_vars.items() if v.ndim >= 2]
+            if maps:
+                raise ChooseVariable(f"{name} holds maps, but none is named like sea surface height: choose the "
+                                     f"one that is in the Variable box ({', '.join(maps)})", maps) from exc
+        raise SSHDipError(page_words(str(exc), name)) from exc
 
 
 @contextmanager
@@ -82,11 +126,11 @@ def read_sample(name: str, var: str | None = None, time: int | None = None) -> t
 def read_upload(data: bytes, name: str, var: str | None = None, time: int = 0) -> tuple[Field, dict, int, str]:
     """(field, inspect info, time step, source line) of uploaded NetCDF bytes (checked by :func:`check_upload`)."""
     data = check_upload(data, name)
+    info = inspected(data, name, var)
     try:
-        info = inspect_file(data, var=var)
         f = load_field(data, var=info["variable"], time=time)
     except SSHDipError as exc:  # the reader's message may name the server's temporary copy: the page gets none
-        raise SSHDipError(TEMP_COPY.sub("the upload", str(exc))) from exc
+        raise SSHDipError(page_words(str(exc), name)) from exc
     return f, info, time, f"upload {name}: {info['variable']} {info['grid'][0]}×{info['grid'][1]}"
 
 
@@ -94,10 +138,12 @@ def read_server_file(path, name: str, var: str | None = None, time: int = 0) -> 
     """(field, inspect info, time step, source line) of a file of the server's ``--data-dir``
     (:mod:`explorer.data.server_files`), known to the page by its ``name`` only: messages say the name, not the path."""
     try:
-        info = inspect_file(path, var=var)
+        info = inspected(path, name, var)
         f = load_field(path, var=info["variable"], time=time)
+    except ChooseVariable as exc:
+        raise ChooseVariable(str(exc).replace(str(path), name), exc.candidates) from exc
     except SSHDipError as exc:
-        raise SSHDipError(str(exc).replace(str(path), name)) from exc
+        raise SSHDipError(page_words(str(exc).replace(str(path), name), name)) from exc
     return f, info, time, f"server file {name}: {info['variable']} {info['grid'][0]}×{info['grid'][1]}"
 
 
@@ -157,5 +203,6 @@ class Source:
         return cls("field", source, lambda v, t: read_field(f, source))
 
 
-__all__ = ["ACCEPT", "MAX_UPLOAD_BYTES", "NETCDF_SUFFIXES", "MAX_UPLOAD_MB", "Source", "check_upload",
-           "display_name", "noted", "read_field", "read_sample", "read_server_file", "read_upload"]
+__all__ = ["ACCEPT", "MAX_UPLOAD_BYTES", "NETCDF_SUFFIXES", "MAX_UPLOAD_MB", "ChooseVariable", "Source",
+           "check_upload", "display_name", "inspected", "noted", "page_words", "read_field", "read_sample",
+           "read_server_file", "read_upload"]

@@ -27,9 +27,9 @@ from explorer.data import cropping
 from explorer.data import loading
 from explorer.data.feed import Feed
 from explorer.data.geometry import Geometry, clims
-from explorer.data.loading import Source
 from explorer.data.server_files import DataDir
 from explorer.data.server_limits import Limits
+from explorer.data.state_loading import Loading
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ def cuda_available() -> bool:
         return False
 
 
-class ExplorerState(param.Parameterized):
+class ExplorerState(Loading, param.Parameterized):
     """Inputs, loaded field and shown results of one explorer session (see the module docstring).
 
     Parameters
@@ -73,7 +73,8 @@ class ExplorerState(param.Parameterized):
                          doc="Noise σ as a fraction of the field's std.")
     members = param.Integer(default=4, bounds=(1, 32), doc="Ensemble members K (independent generators).")
     latent_samples = param.Integer(default=0, bounds=(0, 256), doc="Latent draws M at the end (latent std).")
-    iters = param.Integer(default=300, bounds=(1, 20000), doc="Iterations.")
+    iters = param.Integer(default=1500, bounds=(1, 20000),
+                          doc="Iterations: the recipe's own by default (a cap for a recipe that stops itself).")
     recipe = param.Selector(default=None, objects=[], doc="Fit recipe (dipcore.solver.RECIPES).")
     arch = param.Selector(default="paper", objects=list(ARCHITECTURES),
                           doc="Generator architecture (dipcore.generators.ARCHITECTURES); follows the recipe's.")
@@ -116,6 +117,8 @@ class ExplorerState(param.Parameterized):
             self.recipe = DEFAULT_RECIPE if DEFAULT_RECIPE in names else names[0]
         if "arch" not in params:
             self.arch = get_recipe(self.recipe).arch
+        if "iters" not in params:  # the recipe's own count, as the CLI's (a cap for a recipe that stops itself)
+            self.iters = min(int(get_recipe(self.recipe).iters), self.limits.max_iters)
         self.cuda_available = cuda_available()
         self.feed = Feed()                # what the page shows: the views subscribe to it
         self.best: str | None = None      # dipcore.verdict.best_of() of the last run that ended
@@ -129,8 +132,6 @@ class ExplorerState(param.Parameterized):
         self.ssh_clim = (np.nan, np.nan)
         self.err_lim = 1.0
         self._scores: tuple | None = None  # (twin, its baselines' scores): see baseline_scores()
-        self._source: Source | None = None  # what is loaded (read again for another variable or time step)
-        self._full: Field | None = None   # the loaded field before any crop
         self._busy = False                # guards watchers while the state sets params itself
         self.param.watch(self._on_sample, ["sample"])
         self.param.watch(self._on_server_file, ["server_file"])
@@ -156,90 +157,6 @@ class ExplorerState(param.Parameterized):
             self.param.update(**values)
         finally:
             self._busy = False
-
-    # ---- loading ------------------------------------------------------------------------------------------
-    @property
-    def full_field(self) -> Field | None:
-        """The loaded field before any crop."""
-        return self._full
-
-    @property
-    def origin(self) -> str:
-        """What the field comes from: "sample", "upload", "file" (the server's --data-dir), "field" (in memory);
-        "" before anything loaded."""
-        return self._source.kind if self._source is not None else ""
-
-    @property
-    def uploaded(self) -> bool:
-        """True when the field comes from an uploaded file."""
-        return self.origin == "upload"
-
-    def load_sample(self, name: str) -> bool:
-        """Load an embedded sample (all of it); on error keep what was loaded before."""
-        return self._load(Source.sample(name))
-
-    def load_upload(self, data: bytes | None, filename: str = "upload.nc") -> bool:
-        """Load an uploaded NetCDF (bytes); on error keep what was loaded before (field, crop and settings)."""
-        return self._load(Source.upload(data, filename))
-
-    def load_server_file(self, name: str) -> bool:
-        """Load file ``name`` of the server's ``--data-dir`` (a name it lists; never a path); on error keep what
-        was loaded before."""
-        return self._load(Source.server_file(self.data_dir.path, name))
-
-    def load_field_object(self, f: Field, source: str = "array") -> bool:
-        """Use an in-memory :class:`dipcore.io.Field` (scripts, benchmarks); on error keep the previous field."""
-        return self._load(Source.in_memory(f, source))
-
-    def _read(self, src: Source, var: str | None = None, time: int | None = None) -> tuple | None:
-        """``src`` read (at ``var``, ``time``: None for its defaults) → (field, info, time, source line) within
-        the limits, its twin, and dipcore's notes on what was repaired; None (and the error shown) on failure."""
-        notes: list[str] = []
-        try:
-            with loading.noted(notes):
-                f, info, t, source = src.read(var, time)
-                self.limits.check_cells(f.shape)  # before the twin: its IBP on a huge grid would hold the server
-                twin = make_twin(f, self.ratio, self.noise, self.seed)
-        except Exception as exc:
-            self.report(exc)
-            return None
-        return f, twin, info, t, source, notes
-
-    def _load(self, src: Source) -> bool:
-        got = self._read(src)
-        if got is None:
-            return False
-        f, twin, info, t, source, notes = got
-        self._source = src  # an upload's bytes live on in it (another time step needs no new upload)
-        self._full = f
-        listed = src.kind == "file" and src.name in self.param.server_file.objects
-        self._set_quietly(variable=None, time_index=0, index_crop="", server_file=src.name if listed else "")
-        self.param.variable.objects = list(info["candidates"])
-        self.param.time_index.bounds = (0, max(0, info["time_steps"] - 1))
-        self._set_quietly(variable=info["variable"], time_index=t)
-        self.source = source
-        self.credit = str(f.attrs.get("credit", ""))
-        self.error = ""
-        self.note = "; ".join(notes)
-        # the credit has its own line on the page (it stays after a run): not twice
-        self.message = f"Loaded {source.replace(self.credit, '').strip()}" if self.credit else f"Loaded {source}"
-        self._set_field(f, twin)
-        return True
-
-    def _reload(self) -> None:
-        """Reload the current source with another variable or time step."""
-        if self._source is None:
-            return
-        got = self._read(self._source, self.variable, self.time_index)
-        if got is None:
-            return
-        f, twin, _, _, _, notes = got
-        self._full = f
-        self._set_quietly(index_crop="")
-        self.credit = str(f.attrs.get("credit", ""))
-        self.error = ""
-        self.note = "; ".join(notes)
-        self._set_field(f, twin)
 
     def crop(self, box: tuple[float, float, float, float] | None = None, *, index: tuple[int, int, int, int] | None
              = None) -> bool:
@@ -295,7 +212,9 @@ class ExplorerState(param.Parameterized):
         send("bicubic", self.baseline_field(t))
         send("estimate", None)
         send("error", self.baseline_field(t) - t.truth)
+        send("change", None)
         send("std", None)
+        send("uncertainty", None)
         send("latent", None)
         sc = self.baseline_scores(t)
         send("rmse", (np.array([]), np.array([]), {k: v[0] * CM for k, v in sc.items()}))
@@ -346,10 +265,11 @@ class ExplorerState(param.Parameterized):
         self._set_field(self.field, twin)
 
     def _on_recipe(self, event):
-        """A recipe comes with its own architecture: the architecture choice follows it (and can be changed)."""
+        """A recipe comes with its own architecture and iteration count: both follow it (and can be changed)."""
         from dipcore.solver import get_recipe
 
-        self.arch = get_recipe(event.new).arch
+        rec = get_recipe(event.new)
+        self.param.update(arch=rec.arch, iters=min(int(rec.iters), self.limits.max_iters))
 
     def _on_baseline_map(self, event):
         t = self.twin
@@ -380,7 +300,7 @@ class ExplorerState(param.Parameterized):
         kind = self.origin
         return {"sample": self.sample if kind == "sample" else None,
                 "file": self._source.name if kind in ("upload", "file") else None,
-                "variable": self.variable, "time": self.time_index, "ratio": self.ratio, "noise": self.noise,
+                "variable": self.shown_variable, "time": self.time_index, "ratio": self.ratio, "noise": self.noise,
                 "members": self.members, "latent_samples": self.latent_samples, "iters": self.iters,
                 "recipe": self.recipe, "arch": self.arch, "device": self.device, "seed": self.seed}
 
