@@ -6,7 +6,7 @@ The app is where the layers meet, and nothing below imports it::
      │      ├──▶ ui.downscale (the Downscale tab) ─▶ downscale.state, downscale.session ─▶ run.lifecycle
      │      └──▶ ui.experiments (the Experiments tab) ─▶ run.sweep ─▶ run.lifecycle
      ├──▶ run.fit_session (FitSession) ─▶ run.lifecycle (RunSession), run.fit_job (FitJob) ─▶ run.job, run.fitqueue
-     ├──▶ ui.results (NetCDF, summary, PNG, total std)
+     ├──▶ ui.results (NetCDF, summary, PNG)
      └──▶ data.state (ExplorerState: inputs, field, twin, load/crop, feed) ─▶ data.loading, data.cropping, …
 
 :class:`ExplorerApp` *is* the state (its parameters are the page's inputs and what the page shows), owns a
@@ -21,7 +21,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import holoviews as hv
-import numpy as np
 import panel as pn
 
 from explorer.data import inspector
@@ -65,7 +64,6 @@ class ExplorerApp(ExplorerState, pn.viewable.Viewer):
         super().__init__(load=False, limits=limits, data_dir=data_dir, **params)
         self.session = FitSession(self, fit=fit, limits=self.limits, queue=queue)
         self.view: ExplorerView | None = None
-        self._total: tuple | None = None  # (result, its total std) cached for the Uncertainty tab
         if load:
             self.load_sample(self.sample)
 
@@ -118,16 +116,6 @@ class ExplorerApp(ExplorerState, pn.viewable.Viewer):
     def transect_info(self) -> dict:
         """Truth, bicubic, IBP and estimate ± std along the line between the last two taps."""
         return inspector.transect_info(self)
-
-    def total_std(self) -> np.ndarray | None:
-        """The last result's members' spread and calibrated sub-grid std in quadrature; None before a run or
-        when the observation is too small to calibrate it. Computed once per result."""
-        p, t = self.result, self.run_twin
-        if p is None or t is None:
-            return None
-        if self._total is None or self._total[0] is not p:
-            self._total = (p, results.total_std(t, p))
-        return self._total[1]
 
     def result_config(self) -> dict:
         """The run's settings plus how it ended (``last_step``, ``end_reason``, ``estimate_steps``)."""

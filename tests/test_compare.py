@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from explorer.ui.compare import CHOICES, Comparison, ComparisonView
-from explorer.ui.live import display_array
+from explorer.ui.figures import display_array
 from explorer_fakes import small_paced_app
 
 

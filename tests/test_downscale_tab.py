@@ -20,27 +20,35 @@ from explorer.ui.downscale import DownscaleTab, fine_geometry
 
 def fake_downscale(delay: float = 0.0, steps: int = 4, started: threading.Event | None = None,
                    seen: dict | None = None):
-    """A stand-in with downscale's signature: ``steps`` progress calls (``delay`` s apart), then a small Dataset
-    whose estimate is the observation repeated per block (misfit 0) plus a decaying offset during the run."""
+    """A stand-in with downscale's signature that settles like the default recipe: ``min(steps, iters)`` progress
+    calls (``delay`` s apart; ``iters`` is a cap, as the recipe's), the last one with a flat calibrated uncertainty of
+    1 cm, then a small Dataset whose estimate is the observation repeated per block (misfit 0) plus a decaying offset
+    during the run."""
     def fit(da, factor, *, members=4, iters=None, progress=None, every=1, **kw):
         if seen is not None:
             seen.update(members=members, iters=iters, factor=factor, **kw)
         obs = np.asarray(da.values, np.float32)
         fine = np.kron(obs, np.ones((factor, factor), np.float32))
-        n = iters or steps
+        cap = iters or 1500
+        n = min(steps, cap)
+        why = "settled" if n < cap else "iterations"
+        unc = np.where(np.isfinite(fine), 0.01, np.nan).astype(np.float32)
         t0 = time.perf_counter()
         for step in range(1, n + 1):
             if started is not None and step == 1:
                 started.set()
             time.sleep(delay)
             std = np.full_like(fine, 0.01 / step) if members > 1 else None
-            progress(Progress(step=step, iters=n, loss=np.zeros(members, np.float32), estimate=fine + 0.01 / step,
-                              member_std=std, elapsed=time.perf_counter() - t0, done=step == n))
+            last = step == n
+            progress(Progress(step=step, iters=cap, loss=np.zeros(members, np.float32), estimate=fine + 0.01 / step,
+                              member_std=std, elapsed=time.perf_counter() - t0, done=last,
+                              uncertainty=unc if last else None, expected_rmse=0.01 if last else None,
+                              stop_reason=why if last else None))
         dims = ("y", "x")
         ds = xr.Dataset({"estimate": (dims, fine), "bicubic": (dims, fine + 0.005), "ibp": (dims, fine),
-                         "observation": (("y_lr", "x_lr"), obs)},
+                         "uncertainty": (dims, unc), "observation": (("y_lr", "x_lr"), obs)},
                         attrs={"factor": factor, "iters": n, "seconds": 0.1, "misfit_rms_m": 0.0,
-                               "misfit_max_abs_m": 0.0})
+                               "misfit_max_abs_m": 0.0, "expected_rmse_m": 0.01, "stop_reason": why})
         if members > 1:
             ds["std"] = (dims, np.full_like(fine, 0.01 / n))
         return ds
@@ -62,28 +70,39 @@ def tab_with(fit, field: Field | None = None) -> DownscaleTab:
 
 def test_a_run_ends_done_with_estimate_std_misfit_and_a_netcdf_file(tmp_path):
     seen: dict = {}
-    tab = tab_with(fake_downscale(seen=seen))
+    tab = tab_with(fake_downscale(seen=seen, steps=5))
     s = tab.state
-    s.factor, s.members, s.iters = 4, 2, 5
+    s.factor, s.members, s.iters = 4, 2, 8
     tab.session.run()
     assert tab.session.wait(10)
     assert not s.running and s.status.startswith("done"), s.status
-    assert seen["members"] == 2 and seen["iters"] == 5 and seen["factor"] == 4
+    assert "settled at step 5 of at most 8 (the estimate no longer moved)" in s.status, s.status
+    assert seen["members"] == 2 and seen["iters"] == 8 and seen["factor"] == 4
     assert "/" not in seen["provenance"]["input"]  # the file never records a path of the server
     assert s.snapshot.estimate.shape == (64, 96) and s.snapshot.std.shape == (64, 96)
+    # the networks' own misfit is the curve; the final answer is a point of its own (a projected one: ~0)
     steps, values = s.misfit
-    assert list(steps) == [1, 2, 3, 4, 5] and np.all(np.diff(values) < 0)  # from the events' estimates
-    assert values[-1] == pytest.approx(0.01 / 5, rel=1e-3)
+    assert list(steps) == [1, 2, 3, 4] and np.all(np.diff(values) < 0)  # from the events' estimates
+    assert values[-1] == pytest.approx(0.01 / 4, rel=1e-3)
+    assert tab.session.job.final_misfit() == (5, pytest.approx(0.01 / 5, rel=1e-3))
+    assert tab.curve.final.data["x"] == [5] and tab.curve.final.data["y"][0] == pytest.approx(100 * 0.01 / 5, rel=1e-3)
+    assert "reproduces your map to 0.25 cm RMS at step 4" in s.misfit_note, s.misfit_note
+    assert "that last drop is the correction, not the networks' learning" in s.misfit_note
+    # the calibrated uncertainty, truth-free: its map and its expected RMSE
+    assert "Expected RMSE ≈ 1.00 cm" in s.status
+    assert tab.maps["std"].fig.title.text == "Uncertainty σ (expected RMSE ≈ 1.00 cm)"
+    assert tab.maps["std"].mapper.high == pytest.approx(1.0)
     (tmp_path / "dl.nc").write_bytes(s.netcdf_bytes())
     with xr.open_dataset(tmp_path / "dl.nc") as ds:
         assert "estimate" in ds and ds["estimate"].shape == (64, 96)
     # the page: buttons, download, maps and the curve reflect the run
     assert not tab.download.disabled and tab.download.filename.endswith("_x4_downscaled.nc")
     assert tab.run_button.disabled is False and tab.stop_button.disabled is True
-    assert tab.curve.dip.data["y"][-1] == pytest.approx(100 * 0.01 / 5, rel=1e-3)  # cm
+    assert tab.download.label == "Download field_x4_downscaled.nc"  # what it holds, by name
+    assert tab.curve.dip.data["y"][-1] == pytest.approx(100 * 0.01 / 4, rel=1e-3)  # cm
     assert tab.maps["estimate"].source.data["image"][0].shape == (64, 96)
     assert tab.maps["std"].mapper.low == 0.0 and tab.maps["std"].mapper.high > 0
-    assert "misfit" in s.status and tab.progress.value == 100
+    assert tab.progress.value == 100
     assert tab.netcdf_file().read(4) == b"\x89HDF"
 
 
@@ -110,12 +129,17 @@ def test_a_bad_upload_shows_an_error_and_keeps_the_field():
     s = tab.state
     before = s.field
     assert not s.upload(b"not netcdf", "junk.nc")
-    assert s.error.startswith("could not load upload junk.nc") and tab.alert.visible
+    assert s.error.startswith("Could not load upload junk.nc: junk.nc is not a NetCDF file") and tab.alert.visible
+    assert "Still shown: a test field" in s.error and "errno" not in s.error.lower()
     assert s.field is before and "/tmp" not in s.error
     assert not s.upload(b"", "../../etc/empty.nc")  # an empty upload, a name with folders
     assert "empty.nc" in s.error and "etc" not in s.error
     tab.session.run()  # what was loaded still runs
     assert tab.session.wait(10) and s.status.startswith("done")
+    # a failed load after a run: the download stays that run's, and both the message and the button say so
+    assert not s.upload(b"still not netcdf", "other.nc")
+    assert "the download holds its ×4 result" in s.error and s.result is not None
+    assert tab.download.label == "Download field_x4_downscaled.nc" and "other" not in tab.download.filename
 
 
 def test_an_upload_with_repairs_is_loaded_with_a_note(tmp_path):
@@ -154,6 +178,37 @@ def test_a_failing_downscale_shows_its_message_and_keeps_the_field():
     assert s.error == "the input grid is too small" and s.status.startswith("failed") and s.field is not None
 
 
+def test_before_run_the_tab_says_the_recipes_cap_and_how_long_it_takes():
+    """The iteration box holds the recipe's own count (the CLI's), named as a cap; the plan says that the recipe stops
+    by itself and how long a run takes here, and follows the settings."""
+    from dipcore.recipes import get_recipe
+
+    tab = tab_with(fake_downscale())
+    s = tab.state
+    assert s.iters == get_recipe("dip").iters == 1500 and tab.iters_input.name == "Iterations (at most)"
+    assert "stops by itself once the estimate settles" in s.plan and "1500 is a cap" in s.plan, s.plan
+    assert "at most" in s.plan and tab.plan_pane.object == s.plan
+    short = s.plan
+    s.members = 8
+    assert s.plan != short                              # more members: longer
+    s.iters = 100                                       # below the recipe's minimum: it runs them all
+    assert s.plan.startswith("100 steps of the recipe 'dip'")
+
+
+def test_while_running_the_count_is_a_cap_and_the_eta_says_at_most():
+    started = threading.Event()
+    tab = tab_with(fake_downscale(delay=0.05, steps=200, started=started))
+    tab.session.run()
+    assert started.wait(10)
+    time.sleep(0.6)
+    tab.session.flush()
+    status = tab.state.status
+    assert status.startswith("running: step") and "/1500 (a cap: it stops once the estimate settles)" in status
+    assert "at most" in status and "left" in status, status
+    tab.session.stop()
+    assert tab.session.wait(10)
+
+
 def test_fine_geometry_keeps_bounds_and_direction():
     from explorer.data.geometry import Geometry
 
@@ -177,7 +232,9 @@ def test_the_real_downscale_on_a_small_crop_gives_a_grid_four_times_finer():
     assert s.status.startswith("done"), (s.status, s.error)
     assert s.result["estimate"].shape == (128, 192) and s.snapshot.estimate.shape == (128, 192)
     assert s.result["std"].shape == (128, 192)
-    assert len(s.misfit[0]) == 5 and np.all(np.isfinite(s.misfit[1]))
+    assert len(s.misfit[0]) == 4 and np.all(np.isfinite(s.misfit[1]))   # the networks' own output …
+    assert session.job.final_misfit()[0] == 5                           # … and the final answer's
+    assert s.result["uncertainty"].shape == (128, 192) and s.error == "" and "Expected RMSE ≈" in s.status
     assert s.result.attrs["input_file"] == "blacksea crop"
 
 
@@ -198,7 +255,7 @@ def test_an_upload_with_several_time_steps_downscales_the_step_chosen_without_a_
     assert any("3 time steps" in n for n in s.notes)
     first = np.nanmean(s.field.values)
     s.time_index = 1
-    assert "could not load upload days.nc, time step 1" in s.error
+    assert "Could not load upload days.nc, time step 1" in s.error
     assert s.time_index == 0 and np.nanmean(s.field.values) == pytest.approx(first)  # day 1 stays, and says so
     s.time_index = 2  # the widget's choice: read again from the kept bytes
     assert s.error == "" and s.time_steps == 3 and s.time_index == 2
@@ -239,7 +296,7 @@ def test_a_server_file_is_chosen_by_name_with_its_time_steps(tmp_path):
     assert s.filename == "two_days_t1_x4_downscaled.nc"
     kept = s.field
     s.server_file = "broken.nc"  # a bad file: a message naming it (never the server's path); the field stays
-    assert s.error.startswith("could not load file broken.nc") and str(tmp_path) not in s.error
+    assert s.error.startswith("Could not load file broken.nc") and str(tmp_path) not in s.error
     assert s.field is kept and s.server_file == "two_days.nc"
     assert s.load_sample(s.sample) and s.server_file == ""  # the file box no longer names what is shown
     assert not DownscaleTab(fit=fake_downscale(), load=False).file_select.visible  # no --data-dir: no box

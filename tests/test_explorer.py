@@ -161,20 +161,29 @@ def test_latent_samples_give_a_latent_std_map(app):
     assert app.feed["latent"] is p.latent_std
 
 
-def test_uncertainty_tab_scores_the_total_std(app):
-    from explorer.ui.views import uncertainty_text
+def test_the_uncertainty_tab_checks_the_calibrated_sigma_against_the_truth(make_app):
+    """The fit's calibrated ``uncertainty`` (its last event) is the uncertainty: the σ map shows it once the fit
+    ends (the members' spread, by its name, before); the Uncertainty tab reads its coverage, its CRPS beside a flat
+    σ's, the expected RMSE beside the real one, and the members' spread under its own name; no "total std"."""
+    from dipcore.metrics import calibration
+    from explorer.ui.uncertainty import uncertainty_view
+    from explorer.ui.views import calibration_text
 
-    assert app.total_std() is None and "Run a fit" in uncertainty_text(app.result, app.run_twin)
-    small(app, iters=3, members=2)
-    assert app.run() and app.wait(120)
-    tot, p = app.total_std(), app.result
-    ocean = np.isfinite(p.estimate)
-    # the sub-grid part makes the total std larger than the members' spread wherever the field has a slope
-    assert tot.shape == p.estimate.shape and (tot[ocean] >= p.member_std[ocean] - 1e-7).all()
-    assert np.nanmean(tot) > 2 * np.nanmean(p.member_std)
-    assert app.total_std() is tot                                   # cached per result
-    text = uncertainty_text(app.result, app.run_twin, tot)
-    assert "Ensemble std" in text and "Total std" in text and "spread/skill" in text
+    app = small(make_app(fit=stand_in_members(spread=2e-3, sigma=0.01)), iters=4, members=3)
+    app.__panel__()
+    assert "Run a fit to the end" in uncertainty_view(app).object
+    assert app.run() and app.wait(30)
+    p, t = app.result, app.run_twin
+    assert app.feed["uncertainty"] is p.uncertainty
+    live = app.live
+    assert live.maps["std"].fig.title.text.startswith("Uncertainty σ (expected RMSE ≈ 1.00 cm)")
+    c = calibration(p.uncertainty, p.estimate, t.truth)
+    text = calibration_text(p, t)
+    assert f"**{c['coverage_1sigma']:.0%}**" in text and f"**{c['coverage_2sigma']:.0%}**" in text
+    assert f"{c['crps_cm']:.3f} cm against {c['crps_flat_cm']:.3f} cm for a flat σ" in text
+    assert "Expected RMSE ≈ 1.00 cm" in text and f"against the real {c['rmse'] * 100:.2f} cm" in text
+    assert "Members' spread" in text and "total std" not in text.lower()
+    assert "Without the truth the fit expected ≈ 1.00 cm" in app.verdict   # twin mode: expected beside the real
 
 
 def test_stop_halts_within_a_second_and_keeps_the_estimate(app):
@@ -417,9 +426,10 @@ def test_the_end_line_goes_out_before_the_buttons_and_the_result(make_app):
 
 # ---- issue 10: the explorer as a teacher and a scientist meet it ----------------------------------------------
 
-def slow_fit(rate: float = 50.0, stop_early_at: int | None = None):
+def slow_fit(rate: float = 50.0, stop_early_at: int | None = None, stop_reason: str | None = None):
     """A stand-in for ``dipcore.solver.fit`` at ``rate`` events/s; with ``stop_early_at`` it ends there with
-    ``done=True`` (what a held-out recipe's early stop looks like), each member's best step in ``selected``."""
+    ``done=True`` (what a held-out recipe's early stop looks like, each member's best step in ``selected``; with
+    ``stop_reason="settled"`` a settling recipe's stop, the answer from that step)."""
     from dipcore import metrics
     from dipcore.solver import Progress
 
@@ -432,7 +442,8 @@ def slow_fit(rate: float = 50.0, stop_early_at: int | None = None):
             yield Progress(step=step, iters=iters, loss=np.zeros(members, np.float32), estimate=est,
                            member_std=None, elapsed=time.perf_counter() - t0,
                            metrics={"rmse": metrics.rmse(est, truth), "ssim": 0.9}, done=last,
-                           selected=np.array([step - 2] * members) if last and stop_early_at else None)
+                           selected=np.array([step - 2] * members) if last and stop_early_at and not stop_reason
+                           else None, stop_reason=stop_reason if last else None)
             if last:
                 return
     return fake
@@ -462,15 +473,19 @@ def test_a_stopped_run_says_where_its_estimate_comes_from_in_the_file_and_on_the
     assert app.summary()["best"] in ("estimate", "ibp", "bicubic", "level")
 
 
-@pytest.mark.parametrize("early, reason", [(None, "finished"), (4, "early-stopped")])
-def test_a_run_that_ends_by_itself_says_why(make_app, early, reason):
-    app = small(make_app(fit=slow_fit(200.0, stop_early_at=early)), iters=8, members=1)
+@pytest.mark.parametrize("early, why, reason, words", [
+    (None, None, "finished", "finished"),
+    (4, None, "early-stopped", "stopped itself at step 4 of at most 8 (the held-out cells stopped improving)"),
+    (5, "settled", "settled", "settled at step 5 of at most 8 (the estimate no longer moved)")])
+def test_a_run_that_ends_by_itself_says_why(make_app, early, why, reason, words):
+    app = small(make_app(fit=slow_fit(200.0, stop_early_at=early, stop_reason=why)), iters=8, members=1)
     assert app.run() and app.wait(30) and app.error == ""
     attrs = _nc_attrs(app)
     last = early or 8
     assert attrs["config_last_step"] == last and attrs["config_end_reason"] == reason
-    assert app.progress_text.startswith(f"done at step {last}/8") and reason in app.progress_text
-    if early:  # a held-out recipe's answer is each member's best step, and the page says which
+    assert app.progress_text.startswith(f"done at step {last}/8") and words in app.progress_text
+    assert words in app.message or reason in app.message
+    if early and not why:  # a held-out recipe's answer is each member's best step, and the page says which
         assert str(attrs["config_estimate_steps"]) == str(early - 2)
         assert f"estimate from step {early - 2}" in app.progress_text
 
@@ -484,7 +499,8 @@ def test_eta_waits_for_a_few_steps_and_uses_recent_speed():
     assert eta_text(39, 300, recent_rate(times)) == "ETA 26 s"
     assert eta_text(ETA_AFTER - 1, 300, 10.0) == ""          # no guess from the first steps
     assert np.isnan(recent_rate(times[:1]))
-    assert eta_text(10, 10_000, 1.0) == "ETA 166.5 min"
+    assert eta_text(10, 10_000, 1.0) == "ETA 2.8 h"
+    assert eta_text(39, 300, recent_rate(times), cap=True) == "at most 26 s left"  # a recipe that stops itself
 
 
 def test_the_pixel_inspector_shows_one_estimate_and_says_land(make_app):
@@ -533,15 +549,19 @@ def test_the_png_figure_has_a_full_title_labelled_axes_and_a_std_scale_of_its_ow
     assert box.x0 >= 0 and box.x1 <= fig.bbox.width, "the title is cut"
     assert "Copernicus" in title.get_text() and "finished at step 4/4" in title.get_text().replace("\n", " ")
     axes = {ax.get_title(): ax for ax in fig.axes if ax.get_title()}
-    lo, hi = axes["Ensemble std"].images[0].get_clim()
+    lo, hi = axes["Members' spread (not the uncertainty)"].images[0].get_clim()
     assert lo == 0 and 0 < hi < 0.01                          # its own range (cm), not the 0–35 cm of the errors
+    lo, hi = axes["What the network changed: DIP − IBP"].images[0].get_clim()
+    assert lo == -hi and hi > 0                               # symmetric, its own
+    assert "Uncertainty σ (from the observation alone)" in axes
     assert any(ax.get_xlabel().startswith("Longitude") for ax in axes.values())
     assert any(ax.get_ylabel().startswith("Latitude") for ax in axes.values())
     plt.close(fig)
 
 
-def stand_in_members(spread: float):
-    """Three members of the truth plus tiny noise (std ~``spread`` m)."""
+def stand_in_members(spread: float, sigma: float = 0.01):
+    """Three members of the truth plus tiny noise (std ~``spread`` m); the last event carries a flat calibrated
+    ``uncertainty`` of ``sigma`` m (its expected RMSE)."""
     from dipcore import metrics
     from dipcore.solver import Progress
 
@@ -550,9 +570,13 @@ def stand_in_members(spread: float):
         for step in range(1, iters + 1):
             mem = (truth[None] + rng.standard_normal((members, *truth.shape)) * spread).astype(np.float32)
             est = mem.mean(axis=0)
+            last = step == iters
+            unc = np.where(np.isfinite(truth), sigma, np.nan).astype(np.float32) if last else None
             yield Progress(step=step, iters=iters, loss=np.zeros(members, np.float32), estimate=est,
                            member_std=mem.std(axis=0, ddof=1), elapsed=0.01 * step, members=mem,
-                           metrics={"rmse": metrics.rmse(est, truth), "ssim": 0.9}, done=step == iters)
+                           metrics={"rmse": metrics.rmse(est, truth), "ssim": 0.9}, done=last,
+                           uncertainty=unc, expected_rmse=sigma if last else None,
+                           uncertainty_prior="mapped" if last else None)
     return fake
 
 

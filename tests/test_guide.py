@@ -40,8 +40,8 @@ def test_a_caption_appears_when_its_map_first_fills_and_the_hint_goes_with_the_f
     assert guide.filled == ["truth", "estimate"]              # once each
     state.running = True
     assert guide.started
-    assert set(CAPTIONS) == {"truth", "obs", "bicubic", "estimate", "error", "std"}
-    assert all(len(text) < 110 for text in CAPTIONS.values())   # one short line each
+    assert set(CAPTIONS) == {"truth", "obs", "bicubic", "estimate", "error", "change", "std"}
+    assert all(len(text) <= 95 for text in CAPTIONS.values())   # two lines at most of 15 px under a 370 px map
     assert "Run" in FIRST_RUN_HINT
 
 
@@ -58,6 +58,8 @@ def test_what_happened_says_what_the_networks_did_and_who_won_with_the_numbers()
     assert "level" in level and "wins" not in level
     early = what_happened(_p(0.012, step=120), SCORES, CFG, "early-stopped")
     assert "held-out check ended the run at step 120 of 300" in early
+    settled = what_happened(_p(0.012, step=330, iters=1500), SCORES, CFG, "settled")
+    assert "stopped by itself: its estimate no longer moved, at step 330 of at most 1500" in settled
     assert "No score" in what_happened(_p(float("nan")), SCORES, CFG)
 
 
@@ -78,11 +80,13 @@ def test_the_page_shows_the_hint_then_the_captions_then_what_happened(app):
     g = app.view.guide
     assert g.hint.visible and not g.summary.object
     assert g.captions["truth"].visible and not g.captions["estimate"].visible
+    assert g.captions["error"].visible and "Until a run: the baseline's error" in g.captions["error"].object
     app.param.update(index_crop="0 32 0 64", iters=12, members=2)
     assert app.run()
     assert not g.hint.visible                               # the first action has been taken
     assert app.wait(30)
-    assert g.captions["estimate"].visible
+    assert g.captions["estimate"].visible and g.captions["change"].visible
+    assert g.captions["error"].object.startswith("The networks' error")  # no "before a run" after one
     assert "What just happened" in g.summary.object
     rmse_cm = app.result.metrics["rmse"] * 100
     assert f"{rmse_cm:.2f} cm" in g.summary.object

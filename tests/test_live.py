@@ -14,7 +14,8 @@ from bokeh.models import GlyphRenderer, Range1d
 from dipcore.style import CM
 from explorer.data.geometry import Geometry
 from explorer.data.state import ExplorerState
-from explorer.ui.live import ACK_TIMEOUT, IN_FLIGHT, MAX_DISPLAY, LiveCurve, LiveMap, LiveMaps, display_array
+from explorer.ui.figures import MAX_DISPLAY, LiveCurve, LiveMap, display_array
+from explorer.ui.live import ACK_TIMEOUT, IN_FLIGHT, LiveMaps
 from explorer.ui.views import BALANCE
 from explorer_fakes import FakeDoc
 

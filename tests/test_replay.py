@@ -60,3 +60,34 @@ def test_a_gif_without_frames_is_a_message_not_a_crash(app):
     view = ReplayView(app)
     assert asyncio.run(view.gif_download()) is None
     assert "no frames to animate" in app.error
+
+
+def test_the_player_buttons_say_what_they_do_and_move_the_frames(app):
+    from explorer.ui.replay import BUTTONS, ReplayView
+
+    view = ReplayView(app)
+    assert all(any(c.isalpha() for c in label) for label in BUTTONS.values())  # words, not bare icons
+    assert all(b.disabled for b in view.buttons.values())
+    assert app.run() and app.wait(30)
+    view.press("first")
+    assert view.player.value == 0 and "step 1/8" in view.map.fig.title.text
+    view.press("next")
+    view.press("next")
+    view.press("back")
+    assert view.player.value == 1
+    view.press("play")                     # no browser session here: play starts from the frame shown …
+    for _ in range(10):                    # … and each tick (the session's periodic callback) moves one frame on
+        view.tick()
+    assert view.player.value == 7 and "step 8/8" in view.map.fig.title.text
+    view.press("last")
+    assert view.player.value == 7
+
+
+def test_the_gif_is_for_slides_truth_observation_and_estimate_side_by_side(app):
+    from explorer.ui.replay import ReplayView
+
+    view = ReplayView(app)
+    assert app.run() and app.wait(30)
+    gif = Image.open(asyncio.run(view.gif_download()))
+    assert gif.width >= 1000, gif.size                       # wide enough for a slide
+    assert gif.width / gif.height > 2.5                      # three maps side by side, not stacked

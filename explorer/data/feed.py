@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-# what the explorer publishes: the six maps, the latent std, the two score curves, the pixel and transect views
-# and the tap marks
-KEYS = ("truth", "obs", "bicubic", "estimate", "error", "std", "latent", "rmse", "ssim", "pixel", "transect",
-        "marks")
+# what the explorer publishes: the maps (the members' spread "std"; the calibrated "uncertainty" of a fit's last
+# event; "change", what the network changed: estimate − IBP), the latent std, the two score curves, the pixel and
+# transect views and the tap marks
+KEYS = ("truth", "obs", "bicubic", "estimate", "error", "change", "std", "uncertainty", "latent", "rmse", "ssim",
+        "pixel", "transect", "marks")
 
 
 class Feed:

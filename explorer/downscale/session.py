@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from dipcore.errors import SSHDipError
 from dipcore.io import MAX_CELLS
+from explorer.data import progress as prog
 from explorer.data.progress import EndReason
 from explorer.data.server_limits import Limits
 from explorer.downscale.state import DownscaleState
@@ -50,6 +51,7 @@ class DownscaleSession(RunSession):
         if fit is None:
             from dipcore.downscale import downscale as fit
         self.fit, self.limits = fit, limits
+        self._model = 0.0  # the cost model's seconds per step of the current run (its timing rescales the model)
         state.param.watch(lambda e: self.discard(), ["field"])  # a new field voids the run, unseen
 
     def run(self) -> bool:
@@ -59,13 +61,27 @@ class DownscaleSession(RunSession):
         if s.field is None or not self.may_start():
             return False
         s.clear_run()
+        s.misfit_note = ""
         factor = int(s.factor)
         opts = dict(members=s.members, recipe=s.recipe, seed=s.seed, device=s.device, iters=s.iters or None,
                     every=1, history=HISTORY, provenance=s.provenance())
         threads = self.limits.threads_per_fit() if self.limits is not None else None
         s.status = f"starting ×{factor} with {s.members} member{'s' if s.members != 1 else ''}…"
+        self._model = self.model_step_seconds()
         self.start(DownscaleJob(self.fit, s.field, factor, opts, threads, queue=self.queue))
         return True
+
+    def recipe(self):
+        from dipcore.recipes import get_recipe
+
+        return get_recipe(self.state.recipe)
+
+    def model_step_seconds(self) -> float:
+        """What the cost model says a step of this run costs (before the session's own timing rescales it)."""
+        from explorer.data.eta import step_seconds
+
+        s = self.state
+        return step_seconds(self.recipe(), s.field.shape, int(s.factor), int(s.members))
 
     def check(self) -> None:
         """Refuse (SSHDipError) a run over the server's limits: the fine grid's cells, members, iterations."""
@@ -83,9 +99,7 @@ class DownscaleSession(RunSession):
                                   f"{self.limits.max_iters:,} iterations per run")
 
     def _recipe_iters(self) -> int:
-        from dipcore.solver import get_recipe
-
-        return int(get_recipe(self.state.recipe).iters)
+        return int(self.recipe().iters)
 
     # ---- the flush's hooks --------------------------------------------------------------------------------
     def show_queue(self, position: int | None) -> None:
@@ -95,16 +109,17 @@ class DownscaleSession(RunSession):
         s = self.state
         s.snapshot, s.misfit = snap, self.job.misfit()
         rate = snap.step / snap.elapsed if snap.elapsed > 0 else 0.0
-        eta = f", about {(snap.iters - snap.step) / rate:.0f} s left" if rate > 0 else ""
-        s.status = f"running: step {snap.step}/{snap.iters} ({rate:.2f} it/s{eta})"
+        cap = prog.cap_note(self.recipe())
+        eta = prog.eta_text(snap.step, snap.iters, rate, cap=bool(cap))
+        s.status = (f"running: step {snap.step}/{snap.iters}" + (f" ({cap})" if cap else "")
+                    + f" · {rate:.2f} it/s" + (f" · {eta}" if eta else ""))
         s.frame += 1
 
     def end(self, run: Run) -> EndReason:
         s, o = self.state, run.outcome
         s.misfit = self.job.misfit()
         if o is not None and o.value is not None:
-            self._finished(o.value)
-            return EndReason.FINISHED
+            return self._finished(o.value)
         if o is not None and o.error:
             s.error = o.error
             s.status = "failed (your field is still loaded: change a setting and press Run again)"
@@ -114,22 +129,54 @@ class DownscaleSession(RunSession):
                     if step else "stopped before the first step")
         return EndReason.STOPPED
 
-    def _finished(self, ds) -> None:
-        """The finished run's Dataset: its estimate and std shown, its file offered, its misfit said."""
+    def _finished(self, ds) -> EndReason:
+        """The finished run's Dataset: its estimate, uncertainty and spread shown, its file offered, where and why
+        it stopped and its expected RMSE said, its misfit explained; the session's pace learns its speed."""
         s, last = self.state, self.state.snapshot
         est = ds["estimate"].values
-        iters = int(ds.attrs.get("iters", last.step if last else 0))
-        s.snapshot = Snapshot(iters, int(ds.attrs.get("iters", last.iters if last else 0)), est,
-                              ds["std"].values if "std" in ds else None,
-                              float(ds.attrs.get("seconds", last.elapsed if last else 0.0)))
+        steps = int(ds.attrs.get("iters", last.step if last else 0))
+        cap = last.iters if last is not None else steps
+        why = ds.attrs.get("stop_reason") or (last.stop_reason if last is not None else None)
+        unc = ds["uncertainty"].values if "uncertainty" in ds else None
+        expected = ds.attrs.get("expected_rmse_m")
+        s.snapshot = Snapshot(steps, cap, est, ds["std"].values if "std" in ds else None,
+                              float(ds.attrs.get("seconds", last.elapsed if last else 0.0)), True, unc,
+                              expected, why)
         s.result = ds
-        rms, mx = ds.attrs.get("misfit_rms_m", float("nan")), ds.attrs.get("misfit_max_abs_m", float("nan"))
+        end = Snapshot(steps, cap, est, None, 0.0, True, stop_reason=why)
+        reason = prog.end_reason(end, stopped=False)
+        if steps > 0 and s.snapshot.elapsed > 0:
+            s.pace.learn(s.snapshot.elapsed / steps, self._model)
         h, w = est.shape
-        s.status = (f"done in {s.snapshot.elapsed:.0f} s: {h}×{w} cells (×{s.factor}); misfit to your map RMS "
-                    f"{rms * 100:.3g} cm, max {mx * 100:.3g} cm. Download the NetCDF below.")
+        how = prog.stop_sentence(end) if reason in (EndReason.SETTLED, EndReason.EARLY) else f"{steps} steps"
+        told = f" Expected RMSE ≈ {expected * 100:.2f} cm (from your map alone: the uncertainty's RMS)." \
+            if expected is not None else ""
+        s.status = (f"done in {prog.duration(s.snapshot.elapsed)}: {how}; {h}×{w} cells (×{s.factor}).{told} "
+                    "Download the NetCDF in the sidebar.")
+        s.misfit_note = misfit_words(self.job.misfit(), self.job.final_misfit(), s.reference_misfits(),
+                                     self.recipe().project)
+        s.update_plan()
+        return reason
 
     def conclude(self, run: Run) -> None:
         self.state.frame += 1
 
 
-__all__ = ["HISTORY", "POLL_MS", "DownscaleSession"]
+def misfit_words(curve: tuple, final: tuple[int, float] | None, refs: dict[str, float], projected: bool) -> str:
+    """What the misfit curve says, in words (cm): how close the networks' own output came to the map, against
+    bicubic's, and what the final correction (back-projection) did: not an achievement of the networks."""
+    steps, values = curve
+    if not len(values):
+        return ""
+    own = float(values[-1]) * 100
+    bic = refs.get("bicubic")
+    than = f" (bicubic's: {bic * 100:.2g} cm)" if bic is not None else ""
+    text = f"The networks' own output reproduces your map to {own:.2g} cm RMS at step {int(steps[-1])}{than}."
+    if final is not None and projected:
+        text += (f" The recipe then makes the final answer consistent with your map (back-projection), which "
+                 f"leaves {final[1] * 100:.1g} cm by construction: that last drop is the correction, not the "
+                 "networks' learning.")
+    return text
+
+
+__all__ = ["HISTORY", "POLL_MS", "DownscaleSession", "misfit_words"]

@@ -21,7 +21,8 @@ from dipcore.constants import RATIOS
 from dipcore.errors import SSHDipError
 from dipcore.io import Field
 from dipcore.samples import SAMPLES
-from explorer.data.loading import Source, noted
+from explorer.data.eta import Pace
+from explorer.data.loading import ChooseVariable, Source, noted
 from explorer.data.server_files import DataDir
 from explorer.downscale.worker import misfit_rms
 
@@ -51,8 +52,11 @@ class DownscaleState(param.Parameterized):
     time_steps = param.Integer(default=1, precedence=-1, doc="How many time steps the loaded variable has.")
     factor = param.Selector(default=4, objects=list(FACTORS), doc="How much finer the answer is (per side).")
     members = param.Integer(default=4, bounds=(1, 32), doc="Ensemble members K (K > 1 gives the std).")
-    iters = param.Integer(default=0, bounds=(0, 20000),
-                          doc="Iterations per member; 0 = the recipe's own. Fewer for a quick look.")
+    variable = param.Selector(default=None, objects=[], allow_None=True,
+                              doc="The file's SSH variable (the box shows when the file has several maps).")
+    iters = param.Integer(default=1500, bounds=(0, 20000),
+                          doc="Iterations per member, at most (the recipe's own by default: it may stop before, once "
+                              "settled); 0 = the recipe's. Fewer for a quick look.")
     recipe = param.String(default="default", precedence=-1, doc="dipcore recipe name.")
     device = param.Selector(default="auto", objects=["auto", "cpu", "cuda"], precedence=-1)
     seed = param.Integer(default=0, precedence=-1)
@@ -67,6 +71,8 @@ class DownscaleState(param.Parameterized):
     result = param.Parameter(default=None, precedence=-1, doc="The Dataset of the last finished run.")
     snapshot = param.Parameter(default=None, precedence=-1,
                                doc="The run's newest explorer.downscale.worker.Snapshot (None before one).")
+    plan = param.String(default="", precedence=-1, doc="What a run will do and how long it will take (before Run).")
+    misfit_note = param.String(default="", precedence=-1, doc="What the misfit curve says, in words.")
     misfit = param.Parameter(default=(np.zeros(0), np.zeros(0)), precedence=-1,
                              doc="(steps, misfit RMS in metres) of the current run.")
 
@@ -78,6 +84,9 @@ class DownscaleState(param.Parameterized):
         # needs no second upload)
         self._quiet = False  # set while this object writes time_index or server_file itself (no user's choice)
         self._loaded_time = 0  # the time step of the field shown
+        self.pending: Source | None = None  # a file waiting for its variable to be chosen (nothing of it shown)
+        self.pace = Pace()  # how long a run takes here (rescaled by this session's runs)
+        self.param.watch(lambda e: self.update_plan(), ["factor", "members", "iters", "field"])
         if load:
             self.load_sample(self.sample)
         else:
@@ -115,8 +124,28 @@ class DownscaleState(param.Parameterized):
         """Another time step of what is shown (a user with years of maps downscales any of them)."""
         if self._quiet:
             return
-        if self._shown[0] == "field" or not self._load(self._source, int(self.time_index)):
+        if self._shown[0] == "field" or not self._load(self._source, int(self.time_index), self.variable):
             self._set_time(self._loaded_time, self.time_steps)  # the map shown is still the step loaded before
+
+    @param.depends("variable", watch=True)
+    def _variable_chosen(self) -> None:
+        """Another variable of the file shown, or the one chosen for a file that waits for it."""
+        if self._quiet or not self.variable:
+            return
+        src = self.pending or self._source
+        if src is not None and src.kind != "field":
+            self._load(src, None if self.pending else int(self.time_index), self.variable)
+
+    def update_plan(self) -> None:
+        """What Run will do and how long it will take, for the field and settings now."""
+        if self.field is None:
+            self.plan = ""
+            return
+        from dipcore.recipes import get_recipe
+
+        rec = get_recipe(self.recipe)
+        self.plan = self.pace.plan(rec, self.field.shape, int(self.factor), int(self.members),
+                                   int(self.iters or rec.iters))
 
     @contextmanager
     def _quietly(self) -> Iterator[None]:
@@ -142,20 +171,32 @@ class DownscaleState(param.Parameterized):
         """An in-memory field (scripts, tests), checked like a file's."""
         return self._load(Source.in_memory(field, source))
 
-    def _load(self, src: Source, time: int | None = None) -> bool:
-        """Read ``src`` (at ``time``; None: its default step) and show it; False (and the message) on failure."""
+    def _load(self, src: Source, time: int | None = None, var: str | None = None) -> bool:
+        """Read ``src`` (at ``time`` and ``var``; None: its defaults) and show it; False (and the message, which
+        says what is still shown) on failure. A file whose variable must be chosen waits in :attr:`pending`."""
         label = src.label + (f", time step {time}" if time is not None else "")
         notes: list[str] = []
         try:
             with noted(notes):
-                f, info, t, line = src.read(None, time)
+                f, info, t, line = src.read(var, time)
+        except ChooseVariable as exc:  # maps, none named like SSH: the Variable box offers them
+            self.pending = src
+            with self._quietly():
+                self.param.variable.objects = ["", *exc.candidates]
+                self.variable = ""
+            self.error = f"{exc}.{self._still_shown(src)}"
+            return False
         except SSHDipError as exc:  # bad upload, all land…: said on the page; what was loaded stays
-            self.error = f"could not load {label}: {exc}"
+            self.error = f"Could not load {label}: {exc}.{self._still_shown(src)}"
             return False
         except Exception as exc:  # an unreadable upload must not end the session
             log.warning("loading %s failed", label, exc_info=True)
-            self.error = f"could not load {label}: {type(exc).__name__}: {exc}"
+            self.error = f"Could not load {label}: {type(exc).__name__}: {exc}.{self._still_shown(src)}"
             return False
+        self.pending = None
+        with self._quietly():
+            self.param.variable.objects = list(info.get("candidates", [info.get("variable")]))
+            self.variable = info.get("variable")
         steps = int(info.get("time_steps", 1))
         if steps > 1 and src.kind == "upload":
             notes.append(f"the file has {steps} time steps: step {t} is downscaled (choose another with 'Time step')")
@@ -170,8 +211,17 @@ class DownscaleState(param.Parameterized):
         self.clear_run()
         self.field = f  # a new field voids a run (DownscaleSession follows it)
         h, w = f.shape
-        self.status = f"loaded {label}: {h}×{w} cells. Press Run to downscale ×{self.factor}."
+        self.status = f"loaded {label}: {h}×{w} cells. Press Downscale to refine it ×{self.factor}."
         return True
+
+    def _still_shown(self, src: Source) -> str:
+        """' Still shown: …' after a failed load: what the page (and its download) still hold ('' for none)."""
+        if self._source is None or self._source is src or self.field is None:
+            return ""
+        held = f"; the download holds its ×{self.result.attrs.get('factor', self.factor)} result" \
+            if self.result is not None else ""
+        step = f", time step {self._loaded_time}" if self.time_steps > 1 else ""
+        return f" Still shown: {self._source.label}{step}{held}."
 
     def clear_run(self) -> None:
         """Nothing of a run on the page (a new field, or a new run starting)."""

@@ -27,13 +27,27 @@ class _Stopped(Exception):
 
 @dataclass(frozen=True)
 class Snapshot:
-    """The newest state of a run (arrays in metres, fine grid, NaN on land): what the job posts at each step."""
+    """The newest state of a run (arrays in metres, fine grid, NaN on land): what the job posts at each step. The
+    last one of a fit (``done``) adds its calibrated ``uncertainty``, the ``expected_rmse`` (its RMS, metres) and
+    why the fit stopped (``stop_reason``, dipcore.solver.STOP_REASONS)."""
 
     step: int
     iters: int
     estimate: np.ndarray
     std: np.ndarray | None
     elapsed: float
+    done: bool = False
+    uncertainty: np.ndarray | None = None
+    expected_rmse: float | None = None
+    stop_reason: str | None = None
+
+
+def snapshot(p) -> Snapshot:
+    """The :class:`Snapshot` of a ``dipcore.solver.Progress`` event (float32 copies)."""
+    as32 = lambda a: None if a is None else np.asarray(a, np.float32)  # noqa: E731
+    return Snapshot(int(p.step), int(p.iters), as32(p.estimate), as32(p.member_std), float(p.elapsed),
+                    bool(p.done), as32(getattr(p, "uncertainty", None)), getattr(p, "expected_rmse", None),
+                    getattr(p, "stop_reason", None))
 
 
 def misfit_rms(estimate: np.ndarray, observation: np.ndarray, factor: int) -> float:
@@ -69,12 +83,19 @@ class DownscaleJob(Job):
         self.fit, self.field, self.factor, self.opts, self.threads = fit, field, factor, opts, threads
         self._lock = threading.Lock()  # guards the misfit curve: written by the worker, read on the loop
         self._misfit: list[tuple[int, float]] = []
+        self._final: tuple[int, float] | None = None
 
     def misfit(self) -> tuple[np.ndarray, np.ndarray]:
-        """(steps, misfit RMS in metres) so far."""
+        """(steps, misfit RMS in metres) of the networks' own output so far: the fit's last event is left out when
+        the recipe made it consistent with the map (:meth:`final_misfit`), which would read as a cliff."""
         with self._lock:
             a = np.array(self._misfit, dtype=float).reshape(-1, 2)
         return a[:, 0], a[:, 1]
+
+    def final_misfit(self) -> tuple[int, float] | None:
+        """(step, misfit RMS in metres) of the fit's final answer once it has come (None before)."""
+        with self._lock:
+            return self._final
 
     def work(self):
         if self.threads:  # torch's thread count belongs to the calling thread: set it in the worker's own
@@ -88,10 +109,11 @@ class DownscaleJob(Job):
                 raise _Stopped
             m = misfit_rms(p.estimate, obs, self.factor)  # the worker's cost, not the page's
             with self._lock:
-                self._misfit.append((int(p.step), m))
-            self.post(Snapshot(int(p.step), int(p.iters), np.asarray(p.estimate, np.float32),
-                               None if p.member_std is None else np.asarray(p.member_std, np.float32),
-                               float(p.elapsed)))
+                if p.done:
+                    self._final = (int(p.step), m)
+                else:
+                    self._misfit.append((int(p.step), m))
+            self.post(snapshot(p))
 
         try:
             return self.fit(self.field.data, self.factor, progress=progress, **self.opts)
@@ -107,4 +129,4 @@ class DownscaleJob(Job):
         return f"the run failed: {type(exc).__name__}: {exc}"
 
 
-__all__ = ["DownscaleJob", "Snapshot", "misfit_rms"]
+__all__ = ["DownscaleJob", "Snapshot", "misfit_rms", "snapshot"]

@@ -99,6 +99,7 @@ class FitSession(RunSession):
         super().__init__(state, queue if queue is not None else FitQueue(limits.max_concurrent_fits))
         self.fit, self.limits = fit, limits
         self.display: Display | None = None
+        self.recipe = None  # the recipe of the current (or last) run: does its count cap a fit that stops itself?
         self.pacing = Pacing()
         # push counters (benchmarks/bench_explorer.py and the browser tests read them); "image_times": when each
         # recent image update was let through, the clock the LARGE_PERIOD throttle reads
@@ -133,6 +134,7 @@ class FitSession(RunSession):
             s.report(exc)
             return False
         self._runs += 1
+        self.recipe = recipe
         s.error = ""
         s.run_twin, s.run_config = s.twin, s.config()
         s.result, s.last = None, None
@@ -168,7 +170,8 @@ class FitSession(RunSession):
 
     def show_admitted(self) -> None:
         cfg = self.state.run_config
-        self.state.progress_text = f"starting {cfg['members']} member(s), {cfg['iters']} iterations…"
+        most = "at most " if prog.stops_itself(self.recipe) else ""
+        self.state.progress_text = f"starting {cfg['members']} member(s), {most}{cfg['iters']} iterations…"
 
     def show(self, p) -> None:
         """Event ``p`` on the state and its feed (maps, curves, progress line; the pixel view twice a second)."""
@@ -180,20 +183,29 @@ class FitSession(RunSession):
         send = s.feed.send
         send("estimate", p.estimate)
         send("error", p.estimate - s.run_twin.truth)
+        send("change", p.estimate - s.run_twin.ibp)
         send("std", p.member_std)
+        send("uncertainty", getattr(p, "uncertainty", None))  # the last event's calibrated σ (None before)
         curve, sc = job.scores(upto=p.step), s.baseline_scores()
         send("rmse", (curve[:, 0], curve[:, 1] * CM, {k: v[0] * CM for k, v in sc.items()}))
         send("ssim", (curve[:, 0], curve[:, 2], {k: v[1] for k, v in sc.items()}))
-        rate = self._rate()
-        # no ETA from the first (warm-up) steps: it read 1134 s for a 60 s run; speed over recent steps only
-        eta = prog.eta_text(p.step, p.iters, rate)
-        speed = f"{rate:.2f} it/s · " if np.isfinite(rate) else ""
-        s.progress_text = f"step {p.step}/{p.iters} · {speed}{eta + ' · ' if eta else ''}{self.scores_text(p)}"
+        s.progress_text = self.running_line(p)
         self._count_push()
         t = time.perf_counter()
         if s.tap is not None and (p.done or t - self.pacing.last_pixel > 0.5):
             self.pacing.last_pixel = t
             self.push_pixel()
+
+    def running_line(self, p) -> str:
+        """'step 120/1500 (a cap: it stops once the estimate settles) · 9.8 it/s · at most 2.3 min left · RMSE …'."""
+        rate = self._rate()
+        cap = prog.cap_note(self.recipe)
+        # no ETA from the first (warm-up) steps: it read 1134 s for a 60 s run; speed over recent steps only
+        eta = prog.eta_text(p.step, p.iters, rate, cap=bool(cap))
+        parts = [f"step {p.step}/{p.iters}" + (f" ({cap})" if cap else "")]
+        parts += [f"{rate:.2f} it/s"] if np.isfinite(rate) else []
+        parts += [eta] if eta else []
+        return " · ".join(parts + [self.scores_text(p)])
 
     def _count_push(self) -> None:
         t = time.perf_counter()
@@ -234,24 +246,29 @@ class FitSession(RunSession):
         s.end_reason = run.reason.value
         if p is None:
             return
-        s.message = f"Fit {run.reason.value} at step {p.step} after {p.elapsed:.1f} s on {p.device}"
+        how = prog.stop_sentence(p) if run.reason in (EndReason.SETTLED, EndReason.EARLY) else \
+            f"{run.reason.value} at step {p.step}"
+        s.message = f"Fit {how} after {p.elapsed:.1f} s on {p.device}"
         if p.done and p.selected is not None:  # held-out check: the answer is each member's best step
             s.message += (f"; the estimate is each member's output at the step that best predicted the held-out "
                           f"cells (step {prog.estimate_steps(p)}), made consistent with all the data")
         sc = s.baseline_scores()
         three = (p.metrics.get("rmse", np.nan) * CM, sc["ibp"][0] * CM, sc["bicubic"][0] * CM)
         s.best = best_of(*three)  # before the text: the verdict's watchers read it
-        s.verdict = ("" if p.done else f"Stopped at step {p.step}: ") + verdict(*three)
+        expected = getattr(p, "expected_rmse", None)
+        told = (f". Without the truth the fit expected ≈ {expected * CM:.2f} cm (its uncertainty's RMS)"
+                if expected is not None and np.isfinite(expected) else "")
+        s.verdict = ("" if p.done else f"Stopped at step {p.step}: ") + verdict(*three) + told
         s.result = p  # its views are the slowest to redraw
         s.feed.send("latent", p.latent_std)
         self.push_pixel()
 
     def scores_text(self, p) -> str:
-        """'RMSE … cm (bicubic …, IBP …) · SSIM … (bicubic …, IBP …)' of a Progress event."""
+        """'RMSE … cm (bicubic …, IBP …)' of a Progress event (its SSIM has its curve, right under the line: the
+        line stays two lines long on a 1440 px screen)."""
         sc = self.state.baseline_scores()
-        (b_rmse, b_ssim), (i_rmse, i_ssim) = sc["bicubic"], sc["ibp"]
-        return (f"RMSE {p.metrics.get('rmse', np.nan) * CM:.2f} cm (bicubic {b_rmse * CM:.2f}, IBP {i_rmse * CM:.2f})"
-                f" · SSIM {p.metrics.get('ssim', np.nan):.3f} (bicubic {b_ssim:.3f}, IBP {i_ssim:.3f})")
+        b_rmse, i_rmse = sc["bicubic"][0], sc["ibp"][0]
+        return f"RMSE {p.metrics.get('rmse', np.nan) * CM:.2f} cm (bicubic {b_rmse * CM:.2f}, IBP {i_rmse * CM:.2f})"
 
     # ---- the tapped pixel and the transect ----------------------------------------------------------------
     def _on_tap(self, event) -> None:

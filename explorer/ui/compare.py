@@ -14,12 +14,13 @@ import param
 from bokeh.models import Range1d
 
 from dipcore.style import CM
-from explorer.ui.live import LiveMap
+from explorer.ui.figures import LiveMap, frame_size
 from explorer.ui.views import BALANCE
 
 CHOICES = {"Truth": "truth", "Bicubic": "bicubic", "IBP": "ibp", "DIP estimate": "estimate"}
 LABELS = {v: k for k, v in CHOICES.items()}
 SOURCE_NAME = "ssh-compare"  # the map's data source, by name (the browser tests find it)
+FRAME_MAX = (370, 300)       # the map's largest frame (px): beside the replay, both fit 1440 px
 
 
 class Comparison(param.Parameterized):
@@ -60,7 +61,7 @@ class ComparisonView(pn.viewable.Viewer):
         super().__init__(**params)
         self.state = state
         self.comparison = Comparison()
-        self.map = LiveMap("Truth", BALANCE, "SSH", Range1d(0, 1), Range1d(0, 1), width=520, height=360)
+        self.map = LiveMap("Truth", BALANCE, "SSH", Range1d(0, 1), Range1d(0, 1))
         self.map.source.name = SOURCE_NAME
         self.toggle = pn.widgets.RadioButtonGroup.from_param(self.comparison.param.shown, name="",
                                                              color="primary", variant="outline",
@@ -84,6 +85,8 @@ class ComparisonView(pn.viewable.Viewer):
         if (fig.y_range.start, fig.y_range.end) != (bottom, top):
             fig.y_range.update(start=bottom, end=top)
         self.map.axes(s.geom)
+        if s.field is not None:  # the field's shape on the ground, as large as half the main area allows
+            self.map.frame(*frame_size(s.field.shape, s.field.spacing_km, *FRAME_MAX))
         lo, hi = s.ssh_clim  # one colour scale for all four: the truth's
         self.map.clim(lo, hi)
         self.map.show(arr, s.geom)
@@ -92,9 +95,9 @@ class ComparisonView(pn.viewable.Viewer):
     def __panel__(self):
         return pn.Column(
             pn.pane.Markdown("### Compare the answers on one map\nFlick between the truth and the three answers "
-                             "at the sidebar's ratio: one colour scale for all, so a colour means the same height "
-                             "in each. Where does each method lose the eddies' edges?", margin=(0, 10)),
-            self.toggle, pn.Column(pn.pane.Bokeh(self.map.fig), css_classes=["map-compare"]))
+                             "at the sidebar's ratio: one colour scale for all. Where does each method lose the "
+                             "eddies' edges?", margin=(0, 10), styles={"font-size": "15px"}),
+            self.toggle, pn.Column(pn.pane.Bokeh(self.map.fig), css_classes=["map-compare"]), width=540)
 
 
 __all__ = ["CHOICES", "SOURCE_NAME", "Comparison", "ComparisonView"]

@@ -24,16 +24,22 @@ from explorer.data.progress import EndReason
 
 
 FIRST_RUN_HINT = "**Start here:** press **Run**. Small networks learn this map from its coarse version alone."
+CAPTION_STYLE = {"font-size": "15px", "color": "#333", "line-height": "1.3"}
+CAPTION_CSS = "p { margin: 0; }"  # two lines under a map, no paragraph margins around them
 
-# under each live map (explorer.ui.live.LiveMaps.KEYS), for a teacher: what it shows and how to read it
+# under each live map (explorer.ui.live.LiveMaps.KEYS), for a teacher: what it shows and how to read it (two lines
+# at most of the page's 15 px captions under a 370 px map)
 CAPTIONS = {
-    "truth": "The real sea surface height (satellite maps, cm). The methods never see it: it only scores them.",
-    "obs": "What a coarse sensor sees: the truth averaged over blocks. This is all the methods are given.",
-    "bicubic": "The classical answers, no network: bicubic smooths the blocks; IBP also keeps their averages.",
-    "estimate": "The networks' answer, learnt from the coarse map alone. It sharpens as the steps go by.",
-    "error": "Answer minus truth (before a run: the baseline's): red too high, blue too low, white right.",
-    "std": "Where the networks disagree: darker means less sure. The method's own doubt, no truth needed.",
+    "truth": "The real sea surface height (cm). The methods never see it: it only scores them.",
+    "obs": "What a coarse sensor sees: the truth averaged over blocks. All the methods are given.",
+    "bicubic": "A classical answer, no network (switch above): IBP also keeps the block averages.",
+    "estimate": "The networks' answer, learnt from the coarse map alone. It sharpens as they learn.",
+    "error": "The networks' error: red too high, blue too low, white right.",
+    "change": "What the networks added to IBP: red raised, blue lowered (a colour scale of its own).",
+    "std": "How far off the answer may be (1 σ), judged without the truth. Darker: less sure.",
 }
+# the error map shows the baseline's error until a run has shown an estimate
+ERROR_BEFORE_RUN = "Until a run: the baseline's error. Red too high, blue too low, white right."
 
 
 class Guide(param.Parameterized):
@@ -98,8 +104,11 @@ def what_happened(result, scores: dict[str, tuple[float, float]], config: dict, 
            "set. ")
     ended = {EndReason.STOPPED.value: "You stopped the run",
              EndReason.EARLY.value: "The recipe's held-out check ended the run",
+             EndReason.SETTLED.value: "The fit stopped by itself: its estimate no longer moved, at step",
              EndReason.FAILED.value: "The run failed"}.get(end_reason)
-    if ended:
+    if end_reason == EndReason.SETTLED.value:
+        how += f"{ended} {p.step} of at most {p.iters}. "
+    elif ended:
         how += f"{ended} at step {p.step} of {p.iters}. "
     if not math.isfinite(dip):
         return how + "No score: the run gave no estimate to compare with the truth."
@@ -140,10 +149,11 @@ class GuideView:
                                      visible=not self.guide.started,
                                      styles={"font-size": "13px", "background": "#fff4cc", "border-radius": "4px",
                                              "padding": "0 6px"})
-        self.captions = {k: pn.pane.Markdown(text, css_classes=[f"caption-{k}", "ssh-caption"], width=330,
-                                             margin=(0, 10, 4, 10), visible=k in self.guide.filled,
-                                             styles={"font-size": "12px", "color": "#444"})
+        self.captions = {k: pn.pane.Markdown(text, css_classes=[f"caption-{k}", "ssh-caption"], width=350,
+                                             margin=(0, 10, 2, 10), visible=k in self.guide.filled,
+                                             styles=CAPTION_STYLE, stylesheets=[CAPTION_CSS])
                          for k, text in CAPTIONS.items()}
+        self.captions["error"].object = ERROR_BEFORE_RUN
         # always shown, empty until a run ends: a text change is cheap, a change of visibility lays the whole
         # page out again in the browser (explorer.ui.messages)
         self.summary = pn.pane.Markdown("", css_classes=["ssh-what-happened"], sizing_mode="stretch_width",
@@ -151,9 +161,16 @@ class GuideView:
         self.guide.param.watch(self._filled, "filled")
         self.guide.param.watch(lambda e: setattr(self.hint, "visible", not e.new), "started")
         app.param.watch(self._ended, ["verdict", "result"])  # the session sets the verdict, then the result
+        app.feed.subscribe("estimate", self._error_caption)
 
     def caption(self, key: str) -> pn.pane.Markdown:
         return self.captions[key]
+
+    def _error_caption(self, estimate) -> None:
+        """The error map shows the network's error once there is an estimate, the baseline's before."""
+        text = CAPTIONS["error"] if estimate is not None else ERROR_BEFORE_RUN
+        if self.captions["error"].object != text:
+            self.captions["error"].object = text
 
     def _filled(self, event) -> None:
         for k in event.new:
@@ -165,4 +182,4 @@ class GuideView:
         self.summary.object = what_happened(p, app.baseline_scores(), app.run_config, app.end_reason) if told else ""
 
 
-__all__ = ["CAPTIONS", "FIRST_RUN_HINT", "Guide", "GuideView", "what_happened"]
+__all__ = ["CAPTIONS", "CAPTION_STYLE", "ERROR_BEFORE_RUN", "FIRST_RUN_HINT", "Guide", "GuideView", "what_happened"]

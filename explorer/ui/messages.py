@@ -1,10 +1,12 @@
-"""The lines above the tabs: the error, the run's message, what loading repaired, the data's credit, the verdict and
-the "what just happened" paragraph (the guide's). They read the app's state and never write it.
+"""The twin experiment's lines: the error (above the maps), the run's message, what loading repaired and the data's
+credit (in the sidebar, under the data they describe), the verdict (in a box of fixed height above the maps) and the
+"what just happened" paragraph (the guide's, under the curves). They read the app's state and never write it.
 
 Why the end of a run changes only text here: showing, hiding or re-classing a pane makes BokehJS lay the whole page
 out again, ~0.35 s each on a 2-core CPU (measured in headless Chromium); the end of a run did five of these, and the
 page froze 1.3-1.8 s after its first run (``benchmarks/bench_explorer.py``, RESULTS.md). So the verdict is an HTML
-box coloured by its own text, always there and empty until a run ends.
+box coloured by its own text, always there and grey until a run ends; its height is fixed, so a verdict never pushes
+the maps down.
 """
 
 from __future__ import annotations
@@ -15,16 +17,24 @@ import panel as pn
 
 # the verdict's box, green when the network beat both classical baselines, amber otherwise (Bootstrap's alert colours)
 VERDICT_CSS = """
-.verdict { padding: 0.6em 1em; border: 1px solid; border-radius: 4px; margin: 4px 0; }
+.verdict { padding: 0.3em 0.8em; border: 1px solid; border-radius: 4px; margin: 0; font-size: 15px;
+           line-height: 1.3; height: 46px; overflow: auto; box-sizing: border-box; }
 .verdict.good { background: #d1e7dd; color: #0a3622; border-color: #a3cfbb; }
 .verdict.warn { background: #fff3cd; color: #664d03; border-color: #ffe69c; }
+.verdict.none { background: #f6f6f6; color: #666; border-color: #e0e0e0; }
 """
+VERDICT_HEIGHT = 48  # px: two lines of the verdict (it holds one or two), always
+NO_VERDICT = "When a run ends, this box says which answer is best: the network, IBP or bicubic."
+SMALL = {"font-size": "13px", "color": "#444"}
 
 
 def verdict_html(verdict: str, best: str) -> str:
-    """The verdict's box: green when ``best`` is the network's estimate, amber otherwise; empty without a verdict."""
+    """The verdict's box: green when ``best`` is the network's estimate, amber otherwise; grey, saying what will
+    appear, without a verdict."""
+    if not verdict:
+        return f'<div class="verdict none">{html.escape(NO_VERDICT)}</div>'
     kind = "good" if best == "estimate" else "warn"
-    return f'<div class="verdict {kind}">{html.escape(verdict)}</div>' if verdict else ""
+    return f'<div class="verdict {kind}">{html.escape(verdict)}</div>'
 
 
 def message_panes(app, summary: pn.pane.Markdown) -> list:
@@ -32,15 +42,16 @@ def message_panes(app, summary: pn.pane.Markdown) -> list:
     ``verdict`` and ``best``); ``summary`` is the guide's "what just happened" paragraph, shown under the verdict."""
     alert = pn.pane.Alert("", alert_type="danger", visible=False, sizing_mode="stretch_width",
                           css_classes=["ssh-error"])
-    note = pn.pane.Markdown("", css_classes=["ssh-message"], sizing_mode="stretch_width", margin=(0, 10))
+    note = pn.pane.Markdown("", css_classes=["ssh-message"], sizing_mode="stretch_width", margin=(0, 10),
+                            styles=SMALL)
     # what loading repaired (dipcore's SSHDipWarning, e.g. "3 non-finite cells treated as missing"): one line
     repaired = pn.pane.Alert("", alert_type="warning", visible=False, sizing_mode="stretch_width",
                              css_classes=["ssh-note"], margin=(0, 10))
     # the data's credit (Copernicus for the samples) stays whenever the data are shown, whatever the message
     credit = pn.pane.Markdown("", css_classes=["ssh-credit"], sizing_mode="stretch_width", margin=(0, 10),
-                              styles={"font-size": "12px", "color": "#555"})
-    verdict = pn.pane.HTML("", css_classes=["ssh-verdict"], sizing_mode="stretch_width", margin=(0, 10),
-                           stylesheets=[VERDICT_CSS])
+                              styles=SMALL)
+    verdict = pn.pane.HTML("", css_classes=["ssh-verdict"], sizing_mode="stretch_width", margin=(2, 10),
+                           height=VERDICT_HEIGHT, stylesheets=[VERDICT_CSS])
 
     def credit_changed(event=None):
         credit.object = f"Data: {app.credit}" if app.credit else ""
@@ -79,4 +90,4 @@ def message_panes(app, summary: pn.pane.Markdown) -> list:
     return [alert, note, repaired, credit, verdict, summary]
 
 
-__all__ = ["VERDICT_CSS", "message_panes", "verdict_html"]
+__all__ = ["NO_VERDICT", "SMALL", "VERDICT_CSS", "VERDICT_HEIGHT", "message_panes", "verdict_html"]

@@ -9,7 +9,9 @@ from bokeh.models import ColumnDataSource, Range1d
 from bokeh.plotting import figure
 
 from dipcore.style import CM
-from explorer.ui.live import CURVE_WIDTH, IBP_COLOR, TITLE_SIZE
+from explorer.ui.figures import IBP_COLOR, TEXT_SIZE, readable
+
+CURVE_WIDTH = 520  # the pixel plots, two side by side under the curves
 
 
 def _fit_range(rng: Range1d, values, pad: float = 0.08, floor: float = 0.5) -> None:
@@ -34,7 +36,7 @@ def _legend_above(fig) -> None:
     lg = fig.legend[0]
     lg.orientation = "horizontal"
     lg.background_fill_alpha = 0.0
-    lg.label_text_font_size = "11px"
+    lg.label_text_font_size = TEXT_SIZE
     lg.spacing, lg.padding, lg.margin = 4, 2, 0
     fig.add_layout(lg, "above")
 
@@ -86,7 +88,7 @@ class PixelPlots:
         self.transect.line("d", "ibp", source=self.t_src, color=IBP_COLOR, line_dash="dotdash", legend_label="IBP")
         self.transect.line("d", "est", source=self.t_src, color="#1f77b4", line_width=2, legend_label="estimate")
         for f in (self.members, self.evo, self.transect):
-            f.title.text_font_size = TITLE_SIZE
+            readable(f)
             _legend_above(f)
 
     def follow(self, feed, schedule=None) -> PixelPlots:

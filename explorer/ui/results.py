@@ -1,5 +1,5 @@
-"""What a run leaves behind, built from the state: the NetCDF download (the CLI's schema), the CLI's summary, the
-PNG figure and the total std of the Uncertainty tab."""
+"""What a run leaves behind, built from the state: the NetCDF download (the CLI's schema, with the calibrated
+``uncertainty``), the CLI's summary and the PNG figure."""
 
 from __future__ import annotations
 
@@ -57,7 +57,9 @@ def png_figure(state: ExplorerState):
     else:  # rows of three: the estimates, their errors, the truth and the spreads
         panels = [("Bicubic", t.bicubic, "ssh"), ("IBP", t.ibp, "ssh"), ("DIP estimate", p.estimate, "ssh"),
                   *errors, ("DIP − truth", p.estimate - t.truth, "error"), ("Truth", t.truth, "ssh"),
-                  ("Ensemble std", p.member_std, "std"), ("Latent std", p.latent_std, "std")]
+                  ("What the network changed: DIP − IBP", p.estimate - t.ibp, "change"),
+                  ("Uncertainty σ (from the observation alone)", getattr(p, "uncertainty", None), "std"),
+                  ("Members' spread (not the uncertainty)", p.member_std, "std"), ("Latent std", p.latent_std, "std")]
     r = t.degradation.ratio
     title = f"{state.source} · ×{r}"
     if p is not None:
@@ -72,12 +74,3 @@ def png_figure(state: ExplorerState):
 def png(state: ExplorerState) -> bytes:
     """:func:`png_figure` as PNG bytes (90 dpi)."""
     return views.figure_bytes(png_figure(state))
-
-
-def total_std(twin, result) -> np.ndarray | None:
-    """The result's members' spread and calibrated sub-grid std in quadrature (dipcore.uncertainty); None when
-    the observation is too small to calibrate it."""
-    from dipcore.uncertainty import fit_stds
-
-    stds = fit_stds(twin, result)
-    return stds[1] if stds is not None else None

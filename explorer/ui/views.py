@@ -18,7 +18,7 @@ from matplotlib.colors import to_hex
 
 from dipcore import style
 from dipcore.degrade import LADDER_NAMES, ladder
-from dipcore.metrics import error_std_correlation, rmse, spread_skill, ssim
+from dipcore.metrics import rmse, ssim
 from dipcore.style import CM
 from explorer.data.geometry import Geometry
 
@@ -108,7 +108,8 @@ def figure(panels: list[tuple[str, np.ndarray | None, str]], geom: Geometry, ssh
     Parameters
     ----------
     panels : list of (str, ndarray or None, str)
-        (title, array in metres, kind) where kind is ``ssh``, ``error`` or ``std``; None arrays are left out.
+        (title, array in metres, kind) where kind is ``ssh``, ``error``, ``change`` (a difference of estimates, on a
+        symmetric scale of its own) or ``std``; None arrays are left out.
     geom : Geometry
         Coordinates and axis labels of the maps.
     ssh_clim : (float, float)
@@ -136,12 +137,15 @@ def figure(panels: list[tuple[str, np.ndarray | None, str]], geom: Geometry, ssh
                              squeeze=False, constrained_layout=True)
     extent = [geom.xs.min(), geom.xs.max(), geom.ys.min(), geom.ys.max()]
     for i, (ax, (title, arr, kind)) in enumerate(zip(axes.flat, panels)):
-        name = {"ssh": style.SSH_CMAP, "error": style.ERROR_CMAP, "std": style.STD_CMAP}[kind]
+        name = {"ssh": style.SSH_CMAP, "error": style.ERROR_CMAP, "change": style.ERROR_CMAP,
+                "std": style.STD_CMAP}[kind]
         cmap = getattr(cmocean.cm, name).copy()
         cmap = cmap.with_extremes(bad=LAND)
         a = np.asarray(arr, dtype=float) * CM
         # a spread is often far below the SSH or error scale (0.001 cm against 35 cm): its own range from 0
-        lim = {"ssh": ssh_clim, "error": (-err_lim, err_lim), "std": (0.0, std_top(a))}[kind]
+        # a difference of two estimates (DIP − IBP) on a symmetric scale of its own: a few cm where errors are tens
+        own = std_top(np.abs(a)) if kind == "change" else 0.0
+        lim = {"ssh": ssh_clim, "error": (-err_lim, err_lim), "change": (-own, own), "std": (0.0, std_top(a))}[kind]
         if geom.ys[0] > geom.ys[-1]:  # imshow with origin="lower" wants rows from south to north
             a = a[::-1]
         im = ax.imshow(np.ma.masked_invalid(a), origin="lower", extent=extent, cmap=cmap, vmin=lim[0],
@@ -152,8 +156,8 @@ def figure(panels: list[tuple[str, np.ndarray | None, str]], geom: Geometry, ssh
         if i + ncol >= len(panels):  # the lowest map of its column
             ax.set_xlabel(geom.xlabel, fontsize=9)
         ax.tick_params(labelsize=8)
-        fig.colorbar(im, ax=ax, label=f"{'std' if kind == 'std' else 'SSH' if kind == 'ssh' else 'error'} (cm)",
-                     shrink=0.8)
+        label = {"std": "σ", "ssh": "SSH", "error": "error", "change": "DIP − IBP"}[kind]
+        fig.colorbar(im, ax=ax, label=f"{label} (cm)", shrink=0.8)
     for ax in list(axes.flat)[len(panels):]:
         ax.axis("off")
     if lines:
@@ -217,29 +221,58 @@ def comparison_images(twin, result, baseline_scores: dict, ssh_clim: tuple[float
     return hv.Layout(ims).cols(3)
 
 
-def uncertainty_text(result, twin, total: np.ndarray | None = None) -> str:
-    """The Uncertainty tab's scores of a run's ``result`` on ``twin``: the ensemble std's correlation with the
-    error and its spread/skill, and the same for the ``total`` std (members and sub-grid) when given."""
+def reliability_plot(bins: dict[str, tuple[np.ndarray, np.ndarray]], title: str = "") -> hv.Overlay:
+    """The reliability diagram: for each σ (by label), the RMS error of the cells in each bin of predicted σ against
+    the bin's mean σ (cm), with the 1:1 line a calibrated σ follows. ``bins``: ``{label: (σ_mean, rms_error)}`` in
+    metres (:func:`dipcore.metrics.spread_error_bins`)."""
+    kd = hv.Dimension("sigma", label="predicted σ", unit="cm")
+    vd = hv.Dimension("rmse", label="RMS error in the bin", unit="cm")
+    colours = ["#d62728", "#1f77b4", "#9467bd"]
+    top = max([float(np.nanmax(v)) * CM for pair in bins.values() for v in pair if np.size(v)] + [1e-3])
+    parts = [hv.Curve(([0, top], [0, top]), kd, vd, label="1:1 (calibrated)").opts(color="black",
+                                                                                   line_dash="dashed")]
+    for (label, (sig, err)), colour in zip(bins.items(), colours):
+        pts = (np.asarray(sig) * CM, np.asarray(err) * CM)
+        parts += [hv.Curve(pts, kd, vd, label=label).opts(color=colour, line_width=3),
+                  hv.Scatter(pts, kd, vd, label=label).opts(color=colour, size=8)]
+    return hv.Overlay(parts).opts(title=title, width=560, height=360, legend_position="top_left", show_grid=True,
+                                  xlim=(0, top * 1.05), ylim=(0, top * 1.05), fontsize={"title": 15, "labels": 13,
+                                                                                      "ticks": 13, "legend": 13})
+
+
+def calibration_text(result, twin) -> str:
+    """The Uncertainty tab's scores of a run's calibrated ``uncertainty`` on ``twin`` (Markdown): ±1σ and ±2σ
+    coverage against a Gaussian's 68 % and 95 %, the CRPS beside that of a flat σ equal to the true RMSE (the oracle
+    to beat), spread/skill, the expected RMSE beside the real one; then the members' spread, by its honest name."""
+    from dipcore.metrics import calibration
+
     p, t = result, twin
-    if p is None:
-        return "Run a fit to compare its uncertainty with the actual error."
     lines = []
-    if p.member_std is not None:
-        c = error_std_correlation(p.member_std, p.estimate, t.truth)
-        ss = spread_skill(p.member_std, p.estimate, t.truth)
-        txt = (f"Ensemble std: **corr(|error|, std) = {c:.2f}** · **spread/skill = {ss:.2f}** "
-               "(√mean variance / RMSE; 1 = calibrated, < 1 = over-confident)")
-        if p.latent_std is not None:
-            txt += f" · corr(|error|, latent std) = {error_std_correlation(p.latent_std, p.estimate, t.truth):.2f}"
-        lines.append(txt)
+    unc = getattr(p, "uncertainty", None)
+    if unc is not None:
+        c = calibration(unc, p.estimate, t.truth)
+        beats = "beats" if c["crps_cm"] < c["crps_flat_cm"] else "does not beat"
+        lines.append(f"**Coverage:** the truth lies within ±1σ of the estimate on **{c['coverage_1sigma']:.0%}** of "
+                     f"the cells and within ±2σ on **{c['coverage_2sigma']:.0%}** (a calibrated Gaussian σ: 68 % "
+                     "and 95 %).")
+        lines.append(f"**CRPS** {c['crps_cm']:.3f} cm against {c['crps_flat_cm']:.3f} cm for a flat σ equal to the "
+                     f"true RMSE (an oracle: it knows the truth): the map {beats} it (lower is better). "
+                     f"Spread/skill {c['spread_skill']:.2f} (1 = calibrated), corr(|error|, σ) {c['corr']:.2f}.")
+        expected = getattr(p, "expected_rmse", None)
+        if expected is not None:
+            lines.append(f"**Expected RMSE ≈ {expected * CM:.2f} cm** (the σ map's RMS, from the observation alone, "
+                         f"prior '{p.uncertainty_prior}') against the real {c['rmse'] * CM:.2f} cm.")
     else:
-        lines.append("Run a fit with K > 1 members to see the ensemble spread against the error.")
-    if total is not None:
-        lines.append(f"Total std (members and the sub-grid error no member sees, calibrated on the observation "
-                     f"itself): **corr = {error_std_correlation(total, p.estimate, t.truth):.2f}** · "
-                     f"**spread/skill = {spread_skill(total, p.estimate, t.truth):.2f}**")
+        lines.append("This run has no calibrated uncertainty: it is computed at the end of a fit (a stopped run "
+                     "has none). Run one to the end.")
+    if p.member_std is not None:
+        m = calibration(p.member_std, p.estimate, t.truth)
+        why = (": every member invents the same detail below the coarse cell, so they agree far more than they err"
+               if m["spread_skill"] < 0.5 else "")
+        lines.append(f"**Members' spread** (how much the K networks disagree; not the uncertainty): spread/skill "
+                     f"{m['spread_skill']:.2f}, ±1σ coverage {m['coverage_1sigma']:.0%}{why}.")
     return "\n\n".join(lines)
 
 
-__all__ = ["AMP", "BALANCE", "LAND", "comparison_images", "error_std_plot", "figure", "figure_bytes", "figure_png",
-           "image", "kdims", "ladder_images", "scores", "std_top", "uncertainty_text"]
+__all__ = ["AMP", "BALANCE", "LAND", "calibration_text", "comparison_images", "error_std_plot", "figure", "figure_bytes",
+           "figure_png", "image", "kdims", "ladder_images", "reliability_plot", "scores", "std_top"]
