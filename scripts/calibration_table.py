@@ -57,7 +57,7 @@ def table(folder: Path) -> list[str]:
              "CRPS | `uncertainty` s/s · ±2σ · CRPS · corr | flat-oracle CRPS | expected / real RMSE |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows(folder):
-        case = r["case"].split("/")[-1]
+        case = label(r["case"])
         lines.append(
             f"| {case} | {r['ratio']} | {float(r['noise']):g} | {r['prior']} | {r['iters']} | "
             f"{_f(r, 'rmse_cm'):.3f} ({ibp.get((r['case'], r['ratio'], r['noise']), float('nan')):.3f}) | "
@@ -122,11 +122,19 @@ def standing(folder: Path, matrix: Path) -> list[str]:
         name = "turbulence" if case == "turbulence:1@0:128,0:128" else case  # the matrix's own cases only
         prev = old.get((name, ratio, noise), "–")
         gain = 100 * (rs["default"][0] / rs["ibp"][0] - 1)
-        lines.append(f"| {case.split('/')[-1]} | {ratio} | {noise} | "
+        lines.append(f"| {label(case)} | {ratio} | {noise} | "
                      + " | ".join(f"{rs[k][0]:.3f} / {rs[k][1]:.3f}" for k in ("bicubic", "ibp"))
                      + f" | {prev} | {rs['default'][0]:.3f} / {rs['default'][1]:.3f} | {m['default']['iters']} | "
                        f"{gain:+.1f} % |")
     return lines
+
+
+def label(case: str) -> str:
+    """A short name for a case: the sample's, or ``crop@y0,x0`` for an index crop of a file."""
+    name, _, box = case.partition("@")
+    if "/" in name or name.endswith(".nc"):
+        return "crop@" + ",".join(part.split(":")[0] for part in box.split(",")) if box else Path(name).stem[:12]
+    return case if len(case) <= 16 else case[:16]
 
 
 def figure(folder: Path) -> Path:
@@ -143,8 +151,9 @@ def figure(folder: Path) -> Path:
             if r["prior"] != prior:
                 continue
             s, e = json.loads(r["unc_bins_sigma_cm"]), json.loads(r["unc_bins_rmse_cm"])
-            ax.plot(s, e, "o-", ms=3, lw=1, alpha=0.8,
-                    label=f"{r['case'].split('/')[-1][:14]} ×{r['ratio']} n{float(r['noise']):g}")
+            n = sum(1 for line in ax.get_lines())
+            ax.plot(s, e, "o-", ms=3, lw=1, alpha=0.85, color=plt.cm.tab20(n % 20), ls="-" if n < 20 else "--",
+                    label=f"{label(r['case'])} ×{r['ratio']} n{float(r['noise']):g}")
             lo, hi = min(lo, *s, *e), max(hi, *s, *e)
         if hi > 0:
             ax.plot([lo, hi], [lo, hi], "k--", lw=1.5, label="1:1 (calibrated)")
