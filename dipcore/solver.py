@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 import numpy as np
 import torch
@@ -24,6 +24,9 @@ from dipcore.fitting.setup import FitData, Networks, Optimiser, base_field, fine
 from dipcore.fitting.tracking import Ema, HeldOut, Report, Settle, holdout_cells
 from dipcore.recipes import DEFAULT_RECIPE, RECIPES, Recipe, get_recipe  # noqa: F401  (the app reads them here)
 from dipcore.recipes import guided_recipe
+
+if TYPE_CHECKING:  # the guide package loads when a fit is given a guide
+    from dipcore.guide import GuideReport
 
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
@@ -67,8 +70,8 @@ class Progress:
                                            # the observation alone: dipcore.uncertainty.predictive_std)
     expected_rmse: float | None = None     # last event: its RMS over the ocean (metres), the error the fit expects
     uncertainty_prior: str | None = None   # last event: the prior of what lies below the coarse cell it used
-    guide: object | None = None  # a fit given a guide: its dipcore.guide.GuideReport (used or not, why, the gate's
-                                 # numbers, the guide on the fine grid, the classical guided estimate)
+    guide: GuideReport | None = None  # a fit given a guide: used or not, why, the gate's numbers, the guide on the
+                                      # fine grid, the classical guided estimate (dipcore.guide.GuideReport)
 
     @property
     def iters_per_s(self) -> float:
@@ -110,7 +113,7 @@ class Events:
     degradation: Degradation
     spacing_km: float | None
     prior: str
-    guide: object | None = None      # the GuideReport of a guided fit (its skill scales the uncertainty)
+    guide: GuideReport | None = None  # a guided fit's report (its skill scales the uncertainty)
 
     def __call__(self, step: int, misfit: torch.Tensor, losses: list[float] | None, fields: np.ndarray,
                  last: bool, latent: tuple[np.ndarray, np.ndarray] | None = None, **extra: object) -> Progress:
@@ -227,8 +230,8 @@ def fit(observation: np.ndarray, degradation: Degradation, recipe: str | Recipe 
                           "use fewer members, a smaller region or --device cpu") from exc
 
 
-def _guided(guide: object | None, recipe: Recipe, observation: np.ndarray, degradation: Degradation,
-            mask: np.ndarray, seeds: list[int]) -> tuple[Recipe, np.ndarray | None, np.ndarray | None, object | None]:
+def _guided(guide: object | None, recipe: Recipe, observation: np.ndarray, degradation: Degradation, mask: np.ndarray,
+            seeds: list[int]) -> tuple[Recipe, np.ndarray | None, np.ndarray | None, GuideReport | None]:
     """What a guide changes in a fit (:func:`dipcore.guide.plan_guide`; a ``GuidePlan`` is taken as it is): the
     recipe that runs (the unguided default, exactly, when the gate refused the guide; for the guided recipe's
     iteration count, the default's for the guided default), each member's sub-cell detail, the networks' guide

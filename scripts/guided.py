@@ -7,18 +7,19 @@ ratio, noise, guide and method (docs/results.md, "SST-guided downscaling").
 
 Cases (twins with truth, SSH and its guide on one fine grid):
 ``sqg[:seed[:coupling_noise]][@y0:y1,x0:x1]`` the synthetic SQG pair of :func:`dipcore.synthetic.sqg_pair` (256²,
-seed 1, its default coupling noise 0.5, crop 0:128,0:128 by default: the SSH is §0's ``turbulence:1@0:128,0:128``); ``roms[:time]`` ROMS TXLA ``zeta`` with its
-surface ``temp`` (``assets/roms_txla_sst.nc``); ``blacksea`` the DUACS Black Sea ADT at 1/8° with the Copernicus L4
-SST at 1/24° of the same day regridded onto it (``../shared/data``; a weak twin: the L4 ADT is smoother than its
-grid).
+seed 1, its default coupling noise 0.5, crop 0:128,0:128 by default: the SSH is §0's ``turbulence:1@0:128,0:128``);
+``roms[:time]`` ROMS TXLA ``zeta`` with its surface ``temp`` (``assets/roms_txla_sst.nc``); ``blacksea`` the DUACS
+Black Sea ADT at 1/8° with the Copernicus L4 SST at 1/24° of the same day regridded onto it (``../shared/data``; a
+weak twin: the L4 ADT is smoother than its grid).
 
 Guides: ``matched`` the case's own; ``white`` white noise; ``other-region`` the case's guide rolled by half the field
 both ways (another region's SST, same statistics); ``other-day`` (``sqg`` only) the SST of the same run two eddy
 turnovers later. Methods: ``bicubic``, ``ibp``; ``esqg`` SSH from the guide alone through eSQG, amplitude and mean
 fitted to the coarse data; ``oracle`` (not a method: it knows the truth) IBP plus the truth-fitted scalar times the
-guide's eSQG sub-cell detail, with that detail's correlation to IBP's error; ``regression`` the gate's guided IBP (IBP plus the guide's scaled sub-cell detail,
-back-projected; IBP when the gate refuses the guide); ``default:K`` the unguided default; ``guided:K`` the default
-given the guide (gated); any guided recipe ``NAME:K`` (``guided_skip``, ``guided_pix``) forced past the gate.
+guide's eSQG sub-cell detail, with that detail's correlation to IBP's error; ``regression`` the gate's guided IBP
+(IBP plus the guide's scaled sub-cell detail, back-projected; IBP when the gate refuses the guide); ``default:K`` the
+unguided default; ``guided:K`` the default given the guide (gated); any guided recipe ``NAME:K`` (``guided_skip``,
+``guided_pix``) forced past the gate.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ import numpy as np
 import torch
 
 from dipcore import metrics
-from dipcore.degrade import Degradation
+from dipcore.degrade import fill_nearest
 from dipcore.errors import SSHDipWarning
 from dipcore.guide import GATE_R2, Guide, detail, esqg_alone, guide_on_grid, load_guide, plan_guide, transform
 from dipcore.io import Field, load_field
@@ -92,8 +93,6 @@ def guide_for(which: str, twin, own: np.ndarray, others: dict) -> np.ndarray | N
     else:
         return None
     g = np.where(twin.mask, g, np.nan)
-    from dipcore.degrade import fill_nearest
-
     return np.where(twin.mask, fill_nearest(g), np.nan).astype(np.float32)  # a rolled map's land is a gap here
 
 

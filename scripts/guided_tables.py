@@ -51,7 +51,8 @@ def twin_table(df: pd.DataFrame, case: str) -> list[str]:
         out.append(f"| ×{r} | {100 * n:.0f} % | {cell['bicubic']} | {cell['ibp']} | {cell['esqg']} | "
                    f"{cell['regression']} | {cell['default:4']} | **{cell['guided:4']}** | {_pct(g, i)} | "
                    f"{_pct(g, k)} | {gate} | {_get(d, 'oracle', 'oracle_corr'):.2f} | "
-                   f"{_get(d, 'default:4', 'unc_spread_skill'):.2f} → {_get(d, 'guided:4', 'unc_spread_skill'):.2f} | "
+                   f"{_get(d, 'default:4', 'unc_spread_skill'):.2f} → "
+                   f"{_get(d, 'guided:4', 'unc_spread_skill'):.2f} | "
                    f"{_get(d, 'guided:4', 'unc_crps_cm'):.3f} / {_get(d, 'guided:4', 'unc_crps_flat_cm'):.3f} |")
     return out + [""]
 

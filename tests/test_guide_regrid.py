@@ -117,3 +117,14 @@ def test_a_guide_without_coordinates_must_have_the_fields_shape():
 def test_an_array_guide_must_be_a_map():
     with pytest.raises(SSHDipError, match="2-D map"):
         Guide.from_array(np.zeros(5))
+
+
+def test_a_guide_is_read_and_regridded_in_one_call_from_a_path_or_an_uploads_bytes():
+    field = load_field(ROMS_SST, var="zeta", time=1, index_crop=(100, 164, 120, 248))
+    from dipcore.guide import load_guide_on
+
+    by_spec = load_guide_on(f"{ROMS_SST}:temp", field.data, field.mask)
+    by_bytes = load_guide_on(ROMS_SST.read_bytes(), field.data, field.mask, var="temp")
+    np.testing.assert_array_equal(by_spec.values, by_bytes.values)
+    assert by_spec.time.endswith("16:00:00") and by_spec.time_offset_days == 0.0   # the field's own step, time 1
+    assert by_bytes.source == "<upload>"

@@ -108,6 +108,11 @@ def test_a_bad_guide_is_one_line_and_exit_code_2(tmp_path, capsys, spec, words):
     assert code == 2 and len(err) == 1 and words in err[0] and "Traceback" not in err[0]
 
 
+def test_arch_does_not_go_with_a_guide(tmp_path, capsys):
+    code, _ = _cli(tmp_path, "--guide", f"{ROMS_SST}:temp", "--arch", "decoder")
+    assert code == 2 and "--arch does not go with --guide" in capsys.readouterr().err
+
+
 def test_a_guide_of_another_region_is_refused_on_the_grid(tmp_path, capsys):
     lat, lon = np.linspace(-10, -5, 20), np.linspace(100, 105, 20)
     xr.Dataset({"sst": (("lat", "lon"), np.random.default_rng(0).random((20, 20)), {"units": "K"})},

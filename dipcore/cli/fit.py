@@ -62,16 +62,6 @@ def add_guide_options(p: argparse.ArgumentParser) -> None:
                    help="time index of the guide (default: the step nearest the SSH's time, else 0)")
 
 
-def load_guide_on(spec: str, target, mask, time: int | None, when: str | None):
-    """The guide ``FILE[:VAR]`` read and put onto the fine grid of ``target`` (a 2-D DataArray) over ``mask``."""
-    from dipcore.guide import guide_on_grid, load_guide, parse_guide_spec
-    from dipcore.guide.reading import time_of
-
-    path, var = parse_guide_spec(spec)
-    when = when or time_of(target)  # a file of one time step keeps it as a scalar coordinate
-    return guide_on_grid(load_guide(path, var=var, time=time, when=when), target, mask, when=when)
-
-
 def _load(source: str, **kwargs):
     """A sample by name or a file by path (a name that is neither is a user error)."""
     from dipcore.io import load_field
@@ -112,8 +102,14 @@ def cmd_fit(args: argparse.Namespace) -> int:
     config["arch"] = recipe.arch
     guide = None
     if args.guide:
+        from dipcore.guide import load_guide_on
+
+        if args.arch is not None:
+            raise SSHDipError("--arch does not go with --guide: the guided recipes name their networks (--recipe "
+                              "guided, guided_skip or guided_pix)")
         config["guide"] = args.guide
-        guide = load_guide_on(args.guide, twin.field.data, twin.mask, args.guide_time, field.attrs.get("time"))
+        guide = load_guide_on(args.guide, twin.field.data, twin.mask, time=args.guide_time,
+                              when=field.attrs.get("time"))
     events = fit(twin.observation, twin.degradation, recipe, members=args.members,
                  latent_samples=args.latent_samples, iters=args.iters, seed=args.seed, device=device,
                  every=10, truth=twin.truth, dx_km=twin.dx_km, keep_members=args.members > 1, guide=guide,
@@ -183,4 +179,4 @@ def guide_lines(facts: dict) -> list[str]:
     return [f"guide        {g['file']}:{g['variable']} ({100 * g['coverage']:.0f} % coverage): {g['message']}{ibp}"]
 
 
-__all__ = ["add_guide_options", "add_parser", "cmd_fit", "guide_lines", "load_guide_on", "uncertainty_lines"]
+__all__ = ["add_guide_options", "add_parser", "cmd_fit", "guide_lines", "uncertainty_lines"]

@@ -15,6 +15,7 @@ how many).
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -24,7 +25,7 @@ from scipy import interpolate, ndimage
 from dipcore.cleaning import warn
 from dipcore.degrade import fill_nearest
 from dipcore.errors import SSHDipError
-from dipcore.guide.reading import GuideSource, time_of
+from dipcore.guide.reading import GuideSource, load_guide, parse_guide_spec, time_of
 from dipcore.io import grid_spacing_km, latlon
 
 MIN_COVERAGE = 0.5    # share of the field's ocean cells the guide must cover
@@ -246,4 +247,20 @@ def guide_on_grid(source: GuideSource, target: xr.DataArray, mask: np.ndarray | 
                  source.time, offset, own, tuple(notes), fine)
 
 
-__all__ = ["Guide", "MAX_OFFSET_DAYS", "MIN_COVERAGE", "WARN_COVERAGE", "check_guide", "guide_on_grid"]
+def load_guide_on(source: str | os.PathLike | bytes, target: xr.DataArray, mask: np.ndarray | None = None, *,
+                  var: str | None = None, time: int | None = None, when: str | None = None) -> Guide:
+    """Read a guide and put it on ``target``'s grid in one call (what ``--guide`` and an upload need).
+
+    ``source`` is a path, ``FILE:VAR`` or a file's bytes; ``var``/``time`` as for :func:`load_guide` (``var``
+    overrides a ``:VAR``); the SSH's time ``when`` defaults to ``target``'s (its ``time`` attribute, else its scalar
+    time coordinate) and picks the guide's nearest step. See :func:`guide_on_grid` for ``mask`` and the checks.
+    """
+    if not isinstance(source, (bytes, bytearray, memoryview)):
+        source, named = parse_guide_spec(os.fspath(source))
+        var = var or named
+    when = when or target.attrs.get("time") or time_of(target)
+    return guide_on_grid(load_guide(source, var=var, time=time, when=when), target, mask, when=when)
+
+
+__all__ = ["Guide", "MAX_OFFSET_DAYS", "MIN_COVERAGE", "WARN_COVERAGE", "check_guide", "guide_on_grid",
+           "load_guide_on"]
