@@ -101,6 +101,7 @@ class LiveMaps:
             "std": mk(SIGMA_TITLES["before"], AMP, "σ"),
         }
         self.maps["estimate"].source.js_on_change("tags", CustomJS(args=dict(ack=self.ack), code=ACK_JS))
+        self.maps["change"].source.name = "ssh-change"  # by name: the browser tests find it
         self.rmse = LiveCurve("RMSE vs iteration (cm, from 0)", "RMSE (cm)", width=CELL_WIDTH, height=CURVE_HEIGHT)
         self.ssim = LiveCurve("SSIM vs iteration (0 to 1)", "SSIM", width=CELL_WIDTH, height=CURVE_HEIGHT, top=1.0)
         feed = state.feed

@@ -154,7 +154,8 @@ def artifacts():
 
 def stand_in_fit(rate: float):
     """A stand-in for ``dipcore.solver.fit`` yielding Progress events of the truth plus shrinking noise at ``rate``
-    per second (or as fast as it can): what the page receives from a fast (GPU) fit, without its cost."""
+    per second (or as fast as it can): what the page receives from a fast (GPU) fit, without its cost. Its last
+    event carries a calibrated uncertainty as the real fit's does (σ: the noise's std, flat)."""
     from dipcore import metrics
     from dipcore.solver import Progress
 
@@ -167,10 +168,14 @@ def stand_in_fit(rate: float):
             noise = rng.standard_normal((members, *truth.shape), dtype=np.float32) * np.float32(0.05 / np.sqrt(step))
             mem = truth[None] + noise
             est = mem.mean(axis=0)
+            last = step == iters
+            sigma = 0.05 / np.sqrt(step) / np.sqrt(members)
+            unc = np.where(np.isfinite(truth), sigma, np.nan).astype(np.float32) if last else None
             yield Progress(step=step, iters=iters, loss=np.zeros(members, np.float32), estimate=est,
                            member_std=mem.std(axis=0, ddof=1) if members > 1 else None,
                            elapsed=time.perf_counter() - t0, metrics={"rmse": metrics.rmse(est, truth), "ssim": 0.9},
-                           members=mem, done=step == iters)
+                           members=mem, done=last, uncertainty=unc, expected_rmse=sigma if last else None,
+                           uncertainty_prior="mapped" if last else None)
     return fake
 
 

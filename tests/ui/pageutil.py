@@ -16,12 +16,26 @@ def progress_text(page) -> str:
     return page.locator(".ssh-progress pre").first.inner_text().strip()
 
 
-def wait_enabled(page, name: str) -> None:
+def wait_enabled(page, name: str, exact: bool = True) -> None:
     """Wait (Playwright's default 5 s) until button ``name`` is enabled: a run's end re-enables Run and the downloads
     a moment after its "stopped"/"done" line, which goes out first (explorer.run.fit_session)."""
     from playwright.sync_api import expect
 
-    expect(page.get_by_role("button", name=name, exact=True)).to_be_enabled()
+    expect(page.get_by_role("button", name=name, exact=exact)).to_be_enabled()
+
+
+def horizontal_scroll(page) -> tuple[int, int]:
+    """(the page's scroll width, the window's inner width): no sideways scroll when the first is not larger."""
+    return page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+
+
+def on_first_screen(locator, width: int = 1440, height: int = 900) -> bool:
+    """Whether the element is shown and wholly inside the first screen (no scrolling)."""
+    if not locator.is_visible():
+        return False
+    box = locator.bounding_box()
+    return box is not None and box["x"] >= 0 and box["y"] >= 0 and box["x"] + box["width"] <= width \
+        and box["y"] + box["height"] <= height
 
 
 def set_input(page, cls: str, value: str) -> None:

@@ -63,16 +63,16 @@ def test_run_streams_then_download_and_stop_in_the_browser(browser, served):
     page.set_default_timeout(60_000)
     try:
         page.goto(url)
-        page.get_by_role("button", name="Downscale").click()
+        page.get_by_role("button", name="Downscale", exact=True).click()
         wait_until(lambda: tabs and tabs[0].state.snapshot is not None)
         page.get_by_text("running: step").wait_for()
         page.get_by_text("done in").wait_for(timeout=30_000)
         with page.expect_download() as dl:
-            page.get_by_role("button", name="Download NetCDF").click()
+            page.get_by_role("button", name="Download field_x4_downscaled.nc").click()  # the label names the file
         assert dl.value.suggested_filename == "field_x4_downscaled.nc"
         # a slow run: Stop ends it
         tabs[0].state.iters = 400
-        page.get_by_role("button", name="Downscale").click()
+        page.get_by_role("button", name="Downscale", exact=True).click()
         page.get_by_text("running: step").wait_for()
         page.get_by_role("button", name="Stop").click()
         page.get_by_text("stopped at step").wait_for(timeout=10_000)
@@ -99,10 +99,10 @@ def test_a_sample_of_several_days_shows_a_time_step_box_that_loads_the_day(brows
         wait_until(lambda: s.time_index == 3)
         page.get_by_text("time step 3").first.wait_for()
         assert not np.array_equal(np.asarray(s.field.values), first, equal_nan=True), "the same map again"
-        page.get_by_role("button", name="Downscale").click()
+        page.get_by_role("button", name="Downscale", exact=True).click()
         page.get_by_text("done in").wait_for(timeout=30_000)
         with page.expect_download() as dl:
-            page.get_by_role("button", name="Download NetCDF").click()
+            page.get_by_role("button", name=f"Download {s.sample}_t3_x4_downscaled.nc").click()
         assert dl.value.suggested_filename == f"{s.sample}_t3_x4_downscaled.nc"
         os.makedirs("/tmp/shots", exist_ok=True)
         page.screenshot(path="/tmp/shots/downscale_time_step.png", full_page=True)

@@ -135,9 +135,16 @@ def test_page_loads_with_the_sample(page, server, artifacts):
     assert elapsed < 30  # generous on a loaded 2-core CI box; measured typical value is reported by the benchmark
 
 
-def _run_small(page) -> None:
-    """Start a 2000-step run with K = 2 on a 64×128 crop: half the work per step on a busy CPU."""
+def _run_small(page, app=None, recipe: str | None = None) -> None:
+    """Start a 2000-step run with K = 2 on a 64×128 crop: half the work per step on a busy CPU. ``recipe``: picked
+    first in ``app``'s page (its own iteration count comes with it, then 2000 replaces it)."""
     _crop_small(page, "0 64 0 128")
+    if recipe is not None:
+        page.locator(".w-recipe select").first.select_option(recipe)
+        deadline = time.time() + 10
+        while app.recipe != recipe and time.time() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.3)                                 # the recipe's own count reaches the box before ours
     _set(page, "w-iters", "2000")
     handle = page.locator(".w-members .noUi-handle").first
     handle.focus()
@@ -148,8 +155,12 @@ def _run_small(page) -> None:
 
 
 def test_run_streams_and_stop_halts(page, server, artifacts):
+    """A real fit streams and Stop halts it. The recipe is 'dip1500', which has no stopping rule: the default
+    'dip' now ends by itself (~step 360 here) and could end before the test presses Stop."""
     _open(page, server)
-    _run_small(page)
+    app = server["apps"][-1]
+    _run_small(page, app, recipe="dip1500")
+    assert app.recipe == "dip1500" and app.iters == 2000
     deadline = time.time() + 120
     while not _progress(page).startswith("step 2/") and time.time() < deadline:
         time.sleep(0.1)                                # a curve needs two points
@@ -208,30 +219,74 @@ def test_run_streams_and_stop_halts(page, server, artifacts):
     assert server['apps'][-1].live.rtts, "the browser never acknowledged an image update"
 
 
-def test_default_recipe_rmse_moves_during_a_run(page, server, artifacts):
-    """The network must visibly learn: with the default recipe (a real fit, K = 2 on a 64×128 crop) the RMSE the
-    progress text shows at a later step differs from the one at an early step by at least 5 %."""
-    from dipcore.solver import DEFAULT_RECIPE
+def _load() -> str:
+    """The machine's load, as ``uptime`` says it (a run's time means little without it)."""
+    import subprocess
+
+    try:
+        return subprocess.run(["uptime"], capture_output=True, text=True, timeout=5).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "load %.2f %.2f %.2f" % os.getloadavg()
+
+
+def _percentages(text: str) -> list[int]:
+    return [int(v) for v in re.findall(r"(\d+)%", text)]
+
+
+def test_a_default_run_ends_by_itself_says_why_and_its_uncertainty_is_checked(page, server, artifacts):
+    """Issues 25 and 23, a real fit with the page's defaults, which are the CLI's (the default recipe with its own
+    count as a cap, the Gulf Stream ×8, K = 4): while it runs the page says the count is a cap; the network visibly
+    learns (its RMSE moves by ≥ 5 %); it ends by itself, saying where and why; then the Uncertainty tab reads the
+    calibrated σ's coverage, as dipcore computes it. Its wall time and the machine's load are printed (the issue's
+    target on this sample is ≤ 90 s; a 2-core machine that other jobs keep busy is slower, so the bound here is
+    generous: a fit that never settled would take ~5 times longer, at its cap)."""
+    from dipcore.metrics import calibration
+    from dipcore.recipes import DEFAULT_MEMBERS, DEFAULT_RECIPE, get_recipe
 
     _open(page, server)
     app = server["apps"][-1]
-    assert app.recipe == DEFAULT_RECIPE
-    _run_small(page)
+    rec = get_recipe(DEFAULT_RECIPE)
+    assert (app.recipe, app.iters, app.members, app.ratio) == (DEFAULT_RECIPE, rec.iters, DEFAULT_MEMBERS, 8)
+    before = _load()
+    t0 = time.perf_counter()
+    page.get_by_role("button", name="Run", exact=True).click()
+    progress = page.locator(".ssh-progress pre")
+    progress.get_by_text(f"/{rec.iters} (a cap: it stops once the estimate settles)").wait_for(timeout=120_000)
     early = later = None
-    deadline = time.time() + 240
-    while time.time() < deadline and (later is None or later[0] < 200) and not (app.step > 0 and not app.running):
+    eta_said = False
+    deadline = time.time() + 1200
+    while time.time() < deadline and not _progress(page).startswith("done"):
         shown = _rmse_shown(page)                      # the first reading is the early one, the last the later one
         early, later = early or shown, shown or later
-        time.sleep(0.2)
-    page.screenshot(path=os.path.join(artifacts, "ui_default_recipe.png"), full_page=True)
-    if app.running:
-        page.get_by_role("button", name="Stop", exact=True).click()
-    assert app.wait(60)
-    assert early is not None and later is not None and later[0] > early[0], (early, later, _progress(page))
+        if shown and "at most" in _progress(page):
+            eta_said = True
+        time.sleep(0.5)
+    took = time.perf_counter() - t0
+    text = _progress(page)
+    print(f"default run on the page: {took:.1f} s from the click to '{text[:60]}…'\n  before: {before}\n"
+          f"  after:  {_load()}")
+    page.screenshot(path=os.path.join(artifacts, "ui_default_run.png"))
+    m = re.search(rf"settled at step (\d+) of at most {rec.iters} \(the estimate no longer moved\)", text)
+    assert m, text
+    step = int(m.group(1))
+    assert rec.min_iters <= step < rec.iters and app.result.step == step and app.end_reason == "settled"
+    assert eta_said, "the ETA never said 'at most'"
+    assert early is not None and later is not None and later[0] > early[0], (early, later, text)
     change = abs(later[1] - early[1]) / early[1]
-    print(f"default recipe {DEFAULT_RECIPE}: RMSE {early[1]:.2f} cm at step {early[0]}, {later[1]:.2f} cm at step "
-          f"{later[0]} ({change:.1%})")
-    assert change >= 0.05, f"the RMSE moved by {change:.1%} from step {early[0]} to {later[0]}: {early} → {later}"
+    print(f"RMSE {early[1]:.2f} cm at step {early[0]}, {later[1]:.2f} cm at step {later[0]} ({change:.1%})")
+    assert change >= 0.05, f"the RMSE moved by {change:.1%} from step {early[0]} to {later[0]}"
+    # the Uncertainty tab: the coverage of the fit's calibrated σ, as dipcore computes it
+    page.get_by_text("Uncertainty", exact=True).first.click()
+    line = page.locator(".ssh-coverage").first.get_by_text("within ±1σ").first
+    line.wait_for()
+    shown = _percentages(line.inner_text())       # the paragraph: "… within ±1σ … on 77% … within ±2σ on 95% …"
+    c = calibration(app.result.uncertainty, app.result.estimate, app.run_twin.truth)
+    assert shown[:2] == [int(f"{100 * c[k]:.0f}") for k in ("coverage_1sigma", "coverage_2sigma")], (shown, c)
+    assert page.locator(".reliability").first.is_visible()
+    print(f"coverage ±1σ {shown[0]}%, ±2σ {shown[1]}%; CRPS {c['crps_cm']:.3f} cm vs flat σ "
+          f"{c['crps_flat_cm']:.3f} cm; expected RMSE {app.result.expected_rmse * 100:.2f} cm, real "
+          f"{c['rmse'] * 100:.2f} cm")
+    page.screenshot(path=os.path.join(artifacts, "ui_uncertainty_tab.png"))
 
 
 def test_bad_upload_shows_a_message_and_a_good_run_follows(page, server, artifacts, tmp_path):
@@ -239,7 +294,7 @@ def test_bad_upload_shows_a_message_and_a_good_run_follows(page, server, artifac
     junk = tmp_path / "junk.nc"
     junk.write_bytes(os.urandom(4096))
     page.locator(".w-upload input[type=file]").first.set_input_files(str(junk))
-    alert = page.locator(".ssh-error").get_by_text("cannot read").first
+    alert = page.locator(".ssh-error").get_by_text("not a NetCDF file this page can read").first
     alert.wait_for(state="visible")
     page.screenshot(path=os.path.join(artifacts, "ui_bad_upload.png"), full_page=False)
     # the sample is still loaded and a short run works
@@ -251,7 +306,7 @@ def test_bad_upload_shows_a_message_and_a_good_run_follows(page, server, artifac
         time.sleep(0.2)
     assert "done at step 3/3" in _progress(page), _progress(page)
     assert not alert.is_visible()
-    wait_enabled(page, "Download NetCDF")
+    wait_enabled(page, "Download NetCDF: ×8 run on gulfstream")
 
 
 def test_two_tabs_run_two_fits_and_closing_one_stops_its_fit(page, server, serve_fit, ui_helpers):
@@ -298,7 +353,7 @@ def test_a_1024_field_streams_rasterised_maps_and_stops(page, server, artifacts,
     """A 1024² field (the sample tiled) with a stand-in fit at 20 events/s: maps are rasterised to at most
     MAX_DISPLAY cells a side, pushed at most every LARGE_PERIOD, and Stop still reacts within a second."""
     from dipcore.samples import load_sample
-    from explorer.ui.live import MAX_DISPLAY
+    from explorer.ui.figures import MAX_DISPLAY
     from explorer.run.fit_session import LARGE_PERIOD
 
     serve_fit(ui_helpers.stand_in_fit(20.0))
@@ -371,16 +426,17 @@ def test_a_1440x900_screen_holds_the_page_and_the_console_stays_quiet(browser, s
         assert page.locator(".ssh-credit").get_by_text("Copernicus").is_visible()
         # before any run the Uncertainty tab says what will be there, not an empty axis
         page.get_by_text("Uncertainty", exact=True).first.click()
-        page.get_by_text(re.compile(r"Run a fit with K > 1")).first.wait_for()
+        page.get_by_text(re.compile(r"Run a fit to the end to see its uncertainty")).first.wait_for()
         page.get_by_text("Explore", exact=True).first.click()
         page.locator(".map-truth canvas").first.wait_for(state="visible")
         time.sleep(0.5)
         # hover: the value in cm and where in lon/lat; "land" on land (the Gulf Stream sample's top left)
         truth = page.locator(".map-truth canvas").first.bounding_box()
-        page.mouse.move(truth["x"] + 0.45 * truth["width"], truth["y"] + 0.8 * truth["height"])
+        # the canvas holds title, axes and colour bar: its plot frame spans about 0.14-0.76 of its height here
+        page.mouse.move(truth["x"] + 0.45 * truth["width"], truth["y"] + 0.55 * truth["height"])
         page.get_by_text(re.compile(r"^-?\d+\.\d\d cm$")).first.wait_for(state="visible", timeout=10_000)
         page.get_by_text(re.compile(r"^-?\d+\.\d\d °E$")).first.wait_for(state="visible", timeout=10_000)
-        page.mouse.move(truth["x"] + 0.15 * truth["width"], truth["y"] + 0.12 * truth["height"])
+        page.mouse.move(truth["x"] + 0.2 * truth["width"], truth["y"] + 0.2 * truth["height"])
         page.get_by_text("land", exact=True).first.wait_for(state="visible", timeout=10_000)
 
         _set(page, "w-iters", "20")
@@ -399,8 +455,8 @@ def test_a_1440x900_screen_holds_the_page_and_the_console_stays_quiet(browser, s
 
         page.get_by_text("Experiments", exact=True).first.click()
         page.get_by_role("button", name="Run sweep").wait_for()
-        assert page.get_by_role("button", name="Run", exact=True).count() == 1     # the sidebar's only
-        assert page.get_by_role("button", name="Stop", exact=True).count() == 1
+        assert page.get_by_role("button", name="Run", exact=True).count() == 0     # the tab's own start only
+        assert page.get_by_role("button", name="Stop", exact=True).count() == 0
         page.get_by_text("Run sweep uses gulfstream").wait_for()                  # the sidebar's sample
         width, inner = _fits(page)
         assert width <= inner, f"the Experiments tab is {width} px wide in a {inner} px window"

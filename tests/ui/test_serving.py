@@ -35,7 +35,7 @@ def test_three_bad_uploads_are_messages_and_a_run_follows(page, server, artifact
     field = app.field
     upload = page.locator(".w-upload input[type=file]").first
     alert = page.locator(".ssh-error")
-    for name, words in (("not_netcdf", "cannot read"), ("all_nan", "all land"), ("constant_field", "constant")):
+    for name, words in (("not_netcdf", "not a NetCDF file"), ("all_nan", "all land"), ("constant_field", "constant")):
         upload.set_input_files(_case_file(name, tmp_path))
         alert.get_by_text(words).first.wait_for(state="visible")
         assert app.field is field and app.index_crop == "0 32 0 64", name    # what was loaded stays
