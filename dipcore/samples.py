@@ -1,4 +1,5 @@
-"""Registry of the embedded real SSH samples shipped under ``assets/``."""
+"""Registry of the embedded SSH samples shipped under ``assets/``: real crops, and one synthetic twin (``sqg_twin``)
+whose SST guide helps. A sample with a guide map (SST) of its own names it in :attr:`Sample.guide`."""
 
 from __future__ import annotations
 
@@ -21,10 +22,16 @@ class Sample:
     credit: str
     var: str | None = None
     time: int = 0
+    guide: str | None = None  # its own guide map (SST), ``FILE:VAR`` under ``assets/`` (None: it has none)
 
     @property
     def path(self) -> Path:
         return ASSETS / self.file
+
+    @property
+    def guide_spec(self) -> str | None:
+        """The guide's ``PATH:VAR`` (what :func:`dipcore.guide.load_guide_on` reads), None without one."""
+        return f"{ASSETS / self.guide}" if self.guide else None
 
 
 _CMEMS = "Generated using E.U. Copernicus Marine Service Information"
@@ -35,7 +42,9 @@ SAMPLES: dict[str, Sample] = {s.name: s for s in [
     Sample("mediterranean", "mediterranean.nc", "Mediterranean, DUACS ADT 1/8°, 2005 (7 days, 128×344)", _CMEMS),
     Sample("blacksea", "blacksea.nc", "Black Sea, DUACS ADT 1/8°, 2016-07-07 (56×120)", _CMEMS),
     Sample("roms_txla", "roms_txla.nc", "ROMS Texas–Louisiana shelf zeta, 0.5–2.5 km (191×300)",
-           "ROMS TXLA output, Hetland group (Texas A&M), via xroms (MIT)"),
+           "ROMS TXLA output, Hetland group (Texas A&M), via xroms (MIT)", guide="roms_txla_sst.nc:temp"),
+    Sample("sqg_twin", "sqg_twin.nc", "Synthetic SQG twin: SSH + SST, 2 km (128×128)",
+           "synthetic (ssh-dip, dipcore.synthetic.sqg_pair)", var="ssh", guide="sqg_twin.nc:sst"),
 ]}
 
 
