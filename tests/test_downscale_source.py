@@ -104,5 +104,8 @@ def test_units_are_converted_and_bad_inputs_refused():
         as_metres(da.assign_attrs(units="furlongs"))
     with pytest.raises(SSHDipError, match="2-D .* or 3-D"):
         as_metres(xr.DataArray(np.ones((1, 2, 3, 4)), dims=("t", "z", "y", "x")))
+    for shape in ((1, 2, 3, 4), (5,)):                             # a plain array too: a message, not xarray's
+        with pytest.raises(SSHDipError, match="2-D .* or 3-D"):
+            as_metres(np.ones(shape))
     with pytest.raises(SSHDipError, match="not numeric"):
         as_metres(xr.DataArray(np.array([["a", "b"], ["c", "d"]]), dims=("y", "x")))

@@ -120,8 +120,9 @@ def as_metres(da: xr.DataArray | np.ndarray) -> xr.DataArray:
     """
     if not isinstance(da, xr.DataArray):
         arr = np.asarray(da)
-        da = xr.DataArray(arr, dims=("y", "x") if arr.ndim == 2 else ("time", "y", "x")[-arr.ndim:],
-                          attrs={"units": "m"})
+        if arr.ndim not in (2, 3):  # checked before naming dims: xarray's own error for a 4-D array is no message
+            raise SSHDipError(f"expected a 2-D (y, x) or 3-D (time, y, x) array; got {arr.ndim} dims {arr.shape}")
+        da = xr.DataArray(arr, dims=("y", "x") if arr.ndim == 2 else ("time", "y", "x"), attrs={"units": "m"})
     if da.ndim not in (2, 3):
         raise SSHDipError(f"expected a 2-D (y, x) or 3-D (time, y, x) array; got dims {da.dims}")
     if not np.issubdtype(da.dtype, np.number):
