@@ -13,9 +13,10 @@ from typing import Any
 
 # what the explorer publishes: the maps (the members' spread "std"; the calibrated "uncertainty" of a fit's last
 # event; "change", what the network changed: estimate − IBP), the latent std, the two score curves, the pixel and
-# transect views and the tap marks
+# transect views and the tap marks; "guide", the chosen guide map (SST) on the fine grid (a dipcore.guide.Guide, None
+# without one)
 KEYS = ("truth", "obs", "bicubic", "estimate", "error", "change", "std", "uncertainty", "latent", "rmse", "ssim",
-        "pixel", "transect", "marks")
+        "pixel", "transect", "marks", "guide")
 
 
 class Feed:

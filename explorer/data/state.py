@@ -1,9 +1,10 @@
 """The explorer's state: what one browser session has chosen and loaded, as a :class:`param.Parameterized`.
 
-Inputs (sample or upload, variable, time step, crop, ratio, noise, members, recipe, architecture…), the loaded
-field and its twin experiment, the display limits, the classical baselines' scores, and what the page shows of a
-run (``result``, ``step``, ``progress_text``, ``verdict``…; written by :mod:`explorer.run.fit_session`). Arrays for the
-page are published on :attr:`ExplorerState.feed` (:mod:`explorer.data.feed`). No UI library here: the views subscribe
+Inputs (sample or upload, variable, time step, crop, ratio, noise, members, recipe, architecture…, and the guide
+map: ``state.guide``, :mod:`explorer.data.state_guide`), the loaded field and its twin experiment, the display
+limits, the classical baselines' scores, and what the page shows of a run (``result``, ``step``, ``progress_text``,
+``verdict``…; written by :mod:`explorer.run.fit_session`). Arrays for the page are published on
+:attr:`ExplorerState.feed` (:mod:`explorer.data.feed`). No UI library here: the views subscribe
 to this state, never the reverse.
 """
 
@@ -29,6 +30,7 @@ from explorer.data.feed import Feed
 from explorer.data.geometry import Geometry, clims
 from explorer.data.server_files import DataDir
 from explorer.data.server_limits import Limits
+from explorer.data.state_guide import Guiding
 from explorer.data.state_loading import Loading
 
 log = logging.getLogger(__name__)
@@ -45,7 +47,7 @@ def cuda_available() -> bool:
         return False
 
 
-class ExplorerState(Loading, param.Parameterized):
+class ExplorerState(Loading, Guiding, param.Parameterized):
     """Inputs, loaded field and shown results of one explorer session (see the module docstring).
 
     Parameters
@@ -133,6 +135,7 @@ class ExplorerState(Loading, param.Parameterized):
         self.err_lim = 1.0
         self._scores: tuple | None = None  # (twin, its baselines' scores): see baseline_scores()
         self._busy = False                # guards watchers while the state sets params itself
+        self._init_guide()                # state.guide: none, the sample's own SST or an upload (state_guide)
         self.param.watch(self._on_sample, ["sample"])
         self.param.watch(self._on_server_file, ["server_file"])
         self.param.watch(self._on_reload, ["variable", "time_index"])
@@ -204,6 +207,7 @@ class ExplorerState(Loading, param.Parameterized):
         self.end_reason = ""
         self._push_static(twin)  # data first: the maps rebuilt for the new twin read the feed's data
         self.twin = twin
+        self._offer_guide()      # the sample's own guide, and the chosen one on the new grid
 
     def _push_static(self, t: Twin) -> None:
         send = self.feed.send
@@ -302,7 +306,8 @@ class ExplorerState(Loading, param.Parameterized):
                 "file": self._source.name if kind in ("upload", "file") else None,
                 "variable": self.shown_variable, "time": self.time_index, "ratio": self.ratio, "noise": self.noise,
                 "members": self.members, "latent_samples": self.latent_samples, "iters": self.iters,
-                "recipe": self.recipe, "arch": self.arch, "device": self.device, "seed": self.seed}
+                "recipe": self.recipe, "arch": self.arch, "device": self.device, "seed": self.seed,
+                "guide": self.guide.label}
 
     def tap_at(self, x: float | None, y: float | None) -> None:
         """Select the pixel nearest to map point (x, y); the last two taps define the transect. ``taps`` counts

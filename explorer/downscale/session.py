@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dipcore.errors import SSHDipError
 from dipcore.io import MAX_CELLS
 from explorer.data import progress as prog
+from explorer.data.loading import noted
 from explorer.data.progress import EndReason
 from explorer.data.server_limits import Limits
 from explorer.downscale.state import DownscaleState
@@ -60,11 +61,21 @@ class DownscaleSession(RunSession):
         s = self.state
         if s.field is None or not self.may_start():
             return False
+        notes: list[str] = []
+        try:
+            with noted(notes):  # what the guide's regridding warns of (a guide coarser than the fine grid…)
+                guide = s.guide.on_fine(s.field.data, int(s.factor))  # one that cannot be used: said before the run
+        except SSHDipError as exc:
+            s.error = str(exc)
+            return False
+        if notes:
+            s.notes = [*s.notes, *(n for n in map(s.guide.words, notes) if n not in s.notes)]
         s.clear_run()
         s.misfit_note = ""
         factor = int(s.factor)
         opts = dict(members=s.members, recipe=s.recipe, seed=s.seed, device=s.device, iters=s.iters or None,
-                    every=1, history=HISTORY, provenance=s.provenance())
+                    every=1, history=HISTORY, provenance=s.provenance(),
+                    **({"guide": guide} if guide is not None else {}))  # a stand-in without it runs unguided
         threads = self.limits.threads_per_fit() if self.limits is not None else None
         s.status = f"starting ×{factor} with {s.members} member{'s' if s.members != 1 else ''}…"
         self._model = self.model_step_seconds()
@@ -108,6 +119,7 @@ class DownscaleSession(RunSession):
     def show(self, snap: Snapshot) -> None:
         s = self.state
         s.snapshot, s.misfit = snap, self.job.misfit()
+        s.show_guide(snap.guide)
         rate = snap.step / snap.elapsed if snap.elapsed > 0 else 0.0
         cap = prog.cap_note(self.recipe())
         eta = prog.eta_text(snap.step, snap.iters, rate, cap=bool(cap))

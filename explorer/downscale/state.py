@@ -4,7 +4,9 @@ The field the user loads (a sample, an upload or a file of the server's ``--data
 :class:`DownscaleState` holds the inputs, the loaded field and what the tab shows of a run (``snapshot``,
 ``misfit``, ``result``, ``status``…), which :class:`explorer.downscale.session.DownscaleSession` writes and the
 tab's view (:mod:`explorer.ui.downscale`) watches. There is no truth here, so no error and no score against a
-truth: the misfit says how well the estimate reproduces the map it was given, nothing more.
+truth: the misfit says how well the estimate reproduces the map it was given, nothing more. A guide map (SST) may be
+chosen (:attr:`DownscaleState.guide`, an :class:`explorer.data.guide_choice.GuideChoice`: none, the sample's own SST,
+an upload); a run shows it on the fine grid (``guide_map``) and the gate's decision in the choice's status.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from dipcore.errors import SSHDipError
 from dipcore.io import Field
 from dipcore.samples import SAMPLES
 from explorer.data.eta import Pace
+from explorer.data.guide_choice import GuideChoice
 from explorer.data.loading import ChooseVariable, Source, noted
 from explorer.data.server_files import DataDir
 from explorer.downscale.worker import misfit_rms
@@ -75,6 +78,8 @@ class DownscaleState(param.Parameterized):
     misfit_note = param.String(default="", precedence=-1, doc="What the misfit curve says, in words.")
     misfit = param.Parameter(default=(np.zeros(0), np.zeros(0)), precedence=-1,
                              doc="(steps, misfit RMS in metres) of the current run.")
+    guide_map = param.Parameter(default=None, precedence=-1,
+                                doc="The run's guide on the fine grid (np.ndarray, its units; None before one).")
 
     def __init__(self, load: bool = True, data_dir: DataDir | None = None, **params):
         super().__init__(**params)
@@ -86,6 +91,7 @@ class DownscaleState(param.Parameterized):
         self._loaded_time = 0  # the time step of the field shown
         self.pending: Source | None = None  # a file waiting for its variable to be chosen (nothing of it shown)
         self.pace = Pace()  # how long a run takes here (rescaled by this session's runs)
+        self.guide = GuideChoice()  # the guide map (SST) the runs get: none by default
         self.param.watch(lambda e: self.update_plan(), ["factor", "members", "iters", "field"])
         if load:
             self.load_sample(self.sample)
@@ -209,6 +215,7 @@ class DownscaleState(param.Parameterized):
         stamp = f" ({f.attrs['time']})" if f.attrs.get("time") else ""
         self.source = line + (f"; time step {t} of 0–{steps - 1}{stamp}" if steps > 1 else "")
         self.clear_run()
+        self.guide.offer_own(SAMPLES[src.name].guide_spec if src.kind == "sample" else None)
         self.field = f  # a new field voids a run (DownscaleSession follows it)
         h, w = f.shape
         self.status = f"loaded {label}: {h}×{w} cells. Press Downscale to refine it ×{self.factor}."
@@ -226,7 +233,28 @@ class DownscaleState(param.Parameterized):
     def clear_run(self) -> None:
         """Nothing of a run on the page (a new field, or a new run starting)."""
         self.snapshot, self.misfit, self.result = None, (np.zeros(0), np.zeros(0)), None
+        self.guide_map = None
+        self.guide.show(None)
         self.frame += 1
+
+    def upload_guide(self, data: bytes | None, filename: str | None) -> bool:
+        """Use uploaded NetCDF bytes as the guide map (SST) of the next runs; on failure the message says why and
+        what is still used, and the loaded map and the earlier guide stay."""
+        try:
+            self.guide.upload(data, filename)
+        except SSHDipError as exc:
+            self.error = (f"{str(exc).rstrip('.')}. The guide is still {self.guide.label or 'none'}; your map is "
+                          "unchanged.")
+            return False
+        self.error = ""
+        return True
+
+    def show_guide(self, report) -> None:
+        """A run's :class:`dipcore.guide.GuideReport`: its guide map on the fine grid, and what the gate did."""
+        if report is None or report is self.guide.report:
+            return
+        self.guide.show(report)
+        self.guide_map = np.asarray(report.guide.values, np.float32)
 
     def provenance(self) -> dict:
         """What the NetCDF records as its input: never a path of this server."""

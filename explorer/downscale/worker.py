@@ -29,7 +29,8 @@ class _Stopped(Exception):
 class Snapshot:
     """The newest state of a run (arrays in metres, fine grid, NaN on land): what the job posts at each step. The
     last one of a fit (``done``) adds its calibrated ``uncertainty``, the ``expected_rmse`` (its RMS, metres) and
-    why the fit stopped (``stop_reason``, dipcore.solver.STOP_REASONS)."""
+    why the fit stopped (``stop_reason``, dipcore.solver.STOP_REASONS). A guided run's events carry the gate's
+    report (``guide``, a :class:`dipcore.guide.GuideReport`: the guide on the fine grid, used or not and why)."""
 
     step: int
     iters: int
@@ -40,6 +41,7 @@ class Snapshot:
     uncertainty: np.ndarray | None = None
     expected_rmse: float | None = None
     stop_reason: str | None = None
+    guide: object | None = None
 
 
 def snapshot(p) -> Snapshot:
@@ -47,7 +49,7 @@ def snapshot(p) -> Snapshot:
     as32 = lambda a: None if a is None else np.asarray(a, np.float32)  # noqa: E731
     return Snapshot(int(p.step), int(p.iters), as32(p.estimate), as32(p.member_std), float(p.elapsed),
                     bool(p.done), as32(getattr(p, "uncertainty", None)), getattr(p, "expected_rmse", None),
-                    getattr(p, "stop_reason", None))
+                    getattr(p, "stop_reason", None), getattr(p, "guide", None))
 
 
 def misfit_rms(estimate: np.ndarray, observation: np.ndarray, factor: int) -> float:

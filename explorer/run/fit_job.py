@@ -43,12 +43,16 @@ class FitJob(Job):
         The server's fit queue (see :class:`explorer.run.job.Job`).
     threads : int, optional
         Torch intra-op threads of the fit (see :meth:`work`); None leaves torch's setting alone.
+    guide : dipcore.guide.Guide, optional
+        A guide map (SST) on the twin's fine grid, given to ``fit`` as ``guide=`` (only when there is one: a
+        stand-in without that keyword still runs unguided fits).
     """
 
     def __init__(self, fit: Callable, twin, cfg: dict, *, recipe=None, tap: tuple[int, int] | None = None,
-                 run_id: int = 0, queue: FitQueue | None = None, threads: int | None = None):
+                 run_id: int = 0, queue: FitQueue | None = None, threads: int | None = None, guide=None):
         super().__init__(name=f"ssh-dip-fit-{run_id}", queue=queue)
         self.fit, self.twin, self.cfg, self.id = fit, twin, cfg, run_id
+        self.guide = guide
         self.threads = threads
         self.recipe = cfg["recipe"] if recipe is None else recipe  # a name, or a Recipe (another architecture)
         h, w = twin.truth.shape
@@ -103,9 +107,10 @@ class FitJob(Job):
             # leaves the server's other threads (and other fits) as they are.
             torch.set_num_threads(self.threads)
         twin, cfg = self.twin, self.cfg
+        extra = {"guide": self.guide} if self.guide is not None else {}
         gen = self.fit(twin.observation, twin.degradation, self.recipe, members=cfg["members"],
                        latent_samples=cfg["latent_samples"], iters=cfg["iters"], seed=cfg["seed"],
-                       device=cfg["device"], every=1, truth=twin.truth, dx_km=twin.dx_km, keep_members=True)
+                       device=cfg["device"], every=1, truth=twin.truth, dx_km=twin.dx_km, keep_members=True, **extra)
         try:
             every_hist = max(1, cfg["iters"] // HIST_SNAPSHOTS)
             for p in gen:

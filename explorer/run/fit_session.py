@@ -130,6 +130,7 @@ class FitSession(RunSession):
             self.limits.check(s.members, s.iters, s.twin.truth.shape)
             resolve_device(s.device)
             recipe = with_arch(s.recipe, s.arch)
+            guide = s.run_guide(recipe)  # None without one; a guide that cannot be used here says why
         except Exception as exc:
             s.report(exc)
             return False
@@ -142,7 +143,7 @@ class FitSession(RunSession):
         s.end_reason = ""
         s.step = 0
         self.start(FitJob(self.fit or solver_fit, s.twin, s.run_config, recipe=recipe, tap=s.tap, run_id=self._runs,
-                          queue=self.queue, threads=self.limits.threads_per_fit()))
+                          queue=self.queue, threads=self.limits.threads_per_fit(), guide=guide))
         return True
 
     # ---- the flush's hooks --------------------------------------------------------------------------------
@@ -186,6 +187,9 @@ class FitSession(RunSession):
         send("change", p.estimate - s.run_twin.ibp)
         send("std", p.member_std)
         send("uncertainty", getattr(p, "uncertainty", None))  # the last event's calibrated σ (None before)
+        report = getattr(p, "guide", None)
+        if report is not None and s.guide.report is not report:  # what the gate did: said once per run
+            s.guide.show(report)
         curve, sc = job.scores(upto=p.step), s.baseline_scores()
         send("rmse", (curve[:, 0], curve[:, 1] * CM, {k: v[0] * CM for k, v in sc.items()}))
         send("ssim", (curve[:, 0], curve[:, 2], {k: v[1] for k, v in sc.items()}))
