@@ -6,7 +6,9 @@ NetCDF once done.
 The tab has two parts, placed by :class:`explorer.ui.layout.ExplorerView`: its own sidebar (:attr:`DownscaleTab.
 sidebar`: the data, the factor, the members, the iteration cap with what the recipe does and how long it will take,
 Downscale and Stop, the download, labelled with the file it holds) and its main area (:attr:`DownscaleTab.main`:
-status, maps and curve). Served alone (``DownscaleTab().__panel__()``) they stand side by side.
+status, maps and curve; with a guide map (SST) chosen, the guide on the fine grid and the gate's line under it
+beside the uncertainty, the misfit curve under them). Served alone (``DownscaleTab().__panel__()``) they stand side
+by side.
 
 What it is made of: :class:`explorer.downscale.state.DownscaleState` (``param``, no Bokeh) holds the field and what
 is shown of the run, :class:`explorer.downscale.session.DownscaleSession` runs it; this module only draws the state.
@@ -29,7 +31,7 @@ from explorer.data.geometry import Geometry
 from explorer.downscale.session import DownscaleSession
 from explorer.downscale.state import DownscaleState
 from explorer.ui.downscale_controls import controls_column, download_label
-from explorer.ui.figures import MAP_PAD, LiveMap, MisfitCurve, frame_size
+from explorer.ui.figures import MAP_PAD, LiveMap, MisfitCurve, frame_size, guide_clim, guide_palette, guide_title
 from explorer.ui.ticks import NextTick
 from explorer.ui.views import AMP, BALANCE
 
@@ -102,8 +104,15 @@ class DownscaleTab(pn.viewable.Viewer):
                      "estimate": mk("Estimate (ensemble mean): press Downscale", BALANCE, "SSH"),
                      "std": mk(SIGMA_TITLE["before"], AMP, "σ")}
         self.curve = MisfitCurve()
+        self.guide_map = LiveMap("Guide (SST): shown when the run starts", guide_palette(), "SST", self.x_range,
+                                 self.y_range, unit="°C")
+        self.guide_map.source.name = "ds-guide"  # by name: the browser tests find it
+        # what is chosen, then whether the gate used the guide and why (the choice's status)
+        self.guide_status = pn.pane.Markdown(s.guide.status, css_classes=["ds-guide-status"], width=FRAME_W,
+                                             margin=(0, 10), styles={"font-size": "14px", "color": "#333"})
+        s.guide.param.watch(lambda e: setattr(self.guide_status, "object", e.new), "status")
         s.param.watch(lambda e: self._schedule("field", self._field_changed), ["field"])
-        s.param.watch(lambda e: self._schedule("frame", self._frame_changed), ["frame"])
+        s.param.watch(lambda e: self._schedule("frame", self._frame_changed), ["frame", "guide_map"])
         s.param.watch(lambda e: self._schedule("text", self._text_changed),
                       ["status", "error", "notes", "running", "result", "plan", "misfit_note", "source",
                        "time_steps", "variable"])
@@ -151,7 +160,7 @@ class DownscaleTab(pn.viewable.Viewer):
             return
         self.geom = Geometry.of(f)
         fw, fh = frame_size(f.shape, f.spacing_km, FRAME_W, FRAME_H)
-        for m in self.maps.values():
+        for m in (*self.maps.values(), self.guide_map):
             m.frame(fw, fh)
         self.curve.fig.width, self.curve.fig.height = fw + MAP_PAD[0], fh + MAP_PAD[1]
         left, bottom, right, top = self.geom.bounds
@@ -159,6 +168,7 @@ class DownscaleTab(pn.viewable.Viewer):
         self.y_range.update(start=bottom, end=top)
         obs = np.asarray(f.values, np.float32)
         lo, hi = (np.nanpercentile(obs, [0.5, 99.5]) * CM) if np.isfinite(obs).any() else (-1.0, 1.0)
+        self.guide_map.axes(self.geom)
         for k, m in self.maps.items():
             m.axes(self.geom)
             if k != "std":  # the same colours for the map and its estimate: comparable at a glance
@@ -179,6 +189,7 @@ class DownscaleTab(pn.viewable.Viewer):
         est = snap.estimate if snap is not None and fits(snap.estimate) else None
         self.maps["estimate"].show(est, self.fine)
         self._sigma(snap, fits)
+        self._guide(fits)
         h, w = shape
         self.maps["estimate"].fig.title.text = ("Estimate (ensemble mean): press Downscale" if est is None else
                                                 f"Estimate ×{factor} ({h}×{w}), step {snap.step}/{snap.iters}")
@@ -189,6 +200,16 @@ class DownscaleTab(pn.viewable.Viewer):
         self.progress.value = int(round(100 * snap.step / max(snap.iters, 1))) if snap is not None else 0
         if snap is not None and snap.done:
             self.progress.value = 100  # a fit that settled before its cap is done all the same
+
+    def _guide(self, fits) -> None:
+        """The run's guide on the fine grid (°C; its own scale), empty before a run reports it."""
+        s = self.state
+        values = s.guide_map if fits(s.guide_map) else None
+        self.guide_map.show(None if values is None else values / CM, self.fine)  # LiveMap shows metres in cm
+        self.guide_map.clim(*guide_clim(values))
+        report = s.guide.report
+        self.guide_map.fig.title.text = (guide_title(report.guide) if values is not None and report is not None
+                                         else "Guide (SST): shown when the run starts")
 
     def _sigma(self, snap, fits) -> None:
         """The σ map: the fit's calibrated uncertainty once it has ended, the members' spread while it runs (its
@@ -232,7 +253,21 @@ class DownscaleTab(pn.viewable.Viewer):
 
         return io.BytesIO(self.state.netcdf_bytes())
 
+    def _arrange(self, event=None) -> None:
+        """Under the coarse map and the estimate: the uncertainty and the misfit curve; with a guide chosen, the
+        guide map (its gate line under it) and the uncertainty, the curve under them."""
+        cells = [self.guide_cell, self.std_cell] if self.state.guide.active else [self.std_cell, self.curve_cell]
+        rows = [pn.Row(*cells)] + ([pn.Row(self.curve_cell)] if self.state.guide.active else [])
+        if [list(r.objects) for r in self.lower.objects] != [list(r.objects) for r in rows]:
+            self.lower.objects = rows
+
     def _main(self) -> pn.Column:
+        self.guide_cell = pn.Column(self.guide_map.fig, self.guide_status, css_classes=["ds-guide"], margin=0)
+        self.std_cell = pn.Column(self.maps["std"].fig, css_classes=["ds-uncertainty"], margin=0)
+        self.curve_cell = pn.Column(self.curve.fig, css_classes=["ds-curve"], margin=0)
+        self.lower = pn.Column(margin=0)
+        self._arrange()
+        self.state.guide.param.watch(self._arrange, "choice")
         return pn.Column(
             pn.pane.Markdown(f"### Downscale my field (no truth)\n{EXPLAIN}", sizing_mode="stretch_width",
                              margin=(0, 10), styles=TEXT),
@@ -240,7 +275,7 @@ class DownscaleTab(pn.viewable.Viewer):
             pn.Row(self.progress, self.status_pane, sizing_mode="stretch_width"),
             # two by two: each map (and the curve) gets half the main area's width at its true shape
             pn.Row(self.maps["obs"].fig, self.maps["estimate"].fig),
-            pn.Row(pn.Column(self.maps["std"].fig, css_classes=["ds-uncertainty"]), self.curve.fig),
+            self.lower,
             self.misfit_pane,
             pn.pane.Markdown("The NetCDF file (CF-1.11, fine grid) holds the estimate, its uncertainty, the members' "
                              "spread, the bicubic and IBP estimates and your map.", sizing_mode="stretch_width",

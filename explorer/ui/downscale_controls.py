@@ -1,4 +1,5 @@
-"""The Downscale tab's sidebar: its data (sample, upload, server file, variable, time step), the factor, the members,
+"""The Downscale tab's sidebar: its data (sample, upload, server file, variable, time step), the guide map (SST:
+none, the sample's own, an upload; :func:`explorer.ui.sidebar.guide_controls`), the factor, the members,
 the iteration cap with what the recipe does and how long it will take (before Run), Downscale and Stop, the keyboard
 hint and the download, whose label names the file it holds (after a failed load it is still the earlier map's, and
 says so). The widgets call the state and the session only (quick); they become attributes of the tab
@@ -11,6 +12,7 @@ import panel as pn
 
 from explorer.data.loading import ACCEPT, MAX_UPLOAD_MB
 from explorer.downscale.state import FACTORS
+from explorer.ui.sidebar import guide_controls
 
 SMALL = {"font-size": "13px", "color": "#444"}
 HALF = dict(width=142, margin=(5, 4))
@@ -52,8 +54,10 @@ def data_widgets(tab) -> list:
 
 
 def run_widgets(tab) -> list:
-    """Factor, members, the iteration cap and the plan; Downscale and Stop; the keyboard hint; the download."""
+    """The guide map (SST); factor, members, the iteration cap and the plan; Downscale and Stop; the keyboard hint;
+    the download."""
     s, w = tab.state, pn.widgets
+    tab.guide_controls = guide_controls(s.guide, s.upload_guide, prefix="ds-")
     tab.factor_select = w.Select.from_param(s.param.factor, name="Factor ×", options=list(FACTORS), **HALF)
     tab.members_input = w.IntInput.from_param(s.param.members, name="Members K", css_classes=["w-ds-members"],
                                               **HALF)
@@ -66,7 +70,7 @@ def run_widgets(tab) -> list:
     tab.stop_button.on_click(tab.stop)
     tab.download = w.FileDownload(callback=tab.netcdf_file, filename=s.filename, label=NO_DOWNLOAD,
                                   color="success", disabled=True, embed=False, css_classes=["ds-download"], **FULL)
-    return [pn.Row(tab.factor_select, tab.members_input, margin=0), tab.iters_input, tab.plan_pane,
+    return [tab.guide_controls, pn.Row(tab.factor_select, tab.members_input, margin=0), tab.iters_input, tab.plan_pane,
             pn.Row(tab.run_button, tab.stop_button, **FULL),
             pn.pane.Markdown(KEYS_HINT, styles=SMALL, margin=(0, 10)), tab.download]
 

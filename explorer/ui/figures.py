@@ -284,5 +284,30 @@ class MisfitCurve:
         self.items["final"].visible = final_cm is not None
 
 
+def guide_palette() -> list[str]:
+    """A guide map's (SST's) sequential palette, cmocean's thermal: SST in °C shares no colour scale with SSH."""
+    import cmocean
+
+    from explorer.ui.views import hex_cmap
+
+    return hex_cmap(cmocean.cm.thermal)
+
+
+def guide_clim(values: np.ndarray | None) -> tuple[float, float]:
+    """Colour limits of a guide map: its 1st and 99th percentiles (one warm eddy must not wash out the fronts the
+    gate compares with the SSH's); (0, 1) without values."""
+    if values is None or not np.isfinite(values).any():
+        return 0.0, 1.0
+    lo, hi = (float(v) for v in np.nanpercentile(values, [1, 99]))
+    return lo, hi if hi > lo else lo + 1e-3
+
+
+def guide_title(guide) -> str:
+    """'Guide: temp (°C), on the fine grid' for a :class:`dipcore.guide.Guide`."""
+    units = "°C" if guide.units == "degC" else guide.units
+    return f"Guide: {guide.name}" + (f" ({units})" if units else "") + ", on the fine grid"
+
+
 __all__ = ["FINAL_COLOR", "FLOOR_CM", "IBP_COLOR", "MAP_PAD", "MAX_DISPLAY", "REFS", "TEXT_SIZE", "TITLE_SIZE",
-           "VALUE_JS", "LiveCurve", "LiveMap", "MisfitCurve", "display_array", "frame_size", "rasterise", "readable"]
+           "VALUE_JS", "LiveCurve", "LiveMap", "MisfitCurve", "display_array", "frame_size", "guide_clim",
+           "guide_palette", "guide_title", "rasterise", "readable"]

@@ -29,7 +29,7 @@ from explorer.ui import views
 from explorer.ui.about import TEACHER_NOTES
 from explorer.ui.compare import ComparisonView
 from explorer.ui.downscale import DownscaleTab
-from explorer.ui.explore import explore_tab
+from explorer.ui.explore import GuideMap, explore_tab
 from explorer.ui.guide import GuideView
 from explorer.ui.live import LiveMaps
 from explorer.ui.messages import message_panes
@@ -71,6 +71,7 @@ class ExplorerView(pn.viewable.Viewer):
         super().__init__(**params)
         self.app = app
         self.live = LiveMaps(app)
+        self.sst = GuideMap(app, self.live)  # the guide map (SST), in the grid while a guide is chosen
         self.guide = GuideView(app)   # the first-run hint, the map captions, "what just happened"
         self.compare = ComparisonView(app)
         self.replay = ReplayView(app)
@@ -135,7 +136,7 @@ class ExplorerView(pn.viewable.Viewer):
     def _tabs(self, verdict) -> pn.Tabs:
         app = self.app
         return pn.Tabs(
-            (EXPLORE, explore_tab(app, self.live, self.guide, verdict, self._add_pixel_view)),
+            (EXPLORE, explore_tab(app, self.live, self.guide, verdict, self._add_pixel_view, self.sst)),
             (UNCERTAINTY, pn.param.ParamFunction(pn.bind(self._guarded(lambda: uncertainty_view(app)),
                                                          app.param.result), lazy=True)),
             (LADDER, pn.param.ParamFunction(pn.bind(self._guarded(self._teaching), app.param.twin,

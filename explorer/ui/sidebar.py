@@ -1,6 +1,7 @@
 """The twin experiment's sidebar (the Explore, Uncertainty, Resolution ladder and Compare & replay tabs, which all
 show its run): the data (sample, upload, server file, variable, time step, what is loaded and its credit, crop),
-the degradation and the ensemble, Run and Stop, the keyboard hint, the server's limits, the downloads (labelled with
+the guide map (SST: none, the sample's own, an upload; :func:`guide_controls`), the degradation and the
+ensemble, Run and Stop, the keyboard hint, the server's limits, the downloads (labelled with
 the run they hold), and the method's settings in a card. The Experiments tab shows only its data part (its sweeps
 use that sample); the Downscale tab has a sidebar of its own (:mod:`explorer.ui.downscale_controls`).
 
@@ -24,6 +25,7 @@ HALF = dict(width=142, margin=(5, 4))
 FULL = dict(sizing_mode="stretch_width")  # within the sidebar's 300 px (a default 300 px widget overflows)
 SMALL = {"font-size": "13px", "color": "#444"}
 NO_RESULT = "Download NetCDF (after a run)"
+GUIDE_LABEL = "Guide (SST)"
 
 
 def data_part(app, messages: list) -> pn.Column:
@@ -49,10 +51,11 @@ def data_part(app, messages: list) -> pn.Column:
 
 
 def run_part(app, hint: pn.viewable.Viewable) -> pn.Column:
-    """Ratio, iterations, noise, K; Run and Stop with ``hint`` (the guide's first-run hint) under them; the keyboard
-    hint, the server's limits, the downloads and the method's settings."""
+    """The guide map (SST) with its upload; ratio, iterations, noise, K; Run and Stop with ``hint`` (the first-run
+    hint) under them; the keyboard hint, the server's limits, the downloads and the method's settings."""
     w = pn.widgets
     return pn.Column(
+        guide_controls(app.guide, app.load_guide_upload),
         pn.Row(w.Select.from_param(app.param.ratio, name="Ratio", **HALF),
                w.IntInput.from_param(app.param.iters, name="Iterations (at most)", step=50, css_classes=["w-iters"],
                                      **HALF), margin=0),
@@ -64,6 +67,24 @@ def run_part(app, hint: pn.viewable.Viewable) -> pn.Column:
         pn.pane.Markdown(app.limits.summary(), css_classes=["ssh-limits"], margin=(0, 10), styles=SMALL),
         downloads(app), method_card(app),
         width=300, margin=0, css_classes=["sidebar-run"])
+
+
+def guide_controls(choice, on_upload: Callable[[bytes, str], bool], prefix: str = "") -> pn.Column:
+    """The guide map's box, "Guide (SST)" (a :class:`explorer.data.guide_choice.GuideChoice`: none, the sample's
+    own SST, an uploaded file), and its upload box (CSS classes ``w-{prefix}guide``, ``w-{prefix}guide-upload``);
+    for either tab's sidebar. ``on_upload(data, filename)`` is the tab state's (False: the file could not be used,
+    its message is on the page; the box is cleared: it must not name a file the page does not use)."""
+    select = pn.widgets.Select.from_param(choice.param.choice, name=GUIDE_LABEL, css_classes=[f"w-{prefix}guide"],
+                                          **FULL)
+    upload = pn.widgets.FileInput(accept=ACCEPT, multiple=False, css_classes=[f"w-{prefix}guide-upload"], **FULL)
+
+    def uploaded(event):
+        if event.new is not None and not on_upload(event.new, upload.filename or "guide.nc"):
+            upload.clear()
+
+    upload.param.watch(uploaded, "value")
+    hint = pn.pane.Markdown("or upload a guide NetCDF (SST):", margin=(0, 10), styles=SMALL)
+    return pn.Column(select, hint, upload, margin=0, css_classes=[f"{prefix}guide-controls"], **FULL)
 
 
 def upload_input(app) -> pn.widgets.FileInput:
@@ -151,4 +172,5 @@ def method_card(app) -> pn.Card:
         title="Method: recipe, network, device, seed", sizing_mode="stretch_width", collapsed=False)
 
 
-__all__ = ["FIRST_RUN_CSS", "KEYS_HINT", "NO_RESULT", "data_part", "download_callback", "result_label", "run_part"]
+__all__ = ["FIRST_RUN_CSS", "GUIDE_LABEL", "KEYS_HINT", "NO_RESULT", "data_part", "download_callback", "guide_controls",
+           "result_label", "run_part"]
