@@ -174,3 +174,17 @@ def test_events_of_a_run_are_shown_once_per_report(make_app):
     run_to_end(app)
     assert [r for r in shown if r is not None] == [app.result.guide]
     assert dataclasses.is_dataclass(app.result.guide)
+
+
+def test_an_uploaded_guide_that_does_not_cover_a_new_field_is_said_and_a_run_refused(make_app):
+    seen: dict = {}
+    app = make_app(fit=reporting_fit(seen), sample="roms_txla")
+    assert app.load_guide_upload(ROMS_SST.read_bytes(), "roms_txla_sst.nc")
+    app.sample = "gulfstream"  # the upload stays offered and chosen, but covers nothing here
+    assert app.guide.choice == "file: roms_txla_sst.nc" and app.feed["guide"] is None
+    assert app.guide.status.startswith("The guide roms_txla_sst.nc cannot be used on this field: ")
+    assert not app.run() and seen == {}
+    assert app.error.startswith("The guide roms_txla_sst.nc cannot be used on this field: ")
+    app.guide.choice = NONE  # without it the run goes
+    run_to_end(app)
+    assert "guide" not in seen and app.error == ""

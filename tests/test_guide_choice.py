@@ -119,3 +119,16 @@ def test_show_a_report_then_a_new_choice_forgets_it():
     c.choice = NONE
     assert c.report is None and c.status == ""
 
+
+
+def test_a_file_that_breaks_a_library_is_a_message_too(monkeypatch):
+    import dipcore.guide
+
+    def boom(*a, **kw):
+        raise ValueError("boom")
+
+    monkeypatch.setattr(dipcore.guide, "load_guide", boom)
+    c = GuideChoice()
+    with pytest.raises(SSHDipError, match=r"^Could not use x.nc as the guide: unexpected error: ValueError: boom$"):
+        c.upload(b"CDF\x01" + b"\x00" * 64, "x.nc")
+    assert c.choice == NONE

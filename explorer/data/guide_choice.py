@@ -11,6 +11,7 @@ the gate decided (:func:`gate_words`). Plain ``param``, no UI library: the Explo
 from __future__ import annotations
 
 import dataclasses
+import logging
 from pathlib import Path
 
 import param
@@ -19,9 +20,20 @@ from dipcore.errors import SSHDipError
 from dipcore.io import Field
 from explorer.data.loading import check_upload, display_name, page_words
 
+log = logging.getLogger(__name__)
+
 NONE = "none"
 OWN = "the sample's own SST"
 FILE = "file: "      # + the uploaded file's name: the upload's entry in the choice
+
+
+def said(exc: Exception) -> str:
+    """dipcore's message of ``exc``; anything else (a file that breaks a library) as its type and text, its
+    traceback to the server's log, never to the page."""
+    if isinstance(exc, SSHDipError):
+        return str(exc)
+    log.warning("reading a guide failed", exc_info=exc)
+    return f"unexpected error: {type(exc).__name__}: {exc}"
 
 
 def gate_words(report) -> str:
@@ -106,8 +118,8 @@ class GuideChoice(param.Parameterized):
         try:
             data = check_upload(data, name)
             self._read(data, field)
-        except SSHDipError as exc:
-            raise SSHDipError(f"Could not use {name} as the guide: {page_words(str(exc), name)}") from exc
+        except Exception as exc:  # whatever the file: a message, and the page as it was
+            raise SSHDipError(f"Could not use {name} as the guide: {page_words(said(exc), name)}") from exc
         self._upload, self._cache = (name, data), None
         self._offer()
         self.choice = FILE + name
@@ -141,9 +153,9 @@ class GuideChoice(param.Parameterized):
             text = text.replace(path, Path(path).name)
         return page_words(text, name)
 
-    def _failed(self, exc: SSHDipError, what: str) -> SSHDipError:
+    def _failed(self, exc: Exception, what: str) -> SSHDipError:
         """dipcore's message about the chosen guide in the page's words, after ``what`` ("cannot be read")."""
-        return SSHDipError(f"The guide {self.label or 'the guide'} {what}: {self.words(str(exc))}")
+        return SSHDipError(f"The guide {self.label or 'the guide'} {what}: {self.words(said(exc))}")
 
     def on(self, field: Field):
         """The chosen guide on ``field``'s grid (a :class:`dipcore.guide.Guide`; None for none), read once per field
@@ -161,7 +173,7 @@ class GuideChoice(param.Parameterized):
             return self._cache[2]
         try:
             guide = self._named(self._read(src, field))
-        except SSHDipError as exc:
+        except Exception as exc:
             raise self._failed(exc, "cannot be used on this field") from exc
         self._cache = (field, self.choice, guide)
         return guide
@@ -193,7 +205,7 @@ class GuideChoice(param.Parameterized):
         try:
             fine_mask, _ = refine_mask(np.asarray(da.values, np.float32), int(factor), None)  # the fit's own rule
             return self._named(guide_on_fine_grid(self._read(src, None), da, int(factor), fine_mask))
-        except SSHDipError as exc:
+        except Exception as exc:
             raise self._failed(exc, "cannot be used on this map") from exc
 
     # ---- what the page says -------------------------------------------------------------------------------
@@ -213,4 +225,4 @@ class GuideChoice(param.Parameterized):
         self.status = self._chosen_line()
 
 
-__all__ = ["FILE", "NONE", "OWN", "GuideChoice", "gate_words"]
+__all__ = ["FILE", "NONE", "OWN", "GuideChoice", "gate_words", "said"]
