@@ -29,6 +29,13 @@ TEACHER_NOTES = """
   above it (SSIM).
 - **Verdict**: when a run ends, one line says which estimate is best on this run: the network, IBP or bicubic
   (by RMSE; within 1 % of each other they are called level), and the RMSE the fit expected without the truth.
+- **Guide (SST)** (sidebar, both tabs): a second, fine map that shares the SSH's fronts and eddies (sea surface
+  temperature), none by default. The sample **sqg_twin** (synthetic SSH and SST of one flow) and **roms_txla** have
+  their own; any other can be uploaded. Chosen, the guide map takes the place of "what the network changed". At Run
+  a gate tests it on the coarse map, where the coarse map is its own truth: the fit uses it only if it predicts the
+  map's finest detail (at least 10 %), and the line under the guide map says which, and how much. On the SQG twin
+  at ×8 it predicts about 73 %, and the guided fit's error is about a third below IBP's; the ROMS SST predicts about
+  5 % and is refused: the fit is then exactly the unguided one.
 - **Pixel**: tap any map: each member's value at that cell, their mean ± spread, the truth, the bicubic and IBP
   values, and how the estimate there moved during the fit.
 - **Transect**: the last two taps define a line; truth, bicubic, IBP and estimate ± 2 spreads along it.
