@@ -188,3 +188,29 @@ def test_an_uploaded_guide_that_does_not_cover_a_new_field_is_said_and_a_run_ref
     app.guide.choice = NONE  # without it the run goes
     run_to_end(app)
     assert "guide" not in seen and app.error == ""
+
+
+
+def test_a_guide_chosen_during_a_run_is_not_described_by_that_run_s_gate(make_app):
+    import threading
+
+    gate, started = threading.Event(), threading.Event()
+    inner = reporting_fit({}, steps=3)
+
+    def held(*a, **kw):  # step 1, then the rest once the test opens the gate
+        for p in inner(*a, **kw):
+            yield p
+            started.set()
+            assert gate.wait(30)
+
+    app = make_app(fit=held, sample="sqg_twin")
+    app.guide.choice = OWN
+    assert app.run() and started.wait(30)
+    app.flush()
+    assert app.guide.status.startswith("The gate used the guide")
+    app.guide.choice = NONE  # changed during the run: its events no longer speak for the choice
+    gate.set()
+    assert app.wait(30)
+    app.flush()
+    app.flush()
+    assert app.guide.status == "" and app.guide.report is None

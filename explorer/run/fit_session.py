@@ -188,7 +188,8 @@ class FitSession(RunSession):
         send("std", p.member_std)
         send("uncertainty", getattr(p, "uncertainty", None))  # the last event's calibrated σ (None before)
         report = getattr(p, "guide", None)
-        if report is not None and s.guide.report is not report:  # what the gate did: said once per run
+        # what the gate did, said once per run, and only while the guide chosen is the one this run was given
+        if report is not None and s.guide.report is not report and s.run_config.get("guide") == s.guide.label:
             s.guide.show(report)
         curve, sc = job.scores(upto=p.step), s.baseline_scores()
         send("rmse", (curve[:, 0], curve[:, 1] * CM, {k: v[0] * CM for k, v in sc.items()}))
