@@ -128,3 +128,29 @@ def test_a_real_guided_downscaling_records_the_gate(roms_tab):
     assert ds is not None and "guide" in ds and ds.attrs["guide_used"] == 0
     assert ds.attrs["guide_file"] == "roms_txla_sst.nc"
     assert s.guide.status.startswith("The gate did not use the guide")
+
+
+def test_a_guide_chosen_during_a_run_is_not_described_by_that_run_s_gate(roms_tab):
+    import threading
+
+    tab, s = roms_tab, roms_tab.state
+    gate, started = threading.Event(), threading.Event()
+    inner = reporting_downscale({}, steps=3)
+
+    def held(da, factor, *, progress=None, **kw):  # each event after the first waits for the test
+        def hold(p):
+            progress(p)
+            started.set()
+            assert gate.wait(30)
+        return inner(da, factor, progress=hold, **kw)
+
+    tab.session.fit = held
+    s.guide.choice = OWN
+    assert tab.run() and started.wait(30)
+    tab.session.flush()
+    assert s.guide.status.startswith("The gate did not use the guide")
+    s.guide.choice = NONE
+    gate.set()
+    assert tab.session.wait(30)
+    tab.session.flush()
+    assert s.guide.status == "" and s.guide.report is None

@@ -53,6 +53,7 @@ class DownscaleSession(RunSession):
             from dipcore.downscale import downscale as fit
         self.fit, self.limits = fit, limits
         self._model = 0.0  # the cost model's seconds per step of the current run (its timing rescales the model)
+        self._guide: str | None = None  # the label of the guide the current run was given (None: none)
         state.param.watch(lambda e: self.discard(), ["field"])  # a new field voids the run, unseen
 
     def run(self) -> bool:
@@ -70,6 +71,7 @@ class DownscaleSession(RunSession):
             return False
         if notes:
             s.notes = [*s.notes, *(n for n in map(s.guide.words, notes) if n not in s.notes)]
+        self._guide = s.guide.label  # the guide this run is given: its gate speaks for that one only
         s.clear_run()
         s.misfit_note = ""
         factor = int(s.factor)
@@ -119,7 +121,8 @@ class DownscaleSession(RunSession):
     def show(self, snap: Snapshot) -> None:
         s = self.state
         s.snapshot, s.misfit = snap, self.job.misfit()
-        s.show_guide(snap.guide)
+        if s.guide.label == self._guide:  # not once another guide (or none) was chosen during the run
+            s.show_guide(snap.guide)
         rate = snap.step / snap.elapsed if snap.elapsed > 0 else 0.0
         cap = prog.cap_note(self.recipe())
         eta = prog.eta_text(snap.step, snap.iters, rate, cap=bool(cap))
