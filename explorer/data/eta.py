@@ -1,5 +1,5 @@
 """How long a run will take, said before it starts: a cost model of one fit step, and the sentence the Downscale tab
-(and the sidebar) show under their Run button.
+shows under its Downscale button.
 
 A step of the default recipe costs a fixed part (the loop, the events, the page's copies), then per member a part
 that grows with the network's grid (``dip`` works on a grid twice as fine as the observation, whatever the factor)
@@ -63,8 +63,9 @@ class Pace:
     def plan(self, recipe, obs_shape: tuple[int, int], factor: int, members: int, iters: int) -> str:
         """What a run will do and how long it will take, before it starts, e.g. "The recipe 'dip' stops by itself
         once the estimate settles (after at least 200 steps, usually a few hundred): 1500 is a cap. Time: about
-        3 min if it settles near 400 steps, at most 11 min (estimated for this server)."."""
-        where = "as this session's last run went" if self.timed else "estimated for this server"
+        3 min if it settles near 400 steps, at most 11 min (a rough estimate from a 2-core CPU)."."""
+        # until a run of this session has been timed the constants are the development CPU's, not this server's
+        where = "as this session's last run went" if self.timed else "a rough estimate from a 2-core CPU"
         most = duration(self.seconds(recipe, obs_shape, factor, members, iters))
         settle = float(getattr(recipe, "settle", 0) or 0)
         if settle and iters > int(getattr(recipe, "min_iters", 0)):

@@ -87,6 +87,11 @@ def transect_info(state: ExplorerState) -> dict:
             "title": f"Transect from cell {tuple(state.points[0])} to {tuple(state.points[1])}"}
     if p is not None:
         info["estimate"] = p.estimate[iy, ix]
-        if p.member_std is not None:
-            info["std"] = p.member_std[iy, ix]
+        # the band: the calibrated uncertainty once the fit has made it (the members' spread is 7-20 times smaller
+        # than the error, so a ±2 band of it would look far more certain than the estimate is)
+        sigma = getattr(p, "uncertainty", None)
+        if sigma is not None:
+            info["std"], info["band"] = sigma[iy, ix], "uncertainty σ"
+        elif p.member_std is not None:
+            info["std"], info["band"] = p.member_std[iy, ix], "members' spread (not the uncertainty)"
     return info

@@ -36,7 +36,7 @@ CAPTIONS = {
     "estimate": "The networks' answer, learnt from the coarse map alone. It sharpens as they learn.",
     "error": "The networks' error: red too high, blue too low, white right.",
     "change": "What the networks added to IBP: red raised, blue lowered (a colour scale of its own).",
-    "std": "How far off the answer may be (1 σ), judged without the truth. Darker: less sure.",
+    "std": "After the run: how far off the answer may be (1 σ), without the truth. During it: the spread.",
 }
 # the error map shows the baseline's error until a run has shown an estimate
 ERROR_BEFORE_RUN = "Until a run: the baseline's error. Red too high, blue too low, white right."

@@ -81,7 +81,7 @@ class PixelPlots:
                                y_range=Range1d(0, 1), tools="pan,wheel_zoom,box_zoom,reset,save,hover")
         self.t_src = ColumnDataSource(data=dict(d=[], truth=[], bicubic=[], ibp=[], est=[], lo=[], hi=[]))
         self.transect.varea("d", "lo", "hi", source=self.t_src, fill_alpha=0.25, color="#1f77b4",
-                            legend_label="estimate ± 2 std")
+                            legend_label="estimate ± 2σ")
         self.transect.line("d", "truth", source=self.t_src, color="black", line_width=2, legend_label="truth")
         self.transect.line("d", "bicubic", source=self.t_src, color="#d62728", line_dash="dotted",
                            legend_label="bicubic")
@@ -158,6 +158,7 @@ class PixelPlots:
         if d.size:
             self.transect.x_range.update(start=float(d.min()), end=float(max(d.max(), d.min() + 1.0)))
         _fit_range(self.transect.y_range, [g("truth"), g("bicubic"), g("ibp"), est - 2 * std, est + 2 * std])
-        self.transect.title.text = info.get("title", "Transect")
+        band = f" · band: ±2 × {info['band']}" if info.get("band") else ""
+        self.transect.title.text = info.get("title", "Transect") + band
         unit = f" ({info['xunit']})" if info.get("xunit") else ""
         self.transect.xaxis.axis_label = info.get("xlabel", "distance") + unit
