@@ -15,7 +15,7 @@ from dipcore.solver import Progress
 from explorer.downscale.session import DownscaleSession
 from explorer.downscale.state import DownscaleState
 from explorer.downscale.worker import misfit_rms
-from explorer.ui.downscale import DownscaleTab, fine_geometry
+from explorer.ui.downscale import SIGMA_TITLE, DownscaleTab, fine_geometry
 
 
 def fake_downscale(delay: float = 0.0, steps: int = 4, started: threading.Event | None = None,
@@ -122,6 +122,8 @@ def test_stop_during_a_slow_run_ends_the_job():
     assert not s.running and s.status.startswith("stopped") and s.result is None
     assert s.snapshot is not None and tab.download.disabled  # the estimate so far stays on the page
     assert not tab.session.job.alive
+    tab.session.flush()
+    assert tab.maps["std"].fig.title.text == SIGMA_TITLE["none"]  # a stopped run: no σ will come, and it says so
 
 
 def test_a_bad_upload_shows_an_error_and_keeps_the_field():
@@ -193,6 +195,18 @@ def test_before_run_the_tab_says_the_recipes_cap_and_how_long_it_takes():
     assert s.plan != short                              # more members: longer
     s.iters = 100                                       # below the recipe's minimum: it runs them all
     assert s.plan.startswith("100 steps of the recipe 'dip'")
+
+
+def test_a_server_with_fewer_iterations_allowed_starts_at_its_limit_and_runs():
+    """A server started with --max-iters below the recipe's count: the box starts at the limit and the first press
+    runs (it used to be refused for the recipe's 1500)."""
+    from explorer.data.server_limits import Limits
+
+    tab = DownscaleTab(fit=fake_downscale(steps=3), load=False, limits=Limits(max_iters=1000))
+    tab.state.use_field(small_field(), "a test field")
+    assert tab.state.iters == 1000
+    assert tab.session.run() and tab.session.wait(10)
+    assert tab.state.error == "" and tab.state.result is not None
 
 
 def test_while_running_the_count_is_a_cap_and_the_eta_says_at_most():

@@ -107,6 +107,21 @@ def test_the_maps_follow_the_feed_and_the_field(state):
     state.ratio = 8
 
 
+def test_the_sigma_map_says_what_it_shows_while_running_and_after_a_stop(state):
+    """While a run goes, the σ map shows the members' spread and says σ comes at the end; a run that ends without
+    a σ was stopped, and the title says none will come (no new map needs to arrive for it to change)."""
+    from explorer.ui.live import SIGMA_TITLES
+
+    live = LiveMaps(state)
+    spread = np.abs(state.twin.truth - np.nanmean(state.twin.truth))
+    state.running = True
+    state.feed.send("std", spread)
+    assert live.maps["std"].fig.title.text == SIGMA_TITLES["spread"]
+    state.running = False                                          # stopped: no σ in the feed
+    assert live.maps["std"].fig.title.text == SIGMA_TITLES["stopped"]
+    state.feed.send("std", None)
+
+
 def test_in_a_session_changes_wait_for_the_next_tick_and_the_newest_wins(state):
     doc = FakeDoc()
     live = LiveMaps(state, doc=doc)

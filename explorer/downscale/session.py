@@ -52,6 +52,8 @@ class DownscaleSession(RunSession):
         if fit is None:
             from dipcore.downscale import downscale as fit
         self.fit, self.limits = fit, limits
+        if limits is not None:  # a server started with --max-iters below the recipe's must not refuse the first run
+            state.iters = min(int(state.iters), limits.max_iters)
         self._model = 0.0  # the cost model's seconds per step of the current run (its timing rescales the model)
         self._guide: str | None = None  # the label of the guide the current run was given (None: none)
         state.param.watch(lambda e: self.discard(), ["field"])  # a new field voids the run, unseen

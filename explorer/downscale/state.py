@@ -22,6 +22,7 @@ import xarray as xr
 from dipcore.constants import RATIOS
 from dipcore.errors import SSHDipError
 from dipcore.io import Field
+from dipcore.recipes import get_recipe
 from dipcore.samples import SAMPLES
 from explorer.data.eta import Pace
 from explorer.data.guide_choice import GuideChoice
@@ -83,6 +84,8 @@ class DownscaleState(param.Parameterized):
 
     def __init__(self, load: bool = True, data_dir: DataDir | None = None, **params):
         super().__init__(**params)
+        if "iters" not in params:  # the recipe's own count (a cap when it settles), as on the twin's tabs
+            self.iters = int(get_recipe(self.recipe).iters)
         self.data_dir = data_dir if data_dir is not None else DataDir()
         self.param.server_file.objects = ["", *self.data_dir.names()]
         self._source: Source | None = None  # what is shown (an upload's bytes live on in it: another time step

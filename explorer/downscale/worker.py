@@ -88,8 +88,9 @@ class DownscaleJob(Job):
         self._final: tuple[int, float] | None = None
 
     def misfit(self) -> tuple[np.ndarray, np.ndarray]:
-        """(steps, misfit RMS in metres) of the networks' own output so far: the fit's last event is left out when
-        the recipe made it consistent with the map (:meth:`final_misfit`), which would read as a cliff."""
+        """(steps, misfit RMS in metres) of the networks' own output so far; the fit's last event is kept apart
+        (:meth:`final_misfit`): the tab's recipe, the default, makes it consistent with the map (back-projection),
+        and on the curve it would read as a cliff."""
         with self._lock:
             a = np.array(self._misfit, dtype=float).reshape(-1, 2)
         return a[:, 0], a[:, 1]

@@ -224,7 +224,7 @@ class DownscaleTab(pn.viewable.Viewer):
             e = snap.expected_rmse
             title = f"Uncertainty σ (expected RMSE ≈ {e * CM:.2f} cm)" if e is not None else "Uncertainty σ"
         elif spread is not None:
-            title = SIGMA_TITLE["spread"] if not self.state.result else SIGMA_TITLE["none"]
+            title = SIGMA_TITLE["spread"] if self.state.running else SIGMA_TITLE["none"]  # ended without σ: stopped
         else:
             title = SIGMA_TITLE["before"] if snap is None else "Members' spread: needs K > 1 members"
         self.maps["std"].fig.title.text = title
@@ -248,10 +248,15 @@ class DownscaleTab(pn.viewable.Viewer):
         self.progress.bar_color = "success" if s.result is not None and not s.running else "info"
 
     def netcdf_file(self):
-        """The download's content (FileDownload calls this when clicked)."""
+        """The download's content (FileDownload calls this when clicked); None and a message on the page when there
+        is none (a click just as a new run cleared the result)."""
         import io
 
-        return io.BytesIO(self.state.netcdf_bytes())
+        try:
+            return io.BytesIO(self.state.netcdf_bytes())
+        except Exception as exc:  # a download must never fail silently in the browser
+            self.state.error = f"Could not build the download: {exc}"
+            return None
 
     def _arrange(self, event=None) -> None:
         """Under the coarse map and the estimate: the uncertainty and the misfit curve; with a guide chosen, the
@@ -290,4 +295,4 @@ class DownscaleTab(pn.viewable.Viewer):
         return self._panel
 
 
-__all__ = ["EXPLAIN", "DownscaleTab", "fine_geometry"]
+__all__ = ["EXPLAIN", "SIGMA_TITLE", "DownscaleTab", "fine_geometry"]

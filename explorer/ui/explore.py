@@ -44,7 +44,8 @@ def progress_row(app) -> pn.Row:
         text.object = app.progress_text
         p = app.last
         bar.max = max(1, p.iters if p is not None else app.iters)
-        bar.value = min(app.step, bar.max)
+        # a run that settled at step 330 of a 1500 cap is done: a bar at 22 % would say otherwise
+        bar.value = bar.max if p is not None and p.done else min(app.step, bar.max)
 
     app.param.watch(progress_changed, ["progress_text", "step"])
     switch = pn.Column(pn.pane.Markdown("Baseline map:", margin=(0, 10), styles={"font-size": "13px"}),

@@ -49,6 +49,7 @@ FRAME_MAX = (CELL_WIDTH - 150, 140)  # the largest map frame in that cell (px), 
 CURVE_HEIGHT = 250  # a curve fills its cell's height (a map and its caption)
 SIGMA_TITLES = {"before": "Uncertainty σ: when a run ends",
                 "spread": "Members' spread (σ comes at the end)",
+                "stopped": "Members' spread (a stopped run has no σ)",
                 "sigma": "Uncertainty σ, from the coarse map alone"}
 
 
@@ -113,6 +114,8 @@ class LiveMaps:
         feed.subscribe("marks", lambda data: self.schedule("marks", lambda: [
             self.maps[k].mark(data or []) for k in ("truth", "estimate", "error")]))
         state.param.watch(lambda e: self.schedule("restyle", self.restyle), ["twin"])
+        # a run's end retitles the σ map even when no new map comes with it (a stopped run: no σ will come)
+        state.param.watch(lambda e: self.schedule("std", lambda: self._update("std", feed["std"])), ["running"])
         self.restyle()
         self.rmse.show(feed["rmse"])
         self.ssim.show(feed["ssim"])
@@ -179,7 +182,8 @@ class LiveMaps:
         g = s.coarse_geom if key == "obs" else s.geom
         if key == "std":  # the σ map: the fit's calibrated uncertainty once it has one, else the members' spread
             unc = s.feed["uncertainty"]
-            data, which = (unc, "sigma") if unc is not None else (data, "spread" if data is not None else "before")
+            spread = "spread" if s.running else "stopped"  # a run that ended without σ was stopped: none comes
+            data, which = (unc, "sigma") if unc is not None else (data, spread if data is not None else "before")
             expected = getattr(s.last, "expected_rmse", None) if which == "sigma" else None
             self.maps["std"].fig.title.text = (f"Uncertainty σ (expected RMSE ≈ {expected * CM:.2f} cm)"
                                                if expected is not None else SIGMA_TITLES[which])
