@@ -10,6 +10,11 @@ warm-up, the lever's time as a ratio to plain fp32 on the same network, grid and
   against half the output (``upsample=2``, the previous default), at ×8 on the Gulf Stream's 128×256: the cost of
   a step of the whole fit (``dipcore.solver.fit``, events every 1000 steps).
 
+* ``profile`` — where a step of the whole default fit goes (``torch.profiler`` over ``--profile-steps`` steps of the
+  Gulf Stream at ×8, K = 4, after 10 steps): self CPU time per operator, grouped into forward convolutions, their
+  backward, normalisation/padding/up-sampling/activations, the optimiser, pooling, the input noise and the rest
+  (the output EMA, back-projection, building the events, copies), as a share of the step.
+
     python benchmarks/bench_levers.py                # about two minutes on 2 cores
     python benchmarks/bench_levers.py --threads 1
 
@@ -79,11 +84,44 @@ def fit_step(recipe, steps: int) -> float:
     return (marks[-1] - marks[0]) / steps
 
 
+# operator name fragments → the part of a step they belong to (first match wins; the rest is "other")
+GROUPS = (("optimiser (Adam)", ("adam", "_foreach", "addcdiv", "lerp", "sqrt")),
+          ("convolution backward", ("convolution_backward", "conv2d_backward", "convolutionbackward")),
+          ("convolution forward", ("conv", "mkldnn")),
+          ("pooling (the degradation)", ("pool",)),
+          ("norm, padding, up-sampling (network and output), activations",
+           ("norm", "pad", "upsample", "leaky", "relu", "sigmoid", "interp")),
+          ("input noise draws", ("normal_", "randn")),
+          ("other (EMA, back-projection, events, copies, allocations)", ("",)))
+
+
+def profile(recipe, steps: int) -> list[tuple[str, float]]:
+    """(part, share of the step's self CPU time) of a whole default fit at ×8 on the Gulf Stream, K = 4."""
+    from torch.profiler import ProfilerActivity
+    from torch.profiler import profile as torch_profile
+
+    twin = make_twin(load_sample("gulfstream"), 8, 0.0)
+    events = fit(twin.observation, twin.degradation, replace(recipe, settle=0.0), members=4, iters=10 + steps,
+                 every=10, device="cpu")
+    next(events)  # set-up and the first steps outside the profile
+    with torch_profile(activities=[ProfilerActivity.CPU]) as prof:
+        for _ in events:
+            pass
+    totals = {name: 0.0 for name, _ in GROUPS}
+    for ev in prof.key_averages():
+        key = ev.key.lower()
+        group = next(name for name, frags in GROUPS if any(f in key for f in frags))
+        totals[group] += ev.self_cpu_time_total
+    whole = sum(totals.values()) or 1.0
+    return [(name, t / whole) for name, t in totals.items()]
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--steps", type=int, default=5)
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--profile-steps", type=int, default=40)
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
     print(f"uptime at start: {uptime()}; torch {torch.__version__}, {a.threads} thread(s)\n")
@@ -99,6 +137,9 @@ def main(argv: list[str] | None = None) -> int:
     new, old = fit_step(dip, 40), fit_step(replace(dip, upsample=2), 40)
     print(f"\nnetwork grid, whole fit at ×8 (Gulf Stream 128×256, K=4): twice the observation (upsample −2, kept) "
           f"{new:.3f} s/step vs half the output (upsample 2, before) {old:.3f} s/step: {new / old:.2f}×")
+    print("\n| part of a default step (profile, Gulf Stream ×8, K=4) | share of self CPU time |\n|---|---|")
+    for name, share in profile(dip, a.profile_steps):
+        print(f"| {name} | {share:.0%} |")
     print(f"\nuptime at end: {uptime()}")
     return 0
 
