@@ -1,11 +1,15 @@
 """The README's screenshots, remade: serve the explorer in this process, open it in headless Chromium at 1440×900,
 run a real fit and save the page.
 
-    python scripts/screenshot.py [--iters 300] [--out docs/screenshot.png] [--full-page]
-    python scripts/screenshot.py --tab downscale --time 3 --members 2 --iters 50 --out docs/downscale_tab.png
+    python scripts/screenshot.py [--out docs/screenshot.png] [--full-page]
+    python scripts/screenshot.py --tab uncertainty --out docs/uncertainty_tab.png
+    python scripts/screenshot.py --tab downscale --time 3 --members 4 --out docs/downscale_tab.png
 
-The first runs the sidebar's default fit (``--iters`` iterations); ``--tab downscale`` runs the Downscale tab on its
-default sample (time step ``--time``, ×4, ``--members`` networks) instead.
+The first runs the sidebar's default fit to its end (the page's own defaults: the recipe's count as a cap, it stops
+once settled; ``--iters N`` types another count) and saves the Explore tab; ``--tab uncertainty`` / ``--tab compare``
+run the same fit and show that tab; ``--tab downscale`` runs the Downscale tab on its default sample (time step
+``--time``, ×4, ``--members`` networks, the default count unless ``--iters``) instead. Each prints its time and the
+machine's load (``uptime``) before and after.
 
 Needs Chromium (``/usr/bin/chromium``, or ``SSH_DIP_CHROMIUM``) and Playwright for Python (``bash
 scripts/setup.sh --test`` installs it).
@@ -32,12 +36,13 @@ def free_port() -> int:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--iters", type=int, default=300, help="iterations of the fit shown (default 300)")
+    p.add_argument("--iters", type=int, default=0, help="iterations of the fit shown (default 0: the page's own)")
     p.add_argument("--out", default="docs/screenshot.png")
     p.add_argument("--full-page", action="store_true", help="the whole page, not only the first screen")
     p.add_argument("--timeout", type=float, default=1800, help="seconds to wait for the fit to end")
-    p.add_argument("--tab", choices=["main", "downscale"], default="main", help="which tab's run to show")
-    p.add_argument("--members", type=int, default=2, help="--tab downscale: members K (default 2)")
+    p.add_argument("--tab", choices=["main", "uncertainty", "compare", "downscale"], default="main",
+                   help="which tab to show after its run")
+    p.add_argument("--members", type=int, default=4, help="--tab downscale: members K (default 4, the page's)")
     p.add_argument("--time", type=int, default=0, help="--tab downscale: time step of the sample (default 0)")
     a = p.parse_args(argv)
 
@@ -63,23 +68,30 @@ def main(argv: list[str] | None = None) -> int:
             page.set_default_timeout(120_000)
             page.goto(f"http://localhost:{port}/")
             page.locator(".ssh-progress pre").first.wait_for()
+            print(f"load before: {uptime()}")
             if a.tab == "downscale":
                 return downscale_shot(page, a)
-            fill(page, "w-iters", a.iters)
+            if a.iters:
+                fill(page, "w-iters", a.iters)
             page.get_by_role("button", name="Run", exact=True).click()
             t0 = time.time()
-            while time.time() - t0 < a.timeout:  # the progress line says "finished" when the run has ended
-                if "finished" in page.locator(".ssh-progress pre").first.inner_text():
+            while time.time() - t0 < a.timeout:  # the progress line starts with "done" when the run has ended
+                if page.locator(".ssh-progress pre").first.inner_text().strip().startswith("done"):
                     break
                 time.sleep(2)
             else:
                 print("the fit did not finish in time", file=sys.stderr)
                 return 1
+            took = time.time() - t0
+            line = page.locator(".ssh-progress pre").first.inner_text().strip()  # on Explore only: read it here
             time.sleep(3)  # the last images and curves reach the page
+            if a.tab != "main":
+                page.get_by_text({"uncertainty": "Uncertainty", "compare": "Compare & replay"}[a.tab],
+                                 exact=True).first.click()
+                time.sleep(4)  # the tab's figures are made and drawn
             Path(a.out).parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=a.out, full_page=a.full_page)
-            print(f"wrote {a.out} ({time.time() - t0:.0f} s of fit and paint): "
-                  f"{page.locator('.ssh-progress pre').first.inner_text().strip()}")
+            print(f"wrote {a.out} ({took:.0f} s from the click to the end): {line}\nload after: {uptime()}")
             browser.close()
     finally:
         for app in apps:
@@ -102,16 +114,29 @@ def downscale_shot(page, a) -> int:
         fill(page, "w-ds-time", a.time)
         page.get_by_text(f"time step {a.time}").first.wait_for()
     fill(page, "w-ds-members", a.members)
-    fill(page, "w-ds-iters", a.iters)
+    if a.iters:
+        fill(page, "w-ds-iters", a.iters)
     time.sleep(1)  # the boxes' values reach the server before the click
     t0 = time.time()
     page.get_by_role("button", name="Downscale", exact=True).click()
     page.get_by_text("done in").first.wait_for(timeout=a.timeout * 1000)
+    took = time.time() - t0
     time.sleep(3)  # the last maps and the curve reach the page
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=a.out, full_page=a.full_page)
-    print(f"wrote {a.out} ({time.time() - t0:.0f} s of downscaling and paint)")
+    status = page.locator(".ds-status").first.inner_text().strip()
+    print(f"wrote {a.out} ({took:.0f} s from the click to the end): {status}\nload after: {uptime()}")
     return 0
+
+
+def uptime() -> str:
+    """The machine's load as ``uptime`` says it: a time means little without it."""
+    import subprocess
+
+    try:
+        return subprocess.run(["uptime"], capture_output=True, text=True, timeout=5).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "load %.2f %.2f %.2f" % os.getloadavg()
 
 
 if __name__ == "__main__":

@@ -74,6 +74,7 @@ def test_run_streams_estimates_curves_and_a_netcdf_download(app):
     assert app.feed["estimate"] is p.estimate
     assert f"done at step {p.step}/60" in app.progress_text and "IBP" in app.progress_text
     assert "IBP" in app.verdict and app.best in ("estimate", "ibp", "bicubic", "level")
+    assert "Without the truth the fit expected" in app.verdict and ".." not in app.verdict, app.verdict
 
     data = app.netcdf()
     ds = xr.open_dataset(io.BytesIO(data), engine="h5netcdf") if _has("h5netcdf") else _open_nc(data)

@@ -263,7 +263,8 @@ class FitSession(RunSession):
         expected = getattr(p, "expected_rmse", None)
         told = (f". Without the truth the fit expected ≈ {expected * CM:.2f} cm (its uncertainty's RMS)"
                 if expected is not None and np.isfinite(expected) else "")
-        s.verdict = ("" if p.done else f"Stopped at step {p.step}: ") + verdict(*three) + told
+        said = verdict(*three)  # a sentence that may end with its own full stop: no ".." before the next one
+        s.verdict = ("" if p.done else f"Stopped at step {p.step}: ") + (said.rstrip(".") + told if told else said)
         s.result = p  # its views are the slowest to redraw
         s.feed.send("latent", p.latent_std)
         self.push_pixel()

@@ -60,7 +60,7 @@ def maps(app, p, t) -> list:
     top = views.std_top(np.concatenate([np.ravel(err), np.ravel(unc if unc is not None else err)]) * CM)
     size = dict(width=360, height=250)
     if unc is not None:
-        out.append(views.image(unc, app.geom, "Uncertainty σ (from the coarse map alone)", "σ", cmap=AMP,
+        out.append(views.image(unc, app.geom, "Uncertainty σ (from the coarse map)", "σ", cmap=AMP,
                                clim=(0, top)).opts(**size))
     out.append(views.image(err, app.geom, "|error| = |DIP − truth| (same scale)", "|error|", cmap=AMP,
                            clim=(0, top)).opts(**size))

@@ -235,7 +235,7 @@ def reliability_plot(bins: dict[str, tuple[np.ndarray, np.ndarray]], title: str 
         pts = (np.asarray(sig) * CM, np.asarray(err) * CM)
         parts += [hv.Curve(pts, kd, vd, label=label).opts(color=colour, line_width=3),
                   hv.Scatter(pts, kd, vd, label=label).opts(color=colour, size=8)]
-    return hv.Overlay(parts).opts(title=title, width=560, height=360, legend_position="top_left", show_grid=True,
+    return hv.Overlay(parts).opts(title=title, width=560, height=360, legend_position="bottom_right", show_grid=True,
                                   xlim=(0, top * 1.05), ylim=(0, top * 1.05), fontsize={"title": 15, "labels": 13,
                                                                                       "ticks": 13, "legend": 13})
 
