@@ -16,6 +16,7 @@ from dipcore.io import open_dataset
 from dipcore.samples import ASSETS
 from explorer.app import ExplorerApp
 from explorer.data.guide_choice import NONE, OWN
+from test_explorer import make_app  # noqa: F401  (the fixture: a new app, stopped at the end)
 
 ROMS_SST = ASSETS / "roms_txla_sst.nc"
 
@@ -36,20 +37,6 @@ def reporting_fit(seen: dict, steps: int = 3):
                            elapsed=0.01 * step, metrics={"rmse": metrics.rmse(est, truth), "ssim": 0.9},
                            done=step == steps, guide=report)
     return fit
-
-
-@pytest.fixture
-def make_app():
-    apps = []
-
-    def make(fit=None, **params) -> ExplorerApp:
-        apps.append(ExplorerApp(fit=fit, **params))
-        return apps[-1]
-
-    yield make
-    for a in apps:
-        a.stop()
-        a.wait(30)
 
 
 def run_to_end(app: ExplorerApp) -> None:

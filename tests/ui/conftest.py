@@ -190,3 +190,13 @@ def field_tiled(f, side: int):
     g = Field.from_array(np.ascontiguousarray(big), name="adt", dx_km=25.0)
     g.source = f"tiled {side}x{side}"
     return g
+
+
+@pytest.fixture
+def screen(browser, server):
+    """A page of 1440×900 (the display issue 24 was found on) that accepts downloads."""
+    ctx = browser.new_context(viewport={"width": 1440, "height": 900}, accept_downloads=True)
+    page = ctx.new_page()
+    page.set_default_timeout(60_000)
+    yield page
+    ctx.close()

@@ -43,3 +43,14 @@ def set_input(page, cls: str, value: str) -> None:
     box = page.locator(f".{cls} input").first
     box.fill(value)
     box.press("Enter")
+
+
+# the count of finite values of a named data source's image, as the browser has it (null when absent)
+IMAGE_JS = """(name) => {
+    for (const doc of Bokeh.documents) for (const m of doc.all_models) {
+        if (m.name !== name || !m.data || !m.data.image) continue;
+        let n = 0; for (const v of m.data.image[0]) if (Number.isFinite(v)) n++;
+        return n;
+    }
+    return null;
+}"""

@@ -14,32 +14,13 @@ import time
 
 import numpy as np
 import pytest
-from pageutil import horizontal_scroll, on_first_screen, set_input
+from pageutil import IMAGE_JS, horizontal_scroll, on_first_screen, set_input
 
 pytestmark = pytest.mark.ui
 
 W, H = 1440, 900
 OWN = "the sample's own SST"
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
-# how many finite values the image of a named data source holds in the browser (null when absent)
-IMAGE_JS = """(name) => {
-    for (const doc of Bokeh.documents) for (const m of doc.all_models) {
-        if (m.name !== name || !m.data || !m.data.image) continue;
-        let n = 0; for (const v of m.data.image[0]) if (Number.isFinite(v)) n++;
-        return n;
-    }
-    return null;
-}"""
-
-
-@pytest.fixture
-def screen(browser, server):
-    """A page of 1440×900."""
-    ctx = browser.new_context(viewport={"width": W, "height": H})
-    page = ctx.new_page()
-    page.set_default_timeout(60_000)
-    yield page
-    ctx.close()
 
 
 def guided_stand_in(stand_in, seen: dict):

@@ -13,7 +13,7 @@ import re
 import time
 
 import pytest
-from pageutil import horizontal_scroll, on_first_screen, set_input
+from pageutil import IMAGE_JS, horizontal_scroll, on_first_screen, set_input
 from test_downscale_tab import fake_downscale  # tests/ is on sys.path (pytest's rootdir mode)
 from test_explorer_ui import _open
 
@@ -25,25 +25,6 @@ STARTS = ("Run", "Downscale", "Run sweep")
 TABS = {"Explore": ("Run", "Stop"), "Uncertainty": ("Run", "Stop"), "Resolution ladder": ("Run", "Stop"),
         "Compare & replay": ("Run", "Stop"), "Downscale my field": ("Downscale", "Stop"),
         "Experiments": ("Run sweep", "Stop sweep"), "About": (None, None)}
-# the sum of the finite values of a named data source's image, as the browser has it (null when absent)
-IMAGE_JS = """(name) => {
-    for (const doc of Bokeh.documents) for (const m of doc.all_models) {
-        if (m.name !== name || !m.data || !m.data.image) continue;
-        let n = 0; for (const v of m.data.image[0]) if (Number.isFinite(v)) n++;
-        return n;
-    }
-    return null;
-}"""
-
-
-@pytest.fixture
-def screen(browser, server):
-    """A page of 1440×900, the display the issue was found on."""
-    ctx = browser.new_context(viewport={"width": W, "height": H}, accept_downloads=True)
-    page = ctx.new_page()
-    page.set_default_timeout(60_000)
-    yield page
-    ctx.close()
 
 
 def _tab(page, name: str) -> None:
