@@ -187,6 +187,19 @@ def latlon(da: xr.DataArray) -> tuple[xr.DataArray | None, xr.DataArray | None]:
     return lat, lon
 
 
+def match_variable(ds: xr.Dataset, candidates: Sequence[str], standard_names: Sequence[str],
+                   names: Sequence[str]) -> str | None:
+    """The first of ``candidates`` (variable names of ``ds``) whose CF ``standard_name`` is one of
+    ``standard_names`` (in their order), else whose name is one of ``names`` (case-insensitive, in their order);
+    None when none is. One rule for the SSH variable and for a guide's (:mod:`dipcore.guide.reading`)."""
+    for sn in standard_names:
+        for n in candidates:
+            if ds[n].attrs.get("standard_name") == sn:
+                return n
+    lower = {n.lower(): n for n in candidates}
+    return next((lower[n] for n in names if n in lower), None)
+
+
 def find_ssh_variable(ds: xr.Dataset, source: str = "the file") -> str:
     """Name of the SSH variable in ``ds``: CF standard_name first, then common names.
 
@@ -196,14 +209,9 @@ def find_ssh_variable(ds: xr.Dataset, source: str = "the file") -> str:
         When nothing looks like SSH; the message lists the variables present.
     """
     grids = [n for n, v in ds.data_vars.items() if v.ndim >= 2]
-    for sn in SSH_STANDARD_NAMES:
-        for n in grids:
-            if ds[n].attrs.get("standard_name") == sn:
-                return n
-    lower = {n.lower(): n for n in grids}
-    for n in SSH_NAMES:
-        if n in lower:
-            return lower[n]
+    found = match_variable(ds, grids, SSH_STANDARD_NAMES, SSH_NAMES)
+    if found is not None:
+        return found
     if not ds.data_vars:
         raise SSHDipError(f"{source} holds no data variables: it is empty or not an SSH NetCDF file")
     if not grids:

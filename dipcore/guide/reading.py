@@ -19,7 +19,7 @@ import xarray as xr
 
 from dipcore.cleaning import clean_values, sorted_axes, warn
 from dipcore.errors import SSHDipError
-from dipcore.io import open_dataset
+from dipcore.io import match_variable, open_dataset
 from dipcore.selection import select_map, split_dims
 
 GUIDE_STANDARD_NAMES = (
@@ -78,14 +78,9 @@ def find_guide_variable(ds: xr.Dataset, label: str) -> str:
         When nothing looks like SST; the message lists the 2-D variables, to be named as ``FILE:VAR``.
     """
     grids = [n for n, v in ds.data_vars.items() if v.ndim >= 2 and np.issubdtype(v.dtype, np.number)]
-    for sn in GUIDE_STANDARD_NAMES:
-        for n in grids:
-            if ds[n].attrs.get("standard_name") == sn:
-                return n
-    lower = {n.lower(): n for n in grids}
-    for n in GUIDE_NAMES:
-        if n in lower:
-            return lower[n]
+    found = match_variable(ds, grids, GUIDE_STANDARD_NAMES, GUIDE_NAMES)
+    if found is not None:
+        return found
     listing = ", ".join(f"{n}{tuple(ds[n].dims)}" for n in grids) or "none on a 2-D grid"
     raise SSHDipError(f"no sea surface temperature variable found in {label} (variables: {listing}); name the "
                       f"guide variable as {label}:VAR")
