@@ -117,10 +117,12 @@ class GuideChoice(param.Parameterized):
         name = display_name(filename)
         try:
             data = check_upload(data, name)
-            self._read(data, field)
+            read = self._read(data, field)
         except Exception as exc:  # whatever the file: a message, and the page as it was
             raise SSHDipError(f"Could not use {name} as the guide: {page_words(said(exc), name)}") from exc
-        self._upload, self._cache = (name, data), None
+        # on the field's grid already: the choice below asks for exactly that, so it is not read a second time
+        self._upload = (name, data)
+        self._cache = (field, FILE + name, self._named(read, name)) if field is not None else None
         self._offer()
         self.choice = FILE + name
 
@@ -178,10 +180,11 @@ class GuideChoice(param.Parameterized):
         self._cache = (field, self.choice, guide)
         return guide
 
-    def _named(self, guide):
+    def _named(self, guide, label: str | None = None):
         """``guide`` with its file by name (what a result file records): never a path of the server, nor the
-        temporary copy of an upload."""
-        name = (self.label or "guide").rpartition(":")[0] or self.label or "guide"
+        temporary copy of an upload. ``label``: the choice's (default: the current one's)."""
+        label = label or self.label or "guide"
+        name = label.rpartition(":")[0] or label
         return dataclasses.replace(guide, source=name)
 
     def on_fine(self, da, factor: int):

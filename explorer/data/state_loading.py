@@ -50,11 +50,6 @@ class Loading:
         """The variable of the field shown (the Variable box may list a waiting file's meanwhile)."""
         return self._variables[1]
 
-    @property
-    def shown_label(self) -> str:
-        """What the page shows, in a few words ("sample gulfstream", "upload my.nc"); '' before anything."""
-        return self._source.label if self._source is not None else ""
-
     def load_sample(self, name: str) -> bool:
         """Load an embedded sample (all of it); on error keep what was loaded before."""
         return self._load(Source.sample(name))

@@ -160,7 +160,7 @@ class DownscaleSession(RunSession):
                               float(ds.attrs.get("seconds", last.elapsed if last else 0.0)), True, unc,
                               expected, why)
         s.result = ds
-        end = Snapshot(steps, cap, est, None, 0.0, True, stop_reason=why)
+        end = s.snapshot  # the run's last state: its step, cap and why it stopped
         reason = prog.end_reason(end, stopped=False)
         if steps > 0 and s.snapshot.elapsed > 0:
             s.pace.learn(s.snapshot.elapsed / steps, self._model)

@@ -28,6 +28,7 @@ from explorer.data.eta import Pace
 from explorer.data.guide_choice import GuideChoice
 from explorer.data.loading import ChooseVariable, Source, noted
 from explorer.data.server_files import DataDir
+from explorer.data.state_loading import NO_VARIABLE
 from explorer.downscale.worker import misfit_rms
 
 log = logging.getLogger(__name__)
@@ -150,8 +151,6 @@ class DownscaleState(param.Parameterized):
         if self.field is None:
             self.plan = ""
             return
-        from dipcore.recipes import get_recipe
-
         rec = get_recipe(self.recipe)
         self.plan = self.pace.plan(rec, self.field.shape, int(self.factor), int(self.members),
                                    int(self.iters or rec.iters))
@@ -191,8 +190,8 @@ class DownscaleState(param.Parameterized):
         except ChooseVariable as exc:  # maps, none named like SSH: the Variable box offers them
             self.pending = src
             with self._quietly():
-                self.param.variable.objects = ["", *exc.candidates]
-                self.variable = ""
+                self.param.variable.objects = [NO_VARIABLE, *exc.candidates]
+                self.variable = NO_VARIABLE
             self.error = f"{exc}.{self._still_shown(src)}"
             return False
         except SSHDipError as exc:  # bad upload, all land…: said on the page; what was loaded stays

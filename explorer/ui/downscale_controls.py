@@ -12,13 +12,10 @@ import panel as pn
 
 from explorer.data.loading import ACCEPT, MAX_UPLOAD_MB
 from explorer.downscale.state import FACTORS
-from explorer.ui.sidebar import guide_controls
+from explorer.ui.sidebar import FULL, HALF, SMALL, guide_controls
+from explorer.ui.sidebar import NO_RESULT as NO_DOWNLOAD  # the twin sidebar's words for an empty download
 
-SMALL = {"font-size": "13px", "color": "#444"}
-HALF = dict(width=142, margin=(5, 4))
-FULL = dict(sizing_mode="stretch_width")
 KEYS_HINT = "Keyboard: **Ctrl+Enter** downscales, **Esc** stops."
-NO_DOWNLOAD = "Download NetCDF (after a run)"
 
 
 def download_label(state) -> str:

@@ -18,12 +18,12 @@ from collections.abc import Callable
 import panel as pn
 
 from explorer.data.loading import ACCEPT, MAX_UPLOAD_MB
+from explorer.ui.messages import SMALL  # the small print's style, one for the whole page
 
 KEYS_HINT = "Keyboard: **Ctrl+Enter** runs, **Esc** stops (or Tab to a button, then Enter)."
 FIRST_RUN_CSS = ":host(.ssh-first-run) .bk-btn { box-shadow: 0 0 0 3px #ffbf00; font-weight: bold; }"
 HALF = dict(width=142, margin=(5, 4))
 FULL = dict(sizing_mode="stretch_width")  # within the sidebar's 300 px (a default 300 px widget overflows)
-SMALL = {"font-size": "13px", "color": "#444"}
 NO_RESULT = "Download NetCDF (after a run)"
 GUIDE_LABEL = "Guide (SST)"
 
@@ -172,5 +172,5 @@ def method_card(app) -> pn.Card:
         title="Method: recipe, network, device, seed", sizing_mode="stretch_width", collapsed=False)
 
 
-__all__ = ["FIRST_RUN_CSS", "GUIDE_LABEL", "KEYS_HINT", "NO_RESULT", "data_part", "download_callback", "guide_controls",
+__all__ = ["FIRST_RUN_CSS", "FULL", "GUIDE_LABEL", "HALF", "KEYS_HINT", "NO_RESULT", "SMALL", "data_part", "download_callback", "guide_controls",
            "result_label", "run_part"]

@@ -58,31 +58,6 @@ def image(arr: np.ndarray | None, geom: Geometry, title: str, label: str, unit: 
                     active_tools=["wheel_zoom"], cformatter=BasicTickFormatter(use_scientific=False))
 
 
-def error_std_plot(std: np.ndarray | None, estimate: np.ndarray | None, truth: np.ndarray,
-                   title: str = "", max_points: int = 4000, seed: int = 0, label: str = "ensemble std"
-                   ) -> hv.Overlay:
-    """|error| against std (a random subsample of ocean cells), binned RMS error per std bin, and the 1:1 line."""
-    from dipcore.metrics import spread_error_bins
-
-    kd = hv.Dimension("std", label=label, unit="cm")
-    vd = hv.Dimension("abs_error", label="|error|", unit="cm")
-    if std is None or estimate is None:
-        return hv.Scatter(([], []), kd, vd).opts(title=title or "|error| vs std: run a fit with K ≥ 2",
-                                                 width=520, height=260)
-    m = np.isfinite(std) & np.isfinite(estimate) & np.isfinite(truth)
-    s, e = std[m] * CM, np.abs(estimate[m] - truth[m]) * CM
-    if s.size > max_points:
-        idx = np.random.default_rng(seed).choice(s.size, max_points, replace=False)
-        s, e = s[idx], e[idx]
-    bs, be = spread_error_bins(std, estimate, truth)
-    top = float(max(np.nanmax(s) if s.size else 1.0, np.nanmax(e) if e.size else 1.0))
-    return (hv.Scatter((s, e), kd, vd, label="cells").opts(size=3, alpha=0.3, color="#1f77b4")
-            * hv.Curve((bs * CM, be * CM), kd, vd, label="RMS error per std bin").opts(color="#d62728",
-                                                                                       line_width=2)
-            * hv.Curve(([0, top], [0, top]), kd, vd, label="1:1").opts(color="black", line_dash="dashed")).opts(
-        title=title, width=520, height=300, legend_position="top_left", show_grid=True)
-
-
 def figure_png(panels: list[tuple[str, np.ndarray | None, str]], geom: Geometry, ssh_clim, err_lim: float,
                suptitle: str = "") -> bytes:
     """The maps as a PNG file (:func:`figure`, saved at 90 dpi)."""
@@ -274,5 +249,5 @@ def calibration_text(result, twin) -> str:
     return "\n\n".join(lines)
 
 
-__all__ = ["AMP", "BALANCE", "LAND", "calibration_text", "comparison_images", "error_std_plot", "figure", "figure_bytes",
+__all__ = ["AMP", "BALANCE", "LAND", "calibration_text", "comparison_images", "figure", "figure_bytes",
            "figure_png", "image", "kdims", "ladder_images", "reliability_plot", "scores", "std_top"]
