@@ -161,7 +161,7 @@ def matmul_peak(dev: torch.device, n: int, dtype: torch.dtype = torch.float32, r
 
 def step_flops(arch: str, shape: tuple[int, int], recipe) -> int:
     """Nominal FLOPs of one fp32 training step (forward + backward) of one member on its network grid."""
-    up = memory.network_factor(recipe, RATIO)
+    up = recipe.network_factor(RATIO)
     grid = (shape[0] // up, shape[1] // up)
     if arch == "paper":
         net, z = PlainPaperNet(grid, 0), torch.randn(1, 100, 1, 1)

@@ -138,11 +138,6 @@ def get_recipe(recipe: str | Recipe) -> Recipe:
     return RECIPES[name]
 
 
-def is_guided(recipe: str | Recipe) -> bool:
-    """Whether a recipe needs a guide (its base field is the guided one)."""
-    return get_recipe(recipe).base == "guided"
-
-
 def guided_recipe(recipe: str | Recipe) -> Recipe:
     """The recipe a fit given a guide runs: the guided default for the default, a guided recipe as it is.
 
@@ -172,4 +167,4 @@ def with_arch(recipe: str | Recipe, arch: str | None = None) -> Recipe:
 
 
 __all__ = ["DEFAULT_GUIDED_RECIPE", "DEFAULT_MEMBERS", "DEFAULT_RECIPE", "GUIDED_RECIPES", "RECIPES", "Recipe",
-           "get_recipe", "guided_recipe", "is_guided", "with_arch"]
+           "get_recipe", "guided_recipe", "with_arch"]

@@ -105,8 +105,7 @@ def uncertainty_rows(estimate: np.ndarray, truth: np.ndarray, member_std: np.nda
             "mean_std_cm": 100 * float(std[ok].mean()),
             "rms_std_cm": 100 * float(np.sqrt(np.mean(std[ok] ** 2))),
             "rmse_cm": 100 * metrics.rmse(estimate, truth),
-            "corr_abs_error": metrics.error_std_correlation(std, estimate, truth),
-            "spread_skill": metrics.spread_skill(std, estimate, truth),
+            "corr_abs_error": cal["corr"], "spread_skill": cal["spread_skill"],  # computed by calibration() above
             "crps_cm": 100 * metrics.crps_ensemble(members, truth) if source == "ensemble" and members is not None
             else float("nan"),
             "crps_gauss_cm": cal["crps_cm"], "coverage_2sigma": cal["coverage_2sigma"],

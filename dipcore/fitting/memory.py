@@ -159,10 +159,6 @@ def estimate_bytes(arch: str, members: int, ny: int, nx: int, device: str | torc
     return int(OVERHEAD + k * per_member)
 
 
-def network_factor(recipe, ratio: int) -> int:
-    """The recipe's ``upsample`` resolved for ``ratio`` (:meth:`dipcore.recipes.Recipe.network_factor`, the fit's)."""
-    return recipe.network_factor(ratio)
-
 
 def available_bytes(device: str | torch.device = "cpu") -> int:
     """Memory a new fit can use now: CUDA free memory plus PyTorch's cached-but-unused blocks; on CPU
@@ -209,4 +205,4 @@ def check_fit(recipe, members: int, shape: tuple[int, int], ratio: int, device: 
               latent_samples: int = 0, available: int | None = None) -> int:
     """:func:`check` for a fit of ``recipe`` (what :func:`dipcore.solver.fit` calls before allocating)."""
     return check(recipe.arch, members, shape[0], shape[1], device, available,
-                 upsample=network_factor(recipe, ratio), latent_samples=latent_samples, **dict(recipe.arch_opts))
+                 upsample=recipe.network_factor(ratio), latent_samples=latent_samples, **dict(recipe.arch_opts))
