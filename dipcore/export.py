@@ -76,20 +76,18 @@ def _summary_text(twin: Twin, final: Progress, config: dict, ds: xr.Dataset) -> 
     return text + " Scores against the truth are in the 'scores' attribute, the run's settings in 'configuration'."
 
 
-def result_dataset(twin: Twin, final: Progress, config: dict, history: str | None = None, stds="compute"
-                   ) -> xr.Dataset:
+def result_dataset(twin: Twin, final: Progress, config: dict, history: str | None = None) -> xr.Dataset:
     """Build the result dataset: ``truth``, ``lowres``, ``bicubic``, ``ibp``, ``estimate``, ``uncertainty`` (its
     calibrated predictive std), ``std`` (the members' spread, K > 1), ``latent_std`` (M > 0), coordinates, and the
     configuration and scores as global attributes, with CF-1.11 and ACDD-1.3 metadata (standard names,
     ``coverage_content_type``, the ``standard_error`` link of the estimate to its uncertainty, discovery
-    attributes). ``stds``: the earlier sub-grid and total stds (:func:`dipcore.uncertainty.fit_stds`), scored in
-    the summary only.
+    attributes), and the RMSE and SSIM of the three estimates (:func:`scores`; the rest of the scores is the
+    summary's, :func:`summary`).
 
     ``history`` is the command or call that made the file (default: this function); the time stamp and the
     ssh-dip version are added to it.
     """
     da = twin.field.data
-    stds = fit_stds(twin, final) if isinstance(stds, str) else stds  # computed once per result: it costs a fit
     ds = xr.Dataset({k: xr.Variable(*v) for k, v in _variables(twin, final).items()},
                     coords={k: v.variable.copy(deep=False) for k, v in da.coords.items()  # attrs edited below
                             if set(v.dims) <= set(da.dims)})
@@ -100,7 +98,7 @@ def result_dataset(twin: Twin, final: Progress, config: dict, history: str | Non
     for v in ds.data_vars.values():
         v.encoding.update({"dtype": "float32", "_FillValue": np.float32(np.nan), "zlib": True})
     geo = cf_coordinates(ds, da)
-    sc = summary(twin, final, config, stds=stds)
+    sc = scores(twin, final)  # what the file records; the summary's other scores (and the old stds) cost far more
     what = twin.field.attrs.get("title") or config.get("input") or twin.field.source
     stamp = time_stamp(ds)
     ds.attrs = {
@@ -180,6 +178,13 @@ def best_estimate(rmse: dict[str, float]) -> str:
     return min(("estimate", "ibp", "bicubic"), key=lambda k: rmse.get(k, float("inf")))
 
 
+def scores(twin: Twin, final: Progress) -> dict:
+    """``{"rmse": {...}, "ssim": {...}}`` of the estimate, bicubic and IBP against the truth (metres; 0-1)."""
+    three = {"estimate": final.estimate, "bicubic": twin.bicubic, "ibp": twin.ibp}
+    return {"rmse": {k: metrics.rmse(v, twin.truth) for k, v in three.items()},
+            "ssim": {k: metrics.ssim(v, twin.truth) for k, v in three.items()}}
+
+
 def summary(twin: Twin, final: Progress, config: dict, events: list[Progress] | None = None, stds="compute"
             ) -> dict:
     """Scores and run facts as a JSON-able dict (the CLI's ``--summary`` file).
@@ -197,8 +202,7 @@ def summary(twin: Twin, final: Progress, config: dict, events: list[Progress] | 
     three = {"estimate": est, "bicubic": bic, "ibp": ibp}
     recipe = config.get("recipe")
     out = {
-        "rmse": {k: metrics.rmse(v, truth) for k, v in three.items()},
-        "ssim": {k: metrics.ssim(v, truth) for k, v in three.items()},
+        **scores(twin, final),
         "nrmse": {k: metrics.nrmse_score(v, truth) for k, v in three.items()},
         "params_per_member": final.params_per_member,
         "members": int(config.get("members", 1)),

@@ -127,9 +127,9 @@ def cmd_fit(args: argparse.Namespace) -> int:
     if final.guide is not None:  # the recipe that ran: the guided one, or the default when the gate refused
         config["recipe"] = final.guide.recipe
         config["arch"] = get_recipe(final.guide.recipe).arch
-    stds = fit_stds(twin, final)  # once: the file and the summary both use it
+    stds = fit_stds(twin, final)  # the summary scores the earlier total std (no longer in the file)
     try:
-        write_netcdf(result_dataset(twin, final, config, history=args.command_line, stds=stds), out)
+        write_netcdf(result_dataset(twin, final, config, history=args.command_line), out)
     except OSError as exc:
         raise SSHDipError(f"cannot write {out}: {exc}") from exc
     facts = summary(twin, final, config, events=seen, stds=stds)

@@ -107,7 +107,7 @@ def _write_maps(outcome: FitOutcome, combo: Combination, outdir: Path, recipe: s
         return figures, []
     config = {"experiment": "uncertainty", "input": combo.spec, "ratio": r, "noise": noise, "members": members,
               "latent_samples": latent_samples, "iters": final.step, "recipe": recipe, "seed": seed}
-    ds = result_dataset(twin, final, config, stds=stds,
+    ds = result_dataset(twin, final, config,
                         history=f"dipcore.experiments.run_uncertainty {json.dumps(config, sort_keys=True)}")
     ds["abs_error"] = np.abs(ds["estimate"] - ds["truth"])
     # CF has no name for a realised error: the uncertainty modifier is the closest one
