@@ -20,11 +20,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dipcore.degrade import Degradation, pool
+from dipcore.degrade import pool
+from dipcore.guide.esqg import detail
+from dipcore.uncertainty.predictive import SHIFTS  # the four offsets of the ×2 pooling, as the uncertainty's
 
 GATE_R2 = 0.1     # the least out-of-sample skill at which the guide is used
 MIN_CELLS = 16    # observation cells (per offset, ×2-pooled octave) below which nothing is measured
-SHIFTS = ((0, 0), (0, 1), (1, 0), (1, 1))
 
 
 @dataclass(frozen=True)
@@ -44,10 +45,8 @@ class Coherence:
 
 
 def _octave(x: np.ndarray, ok: np.ndarray) -> np.ndarray:
-    """``x − IBP₂(pool₂(x))`` on ``ok`` (NaN elsewhere); sides even."""
-    v = np.where(ok, x, np.nan).astype(np.float32)
-    back = Degradation(2, mask=ok).ibp(pool(v, 2))
-    return np.where(ok, v.astype(np.float64) - back, np.nan)
+    """``x − IBP₂(pool₂(x))`` on ``ok`` (NaN elsewhere); sides even: eSQG's :func:`detail` at ×2."""
+    return np.where(ok, detail(x, 2, ok), np.nan)
 
 
 def octave_pairs(observation: np.ndarray, guide_coarse: np.ndarray
